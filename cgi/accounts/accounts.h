@@ -1,0 +1,51 @@
+#ifndef ACCOUNTS_H
+#define ACCOUNTS_H
+
+#include <sys/types.h>
+
+#include <sqlite3.h>
+
+#include "config.h"
+#include "http.h"
+#include "redis_conn.h"
+#include "token.h"
+
+/* The read model as this process sees it: reopened when the file is replaced. */
+struct read_model {
+	const char	*path;
+	sqlite3		*db;
+	dev_t		 dev;
+	ino_t		 ino;
+	sqlite3_stmt	*by_owner;
+	sqlite3_stmt	*by_id;
+	sqlite3_stmt	*customers;
+	sqlite3_stmt	*state;
+};
+
+struct accounts_app {
+	struct config		cfg;
+	struct token_key	key;
+	struct redis_conn	redis;
+	struct read_model	rm;
+	char			dummy_hash[128];	/* for unknown users */
+};
+
+/* read_model.c */
+sqlite3	*read_model_get(struct read_model *rm);
+void	 read_model_close(struct read_model *rm);
+
+/* handlers */
+void	account_list(void *app, struct http_request *req, const char *user,
+	    char **args);
+void	account_get(void *app, struct http_request *req, const char *user,
+	    char **args);
+void	account_is_owned_by(void *app, struct http_request *req,
+	    const char *user, char **args);
+void	auth_login(void *app, struct http_request *req, const char *user,
+	    char **args);
+void	status_get(void *app, struct http_request *req, const char *user,
+	    char **args);
+
+int	login_init(struct accounts_app *a);
+
+#endif

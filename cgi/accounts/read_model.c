@@ -1,0 +1,74 @@
+/*
+ * The accounts service's read-only view of the SQLite read model that
+ * the worker keeps.  The connection and its prepared statements live as
+ * long as the process; if the file is replaced (a restored copy, a
+ * manual swap), the next request reopens it.
+ */
+#include <sys/stat.h>
+
+#include <err.h>
+
+#include "accounts.h"
+
+static const char sql_by_owner[] =
+    "SELECT id, name, description, owned_by, created_date FROM accounts"
+    " WHERE owned_by = ?1 ORDER BY id";
+static const char sql_by_id[] =
+    "SELECT id, name, description, owned_by, created_date FROM accounts"
+    " WHERE id = ?1";
+static const char sql_customers[] =
+    "SELECT id, name, total_revenue_cents FROM customers"
+    " WHERE account_id = ?1 ORDER BY id";
+static const char sql_state[] =
+    "SELECT last_event_id, events_seen FROM projector_state WHERE id = 1";
+
+void
+read_model_close(struct read_model *rm)
+{
+	sqlite3_finalize(rm->by_owner);
+	sqlite3_finalize(rm->by_id);
+	sqlite3_finalize(rm->customers);
+	sqlite3_finalize(rm->state);
+	sqlite3_close(rm->db);
+	rm->by_owner = rm->by_id = rm->customers = rm->state = NULL;
+	rm->db = NULL;
+}
+
+static int
+prepare(sqlite3 *db, const char *sql, sqlite3_stmt **stmt)
+{
+	return sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt,
+	    NULL) == SQLITE_OK ? 0 : -1;
+}
+
+/* The open connection, or NULL (logged) when the read model is not there yet. */
+sqlite3 *
+read_model_get(struct read_model *rm)
+{
+	struct stat st;
+
+	if (stat(rm->path, &st) == -1) {
+		read_model_close(rm);
+		return NULL;
+	}
+	if (rm->db != NULL && st.st_dev == rm->dev && st.st_ino == rm->ino)
+		return rm->db;
+	read_model_close(rm);
+	if (sqlite3_open_v2(rm->path, &rm->db, SQLITE_OPEN_READONLY,
+	    NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_busy_timeout(rm->db, 1000);
+	if (prepare(rm->db, sql_by_owner, &rm->by_owner) == -1 ||
+	    prepare(rm->db, sql_by_id, &rm->by_id) == -1 ||
+	    prepare(rm->db, sql_customers, &rm->customers) == -1 ||
+	    prepare(rm->db, sql_state, &rm->state) == -1)
+		goto fail;
+	rm->dev = st.st_dev;
+	rm->ino = st.st_ino;
+	return rm->db;
+fail:
+	warnx("%s: %s", rm->path, rm->db != NULL ? sqlite3_errmsg(rm->db) :
+	    "cannot open");
+	read_model_close(rm);
+	return NULL;
+}

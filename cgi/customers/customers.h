@@ -1,0 +1,18 @@
+#ifndef CUSTOMERS_H
+#define CUSTOMERS_H
+
+#include "config.h"
+#include "http.h"
+#include "redis_conn.h"
+
+struct customers_app {
+	struct config		cfg;
+	struct redis_conn	redis;
+};
+
+void	customer_create(void *app, struct http_request *req, const char *user,
+	    char **args);
+void	invoice_create(void *app, struct http_request *req, const char *user,
+	    char **args);
+
+#endif

@@ -1,0 +1,66 @@
+/*
+ * customers.fcgi: the customers service (:8080).  Stateless: every
+ * command is validated here and then checked, numbered and appended to
+ * the stream in one Redis Function call.
+ */
+#include <err.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "customers.h"
+#include "fcgi_loop.h"
+#include "route.h"
+#include "token.h"
+
+static void
+status_get(void *app, struct http_request *req, const char *user, char **args)
+{
+	struct customers_app *a = app;
+	redisReply *r;
+	json_object *body;
+	int ok;
+
+	(void)user;
+	(void)args;
+	r = redis_conn_command(&a->redis, "PING");
+	ok = r != NULL && r->type == REDIS_REPLY_STATUS;
+	freeReplyObject(r);
+	if ((body = json_object_new_object()) == NULL) {
+		http_respond_error(req, 500, "out of memory");
+		return;
+	}
+	json_object_object_add(body, "status",
+	    json_object_new_string(ok ? "ok" : "unavailable"));
+	if (!ok)
+		json_object_object_add(body, "error",
+		    json_object_new_string("redis unavailable"));
+	http_respond_json(req, ok ? 200 : 503, body);
+	json_object_put(body);
+}
+
+static const struct route routes[] = {
+	{ "GET",  "/status",	0, status_get },
+	{ "POST", "/customers",	1, customer_create },
+	{ "POST", "/invoices",	1, invoice_create },
+};
+
+int
+main(int argc, char *argv[])
+{
+	static struct customers_app app;
+	static struct token_key key;
+
+	if (argc > 1 && strcmp(argv[1], "--version") == 0) {
+		puts("customers.fcgi " VERSION);
+		return EXIT_SUCCESS;
+	}
+	if (config_load(&app.cfg) == -1 ||
+	    (key.len = config_load_secret(&app.cfg, key.bytes,
+	    sizeof(key.bytes))) == -1)
+		errx(EXIT_FAILURE, "configuration error");
+	redis_conn_init(&app.redis, app.cfg.redis_host, app.cfg.redis_port,
+	    app.cfg.redis_timeout_ms);
+	return fcgi_loop_run(routes, sizeof(routes) / sizeof(routes[0]), &app,
+	    &key);
+}

@@ -1,0 +1,42 @@
+-- The accounts read model: a projection of the event stream, kept by the
+-- worker, read by the accounts service.  It can be deleted at any time
+-- and rebuilt with `worker --rebuild`.
+
+CREATE TABLE IF NOT EXISTS accounts (
+    id           INTEGER PRIMARY KEY,
+    name         TEXT NOT NULL,
+    description  TEXT NOT NULL,
+    owned_by     TEXT NOT NULL,
+    created_date TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS accounts_owned_by ON accounts (owned_by, id);
+
+CREATE TABLE IF NOT EXISTS customers (
+    id                  INTEGER PRIMARY KEY,
+    account_id          INTEGER NOT NULL REFERENCES accounts (id),
+    name                TEXT NOT NULL,
+    created_date        TEXT NOT NULL,
+    total_revenue_cents INTEGER NOT NULL DEFAULT 0
+                        CHECK (total_revenue_cents >= 0)
+);
+CREATE INDEX IF NOT EXISTS customers_account ON customers (account_id, id);
+
+-- The last stream entry applied, written in the same transaction as the
+-- effects of the entries before it: this row, not the checkpoint file,
+-- is what makes each event count exactly once.
+CREATE TABLE IF NOT EXISTS projector_state (
+    id              INTEGER PRIMARY KEY CHECK (id = 1),
+    last_event_id   TEXT NOT NULL,
+    events_seen     INTEGER NOT NULL,
+    unknown_skipped INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO projector_state VALUES (1, '0-0', 0, 0);
+
+-- Entries the projector could not apply, kept for an operator.
+CREATE TABLE IF NOT EXISTS dead_letters (
+    stream_id   TEXT PRIMARY KEY,
+    event_type  TEXT,
+    payload     TEXT,
+    reason      TEXT NOT NULL,
+    recorded_at TEXT NOT NULL
+);

@@ -1,0 +1,75 @@
+#include <err.h>
+#include <string.h>
+
+#include "command.h"
+
+static const struct {
+	const char	*word;
+	int		 status;
+} error_words[] = {
+	{ "NOTFOUND ",	404 },
+	{ "FORBIDDEN ",	403 },
+	{ "CONFLICT ",	409 },
+	{ "INVALID ",	400 },
+	/* Redis states that pass: answer 503 so the client retries. */
+	{ "LOADING ",	503 },
+	{ "BUSY ",	503 },
+	{ "OOM ",	503 },
+	{ "MASTERDOWN ", 503 },
+	{ "READONLY ",	503 },
+};
+
+static void
+respond_error_reply(struct http_request *req, const char *str)
+{
+	size_t i, len;
+
+	for (i = 0; i < sizeof(error_words) / sizeof(error_words[0]); i++) {
+		len = strlen(error_words[i].word);
+		if (strncmp(str, error_words[i].word, len) != 0)
+			continue;
+		if (error_words[i].status == 503) {
+			warnx("%s %s: redis: %s", req->method, req->path, str);
+			http_respond_error(req, 503, "event store unavailable");
+		} else
+			http_respond_error(req, error_words[i].status,
+			    str + len);
+		return;
+	}
+	warnx("%s %s: redis: %s", req->method, req->path, str);
+	http_respond_error(req, 500, "internal error");
+}
+
+void
+command_respond(struct http_request *req, const redisReply *reply)
+{
+	json_object *body;
+
+	if (reply == NULL) {
+		http_respond_error(req, 503, "event store unavailable");
+		return;
+	}
+	if (reply->type == REDIS_REPLY_ERROR) {
+		respond_error_reply(req, reply->str);
+		return;
+	}
+	if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
+	    reply->element[0]->type != REDIS_REPLY_STRING ||
+	    reply->element[1]->type != REDIS_REPLY_STRING) {
+		warnx("%s %s: unexpected reply from redis", req->method,
+		    req->path);
+		http_respond_error(req, 500, "internal error");
+		return;
+	}
+	if ((body = json_object_new_object()) == NULL ||
+	    json_object_object_add(body, "id",
+	    json_object_new_string(reply->element[0]->str)) != 0 ||
+	    json_object_object_add(body, "event_id",
+	    json_object_new_string(reply->element[1]->str)) != 0) {
+		json_object_put(body);
+		http_respond_error(req, 500, "out of memory");
+		return;
+	}
+	http_respond_json(req, 201, body);
+	json_object_put(body);
+}

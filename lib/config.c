@@ -1,0 +1,113 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+
+static const char *
+env_or(const char *name, const char *fallback)
+{
+	const char *v = getenv(name);
+
+	return (v != NULL && *v != '\0') ? v : fallback;
+}
+
+static int
+env_int(const char *name, int fallback, int min, int max, int *out)
+{
+	const char *v = getenv(name);
+	char *end;
+	long n;
+
+	if (v == NULL || *v == '\0') {
+		*out = fallback;
+		return 0;
+	}
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno != 0 || *end != '\0' || n < min || n > max) {
+		fprintf(stderr, "config: %s=%s is not a number from %d to %d\n",
+		    name, v, min, max);
+		return -1;
+	}
+	*out = (int)n;
+	return 0;
+}
+
+static int
+path_in_var(char *dst, size_t len, const char *env, const char *var_dir,
+    const char *file)
+{
+	const char *v = getenv(env);
+	int n;
+
+	if (v != NULL && *v != '\0')
+		n = snprintf(dst, len, "%s", v);
+	else
+		n = snprintf(dst, len, "%s/%s", var_dir, file);
+	if (n < 0 || (size_t)n >= len) {
+		fprintf(stderr, "config: %s: path too long\n", env);
+		return -1;
+	}
+	return 0;
+}
+
+int
+config_load(struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->redis_host = env_or("REDIS_HOST", "127.0.0.1");
+	cfg->stream_key = env_or("STREAM_KEY", "event-stream");
+	cfg->var_dir = env_or("VAR_DIR", "var");
+	if (env_int("REDIS_PORT", 6379, 1, 65535, &cfg->redis_port) == -1 ||
+	    env_int("REDIS_TIMEOUT_MS", 1000, 10, 60000,
+	    &cfg->redis_timeout_ms) == -1 ||
+	    env_int("TOKEN_TTL", 900, 1, 86400, &cfg->token_ttl) == -1 ||
+	    env_int("WORKER_BATCH", 1000, 1, 100000, &cfg->batch_size) == -1 ||
+	    env_int("WORKER_BLOCK_MS", 500, 1, 60000, &cfg->block_ms) == -1)
+		return -1;
+	if (path_in_var(cfg->db_path, sizeof(cfg->db_path), "ACCOUNTS_DB",
+	    cfg->var_dir, "accounts.db") == -1 ||
+	    path_in_var(cfg->checkpoint_path, sizeof(cfg->checkpoint_path),
+	    "CHECKPOINT_FILE", cfg->var_dir, "worker.checkpoint") == -1 ||
+	    path_in_var(cfg->secret_path, sizeof(cfg->secret_path),
+	    "JWT_SECRET_FILE", cfg->var_dir, "jwt.secret") == -1)
+		return -1;
+	return 0;
+}
+
+int
+config_load_secret(const struct config *cfg, unsigned char *key, size_t keymax)
+{
+	const char *env = getenv("JWT_SECRET");
+	ssize_t n;
+	size_t len;
+	int fd;
+
+	if (env != NULL && *env != '\0') {
+		len = strlen(env);
+		if (len < 32 || len > keymax) {
+			fprintf(stderr, "config: JWT_SECRET must be 32 to %zu "
+			    "bytes long\n", keymax);
+			return -1;
+		}
+		memcpy(key, env, len);
+		return (int)len;
+	}
+	if ((fd = open(cfg->secret_path, O_RDONLY | O_CLOEXEC)) == -1) {
+		fprintf(stderr, "config: %s: %s (run `make run` once, or set "
+		    "JWT_SECRET)\n", cfg->secret_path, strerror(errno));
+		return -1;
+	}
+	n = read(fd, key, keymax);
+	close(fd);
+	if (n < 32) {
+		fprintf(stderr, "config: %s: secret shorter than 32 bytes\n",
+		    cfg->secret_path);
+		return -1;
+	}
+	return (int)n;
+}

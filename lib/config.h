@@ -1,0 +1,36 @@
+/*
+ * Configuration shared by every program, read once from the environment
+ * at start.  Defaults suit `make run` on one machine.
+ */
+#ifndef CONFIG_H
+#define CONFIG_H
+
+#include <limits.h>
+#include <stddef.h>
+
+#define CONFIG_SECRET_MAX 512
+
+struct config {
+	const char	*redis_host;	/* REDIS_HOST, 127.0.0.1 */
+	int		 redis_port;	/* REDIS_PORT, 6379 */
+	int		 redis_timeout_ms; /* REDIS_TIMEOUT_MS, 1000 */
+	const char	*stream_key;	/* STREAM_KEY, event-stream */
+	const char	*var_dir;	/* VAR_DIR, var */
+	char		 db_path[PATH_MAX];	    /* ACCOUNTS_DB */
+	char		 checkpoint_path[PATH_MAX]; /* CHECKPOINT_FILE */
+	char		 secret_path[PATH_MAX];	    /* JWT_SECRET_FILE */
+	int		 token_ttl;	/* TOKEN_TTL seconds, 900 */
+	int		 batch_size;	/* WORKER_BATCH, 1000 */
+	int		 block_ms;	/* WORKER_BLOCK_MS, 500 */
+};
+
+/* Fills cfg from the environment; -1 with a message on stderr if a value is bad. */
+int	config_load(struct config *cfg);
+
+/*
+ * Reads the JWT signing key: JWT_SECRET if set, else the secret file.
+ * Returns its length, or -1 with a message on stderr.
+ */
+int	config_load_secret(const struct config *cfg, unsigned char *key, size_t keymax);
+
+#endif

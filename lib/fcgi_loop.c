@@ -1,0 +1,61 @@
+#include <err.h>
+#include <signal.h>
+#include <stdlib.h>
+
+#include <fcgiapp.h>
+
+#include "fcgi_loop.h"
+
+static void
+serve_one(const struct route *table, size_t n, void *app,
+    const struct token_key *key, FCGX_Request *fcgi)
+{
+	struct http_request req;
+	const struct route *r;
+	char segbuf[HTTP_PATH_MAX];
+	char *args[ROUTE_ARGS_MAX] = { NULL };
+	char user[TOKEN_USER_MAX] = "";
+	int status;
+
+	if ((status = http_request_read(&req, fcgi)) != 0) {
+		http_respond_error(&req, status, status == 413 ?
+		    "request body larger than 64 KiB" : "bad request");
+		goto out;
+	}
+	if ((r = route_find(table, n, &req, segbuf, sizeof(segbuf),
+	    args)) == NULL)
+		goto out;
+	if (r->auth && token_verify_header(key, req.authorization,
+	    user) == -1) {
+		http_respond_error(&req, 401,
+		    "missing, malformed or expired Bearer token");
+		goto out;
+	}
+	r->handler(app, &req, user, args);
+	if (!req.answered) {
+		warnx("%s %s: handler gave no answer", req.method, req.path);
+		http_respond_error(&req, 500, "internal error");
+	}
+out:
+	http_request_free(&req);
+}
+
+int
+fcgi_loop_run(const struct route *table, size_t n, void *app,
+    const struct token_key *key)
+{
+	FCGX_Request fcgi;
+
+	/* A client that hangs up must not kill the process mid-write. */
+	signal(SIGPIPE, SIG_IGN);
+	if (FCGX_Init() != 0 || FCGX_InitRequest(&fcgi, 0, 0) != 0) {
+		warnx("FastCGI initialisation failed");
+		return EXIT_FAILURE;
+	}
+	while (FCGX_Accept_r(&fcgi) >= 0) {
+		serve_one(table, n, app, key, &fcgi);
+		FCGX_Finish_r(&fcgi);
+	}
+	FCGX_Free(&fcgi, 1);
+	return EXIT_SUCCESS;
+}

@@ -1,0 +1,43 @@
+/*
+ * One FastCGI request: what the handlers need of it, and the ways to
+ * answer.  Every answer is JSON; every error is {"error": "..."}.
+ */
+#ifndef HTTP_H
+#define HTTP_H
+
+#include <stddef.h>
+
+#include <fcgiapp.h>
+#include <json-c/json.h>
+
+#define HTTP_BODY_MAX	(64 * 1024)
+#define HTTP_PATH_MAX	1024
+
+struct http_request {
+	FCGX_Request	*fcgi;
+	const char	*method;
+	char		 path[HTTP_PATH_MAX];	/* without the query */
+	const char	*query;			/* "" if none */
+	const char	*authorization;		/* NULL if none */
+	char		*body;			/* owned; NUL-terminated */
+	size_t		 body_len;
+	int		 answered;
+};
+
+/*
+ * Fills req from the FastCGI request and reads the body.  Returns 0, or
+ * an HTTP status (400, 413, 500) after which the caller answers that.
+ */
+int	http_request_read(struct http_request *req, FCGX_Request *fcgi);
+void	http_request_free(struct http_request *req);
+
+/* body may be NULL for 204; the function does not take ownership. */
+void	http_respond_json(struct http_request *req, int status,
+	    json_object *body);
+void	http_respond_error(struct http_request *req, int status,
+	    const char *msg);
+void	http_respond_not_allowed(struct http_request *req, const char *allow);
+
+const char *http_status_text(int status);
+
+#endif

@@ -1,0 +1,127 @@
+#include <err.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "redis_conn.h"
+#include "events_lua.h"		/* generated from db/events.lua */
+
+#define FCALL_ARGS_MAX 16
+
+void
+redis_conn_init(struct redis_conn *rc, const char *host, int port,
+    int timeout_ms)
+{
+	memset(rc, 0, sizeof(*rc));
+	rc->host = host;
+	rc->port = port;
+	rc->timeout_ms = timeout_ms;
+}
+
+void
+redis_conn_close(struct redis_conn *rc)
+{
+	if (rc->ctx != NULL)
+		redisFree(rc->ctx);
+	rc->ctx = NULL;
+}
+
+static int
+connect_if_needed(struct redis_conn *rc)
+{
+	struct timeval tv;
+
+	if (rc->ctx != NULL)
+		return 0;
+	tv.tv_sec = rc->timeout_ms / 1000;
+	tv.tv_usec = (rc->timeout_ms % 1000) * 1000;
+	rc->ctx = redisConnectWithTimeout(rc->host, rc->port, tv);
+	if (rc->ctx == NULL) {
+		warnx("redis %s:%d: out of memory", rc->host, rc->port);
+		return -1;
+	}
+	if (rc->ctx->err != 0 || redisSetTimeout(rc->ctx, tv) != REDIS_OK) {
+		warnx("redis %s:%d: %s", rc->host, rc->port, rc->ctx->errstr);
+		redis_conn_close(rc);
+		return -1;
+	}
+	return 0;
+}
+
+/* hiredis leaves a context unusable after an error: drop it. */
+static redisReply *
+checked(struct redis_conn *rc, void *reply)
+{
+	if (reply == NULL) {
+		warnx("redis %s:%d: %s", rc->host, rc->port,
+		    rc->ctx->errstr[0] != '\0' ? rc->ctx->errstr : "no reply");
+		redis_conn_close(rc);
+	}
+	return reply;
+}
+
+redisReply *
+redis_conn_argv(struct redis_conn *rc, int argc, const char **argv,
+    const size_t *lens)
+{
+	if (connect_if_needed(rc) == -1)
+		return NULL;
+	return checked(rc, redisCommandArgv(rc->ctx, argc, argv, lens));
+}
+
+redisReply *
+redis_conn_command(struct redis_conn *rc, const char *fmt, ...)
+{
+	va_list ap;
+	void *reply;
+
+	if (connect_if_needed(rc) == -1)
+		return NULL;
+	va_start(ap, fmt);
+	reply = redisvCommand(rc->ctx, fmt, ap);
+	va_end(ap);
+	return checked(rc, reply);
+}
+
+int
+redis_conn_load_functions(struct redis_conn *rc)
+{
+	redisReply *r;
+	int ok;
+
+	r = redis_conn_command(rc, "FUNCTION LOAD REPLACE %s", events_lua);
+	if (r == NULL)
+		return -1;
+	ok = r->type != REDIS_REPLY_ERROR;
+	if (!ok)
+		warnx("redis: FUNCTION LOAD: %s", r->str);
+	freeReplyObject(r);
+	return ok ? 0 : -1;
+}
+
+redisReply *
+redis_conn_fcall(struct redis_conn *rc, const char *fn, const char *stream,
+    int argc, const char **argv)
+{
+	const char *av[FCALL_ARGS_MAX + 4];
+	redisReply *r;
+	int i;
+
+	if (argc > FCALL_ARGS_MAX)
+		return NULL;
+	av[0] = "FCALL";
+	av[1] = fn;
+	av[2] = "1";
+	av[3] = stream;
+	for (i = 0; i < argc; i++)
+		av[4 + i] = argv[i];
+	r = redis_conn_argv(rc, argc + 4, av, NULL);
+	/* A Redis started empty (no AOF yet) lacks the library: load, retry once. */
+	if (r != NULL && r->type == REDIS_REPLY_ERROR &&
+	    strstr(r->str, "Function not found") != NULL) {
+		freeReplyObject(r);
+		if (redis_conn_load_functions(rc) == -1)
+			return NULL;
+		r = redis_conn_argv(rc, argc + 4, av, NULL);
+	}
+	return r;
+}

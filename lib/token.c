@@ -1,0 +1,79 @@
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jwt.h>
+
+#include "token.h"
+
+int
+token_user_valid(const char *user)
+{
+	size_t i, len;
+
+	if (user == NULL || (len = strlen(user)) == 0 || len >= TOKEN_USER_MAX)
+		return 0;
+	for (i = 0; i < len; i++) {
+		char c = user[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+char *
+token_issue(const struct token_key *key, const char *user, int ttl)
+{
+	jwt_t *jwt = NULL;
+	char *out = NULL;
+	time_t now = time(NULL);
+
+	if (jwt_new(&jwt) != 0)
+		return NULL;
+	if (jwt_add_grant(jwt, "sub", user) != 0 ||
+	    jwt_add_grant(jwt, "username", user) != 0 ||
+	    jwt_add_grant_int(jwt, "iat", (long)now) != 0 ||
+	    jwt_add_grant_int(jwt, "exp", (long)now + ttl) != 0 ||
+	    jwt_set_alg(jwt, JWT_ALG_HS256, key->bytes, key->len) != 0)
+		goto out;
+	out = jwt_encode_str(jwt);
+out:
+	jwt_free(jwt);
+	return out;
+}
+
+int
+token_verify_header(const struct token_key *key, const char *header,
+    char user[TOKEN_USER_MAX])
+{
+	static const char prefix[] = "Bearer ";
+	jwt_t *jwt = NULL;
+	const char *tok, *name;
+	long exp;
+	int rc = -1;
+
+	if (header == NULL || strncmp(header, prefix, sizeof(prefix) - 1) != 0)
+		return -1;
+	tok = header + sizeof(prefix) - 1;
+	if (*tok == '\0' || strlen(tok) > 4096)
+		return -1;
+	/* Always with the key: without one libjwt accepts unsigned tokens. */
+	if (jwt_decode(&jwt, tok, key->bytes, key->len) != 0 || jwt == NULL)
+		return -1;
+	if (jwt_get_alg(jwt) != JWT_ALG_HS256)
+		goto out;
+	errno = 0;
+	exp = jwt_get_grant_int(jwt, "exp");
+	if (errno != 0 || exp <= (long)time(NULL))
+		goto out;
+	name = jwt_get_grant(jwt, "username");
+	if (!token_user_valid(name))
+		goto out;
+	memcpy(user, name, strlen(name) + 1);
+	rc = 0;
+out:
+	jwt_free(jwt);
+	return rc;
+}

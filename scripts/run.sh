@@ -1,0 +1,107 @@
+#!/bin/bash
+# Runs the whole system in the foreground: a private redis-server, the
+# projector worker, and lighttpd with the two FastCGI services.  Ctrl-C or
+# SIGTERM stops everything it started.  `make run` builds first and calls
+# this; the tests call it too, on free ports in a temporary folder.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+export CUSTOMERS_PORT=${CUSTOMERS_PORT:-8080}
+export ACCOUNTS_PORT=${ACCOUNTS_PORT:-8090}
+export REDIS_PORT=${REDIS_PORT:-6379}
+export REDIS_HOST=${REDIS_HOST:-127.0.0.1}
+export BIND_ADDR=${BIND_ADDR:-127.0.0.1}
+export FCGI_PROCS=${FCGI_PROCS:-2}
+export REDIS_APPENDFSYNC=${REDIS_APPENDFSYNC:-everysec}
+VAR_DIR=${VAR_DIR:-var}
+BIN_DIR=${BIN_DIR:-build/release/bin}
+mkdir -p "$VAR_DIR/redis"
+chmod 700 "$VAR_DIR"
+VAR_DIR=$(cd "$VAR_DIR" && pwd)
+BIN_DIR=$(cd "$BIN_DIR" && pwd)
+export VAR_DIR BIN_DIR
+
+say() { printf '%s\n' "run: $*" >&2; }
+
+pids=()
+names=()
+stopping=0
+stop_all() {
+	stopping=1
+	local i
+	# Newest first: lighttpd, then the worker (it finishes its batch),
+	# then Redis.  Each gets five seconds, then is killed.
+	for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+		kill -TERM "${pids[$i]}" 2>/dev/null || true
+		for _ in $(seq 50); do
+			kill -0 "${pids[$i]}" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "${pids[$i]}" 2>/dev/null || true
+		wait "${pids[$i]}" 2>/dev/null || true
+		rm -f "$VAR_DIR/${names[$i]}.pid"
+	done
+	pids=()
+}
+trap stop_all EXIT
+trap 'say "stopping"; exit 0' INT TERM
+
+started() {
+	pids+=("$2")
+	names+=("$1")
+	echo "$2" > "$VAR_DIR/$1.pid"
+}
+
+port_free() {
+	! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+for p in "$REDIS_PORT" "$CUSTOMERS_PORT" "$ACCOUNTS_PORT"; do
+	port_free "$p" || { say "port $p is in use; set REDIS_PORT, CUSTOMERS_PORT or ACCOUNTS_PORT"; exit 1; }
+done
+
+# AOF on: every acknowledged XADD is in the append-only file, fsynced
+# once a second by default (a power cut can lose up to that second);
+# REDIS_APPENDFSYNC=always fsyncs before each reply.
+redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$VAR_DIR/redis" \
+	--appendonly yes --appendfsync "$REDIS_APPENDFSYNC" --save "" \
+	--daemonize no --logfile "$VAR_DIR/redis.log" &
+started redis $!
+for _ in $(seq 100); do
+	redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break
+	kill -0 "${pids[0]}" 2>/dev/null || { say "redis-server failed; see $VAR_DIR/redis.log"; exit 1; }
+	sleep 0.05
+done
+
+"$BIN_DIR/setup"
+
+"$BIN_DIR/worker" &
+started worker $!
+
+lighttpd -D -f "$ROOT/lighttpd.conf" &
+started lighttpd $!
+for _ in $(seq 100); do
+	! port_free "$CUSTOMERS_PORT" && ! port_free "$ACCOUNTS_PORT" && break
+	sleep 0.05
+done
+
+cat >&2 <<MSG
+run: ready (data in $VAR_DIR)
+  customers service  http://$BIND_ADDR:$CUSTOMERS_PORT
+  accounts service   http://$BIND_ADDR:$ACCOUNTS_PORT
+  try:
+    TOKEN=\$(curl -s -X POST http://$BIND_ADDR:$ACCOUNTS_PORT/auth/login \\
+        -d '{"username":"user1","password":"password1"}' | jq -r .token)
+    curl -s -X POST http://$BIND_ADDR:$CUSTOMERS_PORT/customers -H "Authorization: Bearer \$TOKEN" \\
+        -d '{"name":"John Adams","account_id":"1"}'
+    curl -s http://$BIND_ADDR:$ACCOUNTS_PORT/accounts -H "Authorization: Bearer \$TOKEN"
+  Ctrl-C stops everything.
+MSG
+
+# Any process that dies takes the rest down: a half-running system is
+# worse than a stopped one.
+set +e
+wait -n "${pids[@]}"
+rc=$?
+[ "$stopping" = 1 ] || say "a process exited (status $rc); stopping the rest"
+exit 1

@@ -1,0 +1,179 @@
+/*
+ * worker: the projector.  Reads the stream from where the read model
+ * left off, applies it in batches, and keeps the checkpoint file.
+ *
+ *	worker			run until SIGTERM/SIGINT
+ *	worker --rebuild	replay the stream into a new read model
+ */
+#include <err.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "checkpoint.h"
+#include "projector.h"
+#include "stream_read.h"
+#include "worker.h"
+
+#define BACKOFF_MIN_MS	100
+#define BACKOFF_MAX_MS	5000
+
+volatile sig_atomic_t worker_stopping;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	worker_stopping = 1;
+}
+
+void
+worker_nap(int ms)
+{
+	struct timespec ts;
+
+	for (; ms > 0 && !worker_stopping; ms -= 50) {
+		ts.tv_sec = 0;
+		ts.tv_nsec = (ms < 50 ? ms : 50) * 1000000L;
+		nanosleep(&ts, NULL);
+	}
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: worker [--rebuild | --help | --version]\n"
+	    "  (no option)  project the stream into the read model until "
+	    "SIGTERM\n"
+	    "  --rebuild    replay the whole stream into a new read model "
+	    "and swap it in\n"
+	    "Configuration: REDIS_HOST, REDIS_PORT, STREAM_KEY, VAR_DIR, "
+	    "ACCOUNTS_DB,\nCHECKPOINT_FILE, WORKER_BATCH, WORKER_BLOCK_MS "
+	    "(see README).\n");
+}
+
+/* Where to start reading: the checkpoint if it is not past the database. */
+static struct stream_id
+start_position(const struct config *cfg, const struct projector *p)
+{
+	struct stream_id cp;
+	char a[STREAM_ID_MAX], b[STREAM_ID_MAX];
+
+	stream_id_format(&p->last, a);
+	if (checkpoint_read(cfg->checkpoint_path, &cp) == -1) {
+		warnx("no usable checkpoint file; resuming after %s (database)",
+		    a);
+		return p->last;
+	}
+	stream_id_format(&cp, b);
+	if (stream_id_cmp(&cp, &p->last) > 0) {
+		warnx("checkpoint %s is past the database's %s; resuming after "
+		    "the database's", b, a);
+		return p->last;
+	}
+	warnx("resuming after %s (checkpoint; database has %s)", b, a);
+	return cp;
+}
+
+static int
+run(const struct config *cfg, struct redis_conn *rc)
+{
+	struct projector p;
+	struct stream_id pos, written;
+	const redisReply *entries;
+	redisReply *r;
+	int backoff = BACKOFF_MIN_MS;
+
+	if (projector_open(&p, cfg->db_path, 0) == -1)
+		return EXIT_FAILURE;
+	pos = start_position(cfg, &p);
+	written = pos;
+	while (!worker_stopping) {
+		r = stream_read(rc, cfg->stream_key, &pos, cfg->batch_size,
+		    cfg->block_ms, &entries);
+		if (r == NULL) {
+			worker_nap(backoff);
+			backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
+			    backoff * 2;
+			continue;
+		}
+		if (backoff != BACKOFF_MIN_MS)
+			warnx("redis reachable again");
+		backoff = BACKOFF_MIN_MS;
+		if (entries->elements == 0) {
+			freeReplyObject(r);
+			continue;
+		}
+		switch (projector_apply_batch(&p, entries)) {
+		case PROJECTOR_OK:
+			stream_id_parse(entries->element[entries->elements - 1]
+			    ->element[0]->str, &pos);
+			break;
+		case PROJECTOR_MOVED:
+			warnx("read model moved by another writer; rereading");
+			pos = p.last;
+			break;
+		case PROJECTOR_FAILED:
+			/* Nothing applied; the same batch is read again. */
+			worker_nap(1000);
+			break;
+		}
+		freeReplyObject(r);
+		if (stream_id_cmp(&written, &p.last) != 0 &&
+		    checkpoint_write(cfg->checkpoint_path, &p.last) == 0)
+			written = p.last;
+	}
+	projector_close(&p);
+	warnx("stopped");
+	return EXIT_SUCCESS;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct config cfg;
+	struct redis_conn rc;
+	struct sigaction sa;
+	int rebuild = 0, status;
+
+	if (argc > 2) {
+		usage();
+		return EXIT_FAILURE;
+	}
+	if (argc == 2) {
+		if (strcmp(argv[1], "--version") == 0) {
+			puts("worker " VERSION);
+			return EXIT_SUCCESS;
+		}
+		if (strcmp(argv[1], "--help") == 0) {
+			usage();
+			return EXIT_SUCCESS;
+		}
+		if (strcmp(argv[1], "--rebuild") != 0) {
+			usage();
+			return EXIT_FAILURE;
+		}
+		rebuild = 1;
+	}
+	if (config_load(&cfg) == -1)
+		return EXIT_FAILURE;
+	/* No SA_RESTART: a stop request must end the blocking read. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	/* The command timeout must outlast XREAD's BLOCK. */
+	redis_conn_init(&rc, cfg.redis_host, cfg.redis_port,
+	    cfg.block_ms + cfg.redis_timeout_ms);
+	warnx("%s: stream %s at %s:%d into %s", rebuild ? "rebuilding" :
+	    "starting", cfg.stream_key, cfg.redis_host, cfg.redis_port,
+	    cfg.db_path);
+	status = rebuild ? worker_rebuild(&cfg, &rc) : run(&cfg, &rc);
+	redis_conn_close(&rc);
+	return status;
+}
