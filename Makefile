@@ -15,7 +15,7 @@ ifeq ($(SANITIZE),1)
 OPT       = -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
             -fno-sanitize-recover=all
 endif
-CPPFLAGS += -Ilib -I$(BUILD)/gen -DVERSION='"$(VERSION)"' \
+CPPFLAGS += -Ilib -Iworker -I$(BUILD)/gen -DVERSION='"$(VERSION)"' \
             -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
 CFLAGS   += -std=c11 -g $(OPT) -Wall -Wextra -Werror -Wshadow \
             -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \

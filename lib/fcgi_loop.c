@@ -19,7 +19,8 @@ serve_one(const struct route *table, size_t n, void *app,
 
 	if ((status = http_request_read(&req, fcgi)) != 0) {
 		http_respond_error(&req, status, status == 413 ?
-		    "request body larger than 64 KiB" : "bad request");
+		    "request body larger than 64 KiB" :
+		    http_status_text(status));
 		goto out;
 	}
 	if ((r = route_find(table, n, &req, segbuf, sizeof(segbuf),

@@ -17,12 +17,20 @@ http_status_text(int status)
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
 	case 409: return "Conflict";
+	case 411: return "Length Required";
 	case 413: return "Payload Too Large";
+	case 414: return "URI Too Long";
 	case 415: return "Unsupported Media Type";
+	case 417: return "Expectation Failed";
 	case 429: return "Too Many Requests";
+	case 431: return "Request Header Fields Too Large";
+	case 501: return "Not Implemented";
 	case 503: return "Service Unavailable";
-	default:  return "Internal Server Error";
+	case 505: return "HTTP Version Not Supported";
+	default:  return status >= 400 && status < 500 ? "Bad Request" :
+		      "Internal Server Error";
 	}
 }
 
@@ -35,11 +43,11 @@ param(FCGX_Request *fcgi, const char *name)
 int
 http_request_read(struct http_request *req, FCGX_Request *fcgi)
 {
-	const char *uri, *len_s, *q;
+	const char *uri, *len_s, *q, *redirect;
 	char *end;
 	unsigned long long len;
 	size_t plen;
-	int n;
+	int n, status;
 
 	memset(req, 0, sizeof(*req));
 	req->fcgi = fcgi;
@@ -47,6 +55,12 @@ http_request_read(struct http_request *req, FCGX_Request *fcgi)
 	if (req->method == NULL)
 		req->method = "";
 	req->authorization = param(fcgi, "HTTP_AUTHORIZATION");
+	/* lighttpd's server.error-handler: an error lighttpd raised itself. */
+	if ((redirect = param(fcgi, "REDIRECT_STATUS")) != NULL) {
+		status = atoi(redirect);
+		if (status >= 400 && status <= 599)
+			return status;
+	}
 	/* REQUEST_URI is what the client sent; lighttpd has not decoded it. */
 	if ((uri = param(fcgi, "REQUEST_URI")) == NULL)
 		uri = "/";

@@ -26,7 +26,8 @@ struct http_request {
 
 /*
  * Fills req from the FastCGI request and reads the body.  Returns 0, or
- * an HTTP status (400, 413, 500) after which the caller answers that.
+ * an HTTP status to answer instead: 400, 413, 414, 500, or the status
+ * of an error lighttpd raised and handed over (server.error-handler).
  */
 int	http_request_read(struct http_request *req, FCGX_Request *fcgi);
 void	http_request_free(struct http_request *req);

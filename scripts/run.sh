@@ -75,8 +75,11 @@ done
 
 "$BIN_DIR/setup"
 
-"$BIN_DIR/worker" &
-started worker $!
+# RUN_WORKER=0 leaves the worker to the caller (the tests stop and start it).
+if [ "${RUN_WORKER:-1}" = 1 ]; then
+	"$BIN_DIR/worker" &
+	started worker $!
+fi
 
 lighttpd -D -f "$ROOT/lighttpd.conf" &
 started lighttpd $!

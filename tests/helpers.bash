@@ -1,0 +1,101 @@
+# Shared by every bats file: a private stack per file (redis-server,
+# lighttpd with both services, the worker) on free ports in a temporary
+# folder, torn down whatever happens.  Sanitizer reports fail the file.
+
+ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+export BIN_DIR=${BIN_DIR:-$ROOT/build/asan/bin}
+case $BIN_DIR in /*) ;; *) BIN_DIR=$ROOT/$BIN_DIR ;; esac
+
+free_port() {
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 40000))
+		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+	done
+}
+
+# stack_start [VAR=value ...]: starts the stack with extra environment.
+stack_start() {
+	export T=$(mktemp -d "${TMPDIR:-/tmp}/es-test.XXXXXX")
+	export VAR_DIR=$T/var
+	export REDIS_PORT=$(free_port) CUSTOMERS_PORT=$(free_port) ACCOUNTS_PORT=$(free_port)
+	export C=http://127.0.0.1:$CUSTOMERS_PORT A=http://127.0.0.1:$ACCOUNTS_PORT
+	mkdir -p "$T/san"
+	export ASAN_OPTIONS="log_path=$T/san/asan:detect_leaks=1:abort_on_error=0"
+	export UBSAN_OPTIONS="log_path=$T/san/ubsan:print_stacktrace=1:halt_on_error=1"
+	env "$@" "$ROOT/scripts/run.sh" >"$T/run.log" 2>&1 &
+	echo $! >"$T/run.pid"
+	local i
+	for i in $(seq 200); do
+		grep -q '^run: ready' "$T/run.log" && return 0
+		kill -0 "$(cat "$T/run.pid")" 2>/dev/null || break
+		sleep 0.05
+	done
+	cat "$T/run.log" >&2
+	return 1
+}
+
+stack_stop() {
+	[ -n "${T:-}" ] && [ -f "$T/run.pid" ] || return 0
+	worker_stop
+	kill -TERM "$(cat "$T/run.pid")" 2>/dev/null || true
+	local i
+	for i in $(seq 100); do
+		kill -0 "$(cat "$T/run.pid")" 2>/dev/null || break
+		sleep 0.1
+	done
+	rm -f "$T/run.pid"
+	if compgen -G "$T/san/*" >/dev/null; then
+		echo "sanitizer reports:" >&2
+		cat "$T"/san/* >&2
+		return 1
+	fi
+	rm -rf "$T"
+}
+
+# The worker, when the file runs it itself (RUN_WORKER=0).
+worker_start() {
+	"$BIN_DIR/worker" >>"$T/worker.log" 2>&1 &
+	echo $! >"$T/worker.pid"
+}
+worker_stop() {
+	[ -f "$T/worker.pid" ] || return 0
+	kill -TERM "$(cat "$T/worker.pid")" 2>/dev/null || true
+	local i
+	for i in $(seq 50); do
+		kill -0 "$(cat "$T/worker.pid")" 2>/dev/null || break
+		sleep 0.1
+	done
+	rm -f "$T/worker.pid"
+}
+
+rcli() { redis-cli -p "$REDIS_PORT" "$@"; }
+
+# login USER PASSWORD: prints the token.
+login() {
+	curl -sf -X POST "$A/auth/login" -d "{\"username\":\"$1\",\"password\":\"$2\"}" | jq -r .token
+}
+
+# req METHOD URL [BODY] [TOKEN]: sets $status and $body.
+req() {
+	local method=$1 url=$2 data=${3-} tok=${4-${TOKEN:-}}
+	local args=(-s -o "$T/body" -w '%{http_code}' -X "$method")
+	[ -n "$tok" ] && args+=(-H "Authorization: Bearer $tok")
+	[ "$method" = POST ] && args+=(-H 'Content-Type: application/json' --data-binary "$data")
+	status=$(curl "${args[@]}" "$url")
+	body=$(cat "$T/body")
+}
+
+# Waits until the read model has applied everything in the stream.
+wait_projected() {
+	local i last
+	for i in $(seq 100); do
+		last=$(rcli --raw XREVRANGE event-stream + - COUNT 1 | head -1)
+		[ "$(curl -s "$A/status" | jq -r .last_event_id)" = "$last" ] && return 0
+		sleep 0.05
+	done
+	echo "projection did not catch up with $last" >&2
+	return 1
+}
+
+stream_len() { rcli XLEN event-stream; }

@@ -1,0 +1,54 @@
+#include <string.h>
+
+#include "check.h"
+#include "event.h"
+
+static int
+decode(enum event_type t, const char *payload, struct event *ev)
+{
+	char reason[200];
+	int rc = event_decode(t, payload, strlen(payload), ev, reason,
+	    sizeof(reason));
+
+	return rc;
+}
+
+void
+test_event(void)
+{
+	struct event ev;
+
+	CHECK(event_type_of("CustomerCreated") == EVENT_CUSTOMER_CREATED);
+	CHECK(event_type_of("InvoiceCreated") == EVENT_INVOICE_CREATED);
+	CHECK(event_type_of("AccountCreated") == EVENT_ACCOUNT_CREATED);
+	CHECK(event_type_of("customercreated") == EVENT_UNKNOWN);
+
+	/* The seed's own payloads. */
+	CHECK(decode(EVENT_CUSTOMER_CREATED, "{\"id\":\"7\",\"account_id\":"
+	    "\"1\",\"name\":\"Martin North 4\",\"created_date\":"
+	    "\"0001-01-01T00:00:00Z\"}", &ev) == 0 && ev.id == 7 &&
+	    ev.parent_id == 1 && strcmp(ev.name, "Martin North 4") == 0);
+	event_free(&ev);
+	CHECK(decode(EVENT_INVOICE_CREATED, "{\"id\":\"10\",\"customer_id\":"
+	    "\"9\",\"purchase_price_cents\":8000,\"created_date\":"
+	    "\"0001-01-01T00:00:00Z\",\"purchase_date\":\"2019-01-09\"}",
+	    &ev) == 0 && ev.id == 10 && ev.parent_id == 9 && ev.cents == 8000);
+	event_free(&ev);
+
+	CHECK(decode(EVENT_INVOICE_CREATED, "not json", &ev) == -1);
+	event_free(&ev);
+	CHECK(decode(EVENT_INVOICE_CREATED, "{\"id\":\"10\"}", &ev) == -1);
+	event_free(&ev);
+	CHECK(decode(EVENT_INVOICE_CREATED, "{\"id\":\"10\",\"customer_id\":"
+	    "\"9\",\"purchase_price_cents\":-5,\"created_date\":\"x\","
+	    "\"purchase_date\":\"2019-01-09\"}", &ev) == -1);
+	event_free(&ev);
+	CHECK(decode(EVENT_CUSTOMER_CREATED, "{\"id\":7,\"account_id\":\"1\","
+	    "\"name\":\"n\",\"created_date\":\"d\"}", &ev) == -1);
+	event_free(&ev);
+	CHECK(decode(EVENT_ACCOUNT_CREATED, "{\"id\":\"3\",\"name\":\"three\","
+	    "\"description\":\"d\",\"owned_by\":\"user1\",\"created_date\":"
+	    "\"2026-11-30T12:00:00Z\"}", &ev) == 0 && ev.id == 3 &&
+	    strcmp(ev.owned_by, "user1") == 0);
+	event_free(&ev);
+}
