@@ -3,6 +3,8 @@
 #   make test   build with ASan/UBSan and run the unit and bats tests
 #   make        build the programs into build/release/bin
 
+SHELL     = /bin/bash
+.SHELLFLAGS = -o pipefail -c
 VERSION   = 0.1.0
 PKGS      = fcgi hiredis json-c sqlite3 libjwt libsodium
 
@@ -82,13 +84,16 @@ TEST_BUILD = build/asan
 test: deps
 	@$(MAKE) --no-print-directory BUILD=$(TEST_BUILD) SANITIZE=1 \
 	    programs $(TEST_BUILD)/bin/unit_tests
-	@$(MAKE) --no-print-directory unit bats
+	@$(MAKE) --no-print-directory check unit bats
 
 unit:
 	$(TEST_BUILD)/bin/unit_tests
 
+# bats speaks TAP; the last line sums it up as "N passed, N failed".
 bats:
-	BIN_DIR=$(TEST_BUILD)/bin bats --timing tests/
+	BIN_DIR=$(TEST_BUILD)/bin bats --timing tests/ | awk '{ print } \
+	    /^ok / { p++ } /^not ok / { f++ } \
+	    END { printf "%d passed, %d failed\n", p, f }'
 
 check:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \

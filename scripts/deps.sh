@@ -1,11 +1,17 @@
 #!/bin/sh
 # Installs the Debian packages the project needs, when some are missing.
 # As root it runs apt-get; otherwise it prints the line to run.
+# `deps.sh --list` prints the list (for .ci/run).
 set -eu
 
 PACKAGES="build-essential pkg-config libfcgi-dev libhiredis-dev libjson-c-dev
 libsqlite3-dev libjwt-dev libsodium-dev lighttpd redis-server redis-tools
-sqlite3 bats curl jq spawn-fcgi cppcheck"
+sqlite3 bats curl jq openssl spawn-fcgi cppcheck"
+
+if [ "${1:-}" = --list ]; then
+	echo $PACKAGES
+	exit 0
+fi
 
 missing=""
 for p in $PACKAGES; do

@@ -83,10 +83,15 @@ fi
 
 lighttpd -D -f "$ROOT/lighttpd.conf" &
 started lighttpd $!
-for _ in $(seq 100); do
-	! port_free "$CUSTOMERS_PORT" && ! port_free "$ACCOUNTS_PORT" && break
+up=0
+for _ in $(seq 200); do
+	if ! port_free "$CUSTOMERS_PORT" && ! port_free "$ACCOUNTS_PORT"; then
+		up=1
+		break
+	fi
 	sleep 0.05
 done
+[ "$up" = 1 ] || { say "lighttpd did not open ports $CUSTOMERS_PORT and $ACCOUNTS_PORT"; exit 1; }
 
 cat >&2 <<MSG
 run: ready (data in $VAR_DIR)

@@ -23,11 +23,16 @@ stack_start() {
 	mkdir -p "$T/san"
 	export ASAN_OPTIONS="log_path=$T/san/asan:detect_leaks=1:abort_on_error=0"
 	export UBSAN_OPTIONS="log_path=$T/san/ubsan:print_stacktrace=1:halt_on_error=1"
-	env "$@" "$ROOT/scripts/run.sh" >"$T/run.log" 2>&1 &
+	# 3>&-: bats waits on fd 3 until every process holding it has gone.
+	env "$@" "$ROOT/scripts/run.sh" >"$T/run.log" 2>&1 3>&- &
 	echo $! >"$T/run.pid"
 	local i
-	for i in $(seq 200); do
-		grep -q '^run: ready' "$T/run.log" && return 0
+	for i in $(seq 300); do
+		# Ready when both answer at all: /status is 503 until the worker has run.
+		grep -q '^run: ready' "$T/run.log" &&
+			[ "$(curl -s -o /dev/null -w '%{http_code}' "$C/status")" != 000 ] &&
+			[ "$(curl -s -o /dev/null -w '%{http_code}' "$A/status")" != 000 ] &&
+			return 0
 		kill -0 "$(cat "$T/run.pid")" 2>/dev/null || break
 		sleep 0.05
 	done
@@ -50,12 +55,12 @@ stack_stop() {
 		cat "$T"/san/* >&2
 		return 1
 	fi
-	rm -rf "$T"
+	[ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$T"
 }
 
 # The worker, when the file runs it itself (RUN_WORKER=0).
 worker_start() {
-	"$BIN_DIR/worker" >>"$T/worker.log" 2>&1 &
+	"$BIN_DIR/worker" >>"$T/worker.log" 2>&1 3>&- &
 	echo $! >"$T/worker.pid"
 }
 worker_stop() {
@@ -99,3 +104,15 @@ wait_projected() {
 }
 
 stream_len() { rcli XLEN event-stream; }
+
+# JWTs made by hand, to present the services with tokens they must refuse.
+b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
+# jwt_make HEADER_JSON PAYLOAD_JSON KEY [DIGEST]
+jwt_make() {
+	local h p s
+	h=$(printf '%s' "$1" | b64url)
+	p=$(printf '%s' "$2" | b64url)
+	s=$(printf '%s' "$h.$p" | openssl dgst "-${4:-sha256}" -hmac "$3" -binary | b64url)
+	echo "$h.$p.$s"
+}
+jwt_payload() { cut -d. -f2 <<<"$1" | tr -- '-_' '+/' | { b=$(cat); while [ $((${#b} % 4)) != 0 ]; do b="$b="; done; echo "$b"; } | base64 -d; }

@@ -1,0 +1,169 @@
+#!/usr/bin/env bats
+# The projector: checkpoint and restart, exactly-once, dead letters,
+# rebuild.  This file runs the worker itself (RUN_WORKER=0).
+
+load helpers
+
+setup_file() {
+	stack_start RUN_WORKER=0
+	export TOKEN=$(login user1 password1)
+	export DB=$VAR_DIR/accounts.db
+	worker_start
+	wait_projected
+}
+
+teardown_file() {
+	stack_stop
+}
+
+# new_customer NAME: prints its id.
+new_customer() {
+	curl -sf -X POST "$C/customers" -H "Authorization: Bearer $TOKEN" \
+		-d "$(jq -cn --arg n "$1" '{name:$n, account_id:"1"}')" | jq -r .id
+}
+invoice() {
+	curl -sf -X POST "$C/invoices" -H "Authorization: Bearer $TOKEN" \
+		-d "{\"customer_id\":\"$1\",\"purchase_date\":\"2019-01-06\",\"purchase_price_cents\":$2}" >/dev/null
+}
+revenue() {
+	curl -sf "$A/accounts/1" -H "Authorization: Bearer $TOKEN" |
+		jq -r ".customers[] | select(.customer_id == \"$1\") | .total_revenue_cents"
+}
+db_last() { sqlite3 "$DB" 'SELECT last_event_id FROM projector_state'; }
+stream_last() { rcli --raw XREVRANGE event-stream + - COUNT 1 | head -1; }
+
+@test "the checkpoint file holds the last applied id, written atomically" {
+	[ "$(cat "$VAR_DIR/worker.checkpoint")" = "$(stream_last)" ]
+	[ "$(db_last)" = "$(stream_last)" ]
+	! compgen -G "$VAR_DIR/worker.checkpoint.*"
+}
+
+@test "stopped worker: events wait in the stream, and each is applied once after restart" {
+	cid=$(new_customer "Restart")
+	invoice "$cid" 100
+	wait_projected
+	worker_stop
+	for i in 1 2 3 4 5; do invoice "$cid" 1000; done
+	[ "$(revenue "$cid")" = 100 ]
+	req GET "$A/status"
+	[ "$(jq .lag <<<"$body")" = 5 ]
+	worker_start
+	wait_projected
+	[ "$(revenue "$cid")" = 5100 ]
+	# a restart with nothing new changes nothing
+	worker_stop
+	worker_start
+	sleep 0.5
+	[ "$(revenue "$cid")" = 5100 ]
+}
+
+@test "a stale checkpoint file (an old copy) applies nothing twice" {
+	cid=$(new_customer "Stale")
+	invoice "$cid" 7
+	wait_projected
+	worker_stop
+	echo 0-0 >"$VAR_DIR/worker.checkpoint"
+	invoice "$cid" 5
+	worker_start
+	wait_projected
+	[ "$(revenue "$cid")" = 12 ]
+	[ "$(cat "$VAR_DIR/worker.checkpoint")" = "$(stream_last)" ]
+}
+
+@test "a garbage or missing checkpoint file: the database's id wins" {
+	cid=$(new_customer "Garbage")
+	invoice "$cid" 3
+	wait_projected
+	worker_stop
+	echo 'not an id' >"$VAR_DIR/worker.checkpoint"
+	invoice "$cid" 4
+	worker_start
+	wait_projected
+	[ "$(revenue "$cid")" = 7 ]
+	worker_stop
+	rm "$VAR_DIR/worker.checkpoint"
+	invoice "$cid" 5
+	worker_start
+	wait_projected
+	[ "$(revenue "$cid")" = 12 ]
+}
+
+@test "a checkpoint past the database (restored older database) does not skip events" {
+	cid=$(new_customer "Ahead")
+	wait_projected
+	worker_stop
+	echo "99999999999999-0" >"$VAR_DIR/worker.checkpoint"
+	invoice "$cid" 9
+	worker_start
+	wait_projected
+	[ "$(revenue "$cid")" = 9 ]
+}
+
+@test "poison entries go to dead_letters; unknown types are skipped and counted; the worker goes on" {
+	cid=$(new_customer "AfterPoison")
+	rcli XADD event-stream '*' EventTypeName InvoiceCreated Payload 'not json' >/dev/null
+	rcli XADD event-stream '*' EventTypeName InvoiceCreated Payload '{"id":"1"}' >/dev/null
+	rcli XADD event-stream '*' EventTypeName InvoiceCreated Payload \
+		'{"id":"999","customer_id":"987654","purchase_price_cents":5,"created_date":"x","purchase_date":"2019-01-06"}' >/dev/null
+	rcli XADD event-stream '*' Payload '{}' >/dev/null
+	rcli XADD event-stream '*' EventTypeName SomethingNew Payload '{}' >/dev/null
+	rcli XADD event-stream '*' EventTypeName CustomerCreated Payload "$(head -c 100000 /dev/zero | tr '\0' x)" >/dev/null
+	invoice "$cid" 42
+	wait_projected
+	[ "$(revenue "$cid")" = 42 ]
+	[ "$(sqlite3 "$DB" 'SELECT count(*) FROM dead_letters')" = 5 ]
+	sqlite3 "$DB" 'SELECT reason FROM dead_letters' | grep -q 'not valid JSON'
+	sqlite3 "$DB" 'SELECT reason FROM dead_letters' | grep -q 'customer 987654 unknown'
+	sqlite3 "$DB" 'SELECT reason FROM dead_letters' | grep -q 'lacks EventTypeName'
+	[ "$(sqlite3 "$DB" 'SELECT unknown_skipped FROM projector_state')" = 1 ]
+	grep -q 'dead letter' "$T/worker.log"
+}
+
+@test "SIGTERM: the worker exits 0 within a second" {
+	worker_stop
+	"$BIN_DIR/worker" >>"$T/worker.log" 2>&1 3>&- &
+	pid=$!
+	sleep 0.5
+	start=$(date +%s%N)
+	kill -TERM "$pid"
+	wait "$pid"
+	rc=$?
+	[ "$rc" = 0 ]
+	[ $(( ($(date +%s%N) - start) / 1000000 )) -lt 1000 ]
+	worker_start
+}
+
+@test "worker --rebuild gives the same GET /accounts, also from no database at all" {
+	wait_projected
+	before=$(curl -sf "$A/accounts" -H "Authorization: Bearer $TOKEN")
+	dead_before=$(sqlite3 "$DB" 'SELECT count(*) FROM dead_letters')
+	"$BIN_DIR/worker" --rebuild 3>&-
+	[ "$(curl -sf "$A/accounts" -H "Authorization: Bearer $TOKEN")" = "$before" ]
+	[ "$(sqlite3 "$DB" 'SELECT count(*) FROM dead_letters')" = "$dead_before" ]
+	[ "$(db_last)" = "$(stream_last)" ]
+
+	worker_stop
+	rm -f "$DB" "$DB-wal" "$DB-shm" "$VAR_DIR/worker.checkpoint"
+	"$BIN_DIR/worker" --rebuild 3>&-
+	[ "$(curl -sf "$A/accounts" -H "Authorization: Bearer $TOKEN")" = "$before" ]
+	worker_start
+}
+
+@test "worker --rebuild while the worker runs and writes continue: nothing lost or doubled" {
+	cid=$(new_customer "DuringRebuild")
+	for i in $(seq 20); do invoice "$cid" 1; done &
+	"$BIN_DIR/worker" --rebuild 3>&-
+	wait
+	wait_projected
+	[ "$(revenue "$cid")" = 20 ]
+}
+
+@test "worker --help and --version" {
+	run "$BIN_DIR/worker" --help
+	[ "$status" = 0 ]
+	[[ $output == *--rebuild* ]]
+	run "$BIN_DIR/worker" --version
+	[[ $output == "worker "* ]]
+	run "$BIN_DIR/worker" --bogus
+	[ "$status" = 1 ]
+}
