@@ -43,13 +43,7 @@ stack_start() {
 stack_stop() {
 	[ -n "${T:-}" ] && [ -f "$T/run.pid" ] || return 0
 	worker_stop
-	kill -TERM "$(cat "$T/run.pid")" 2>/dev/null || true
-	local i
-	for i in $(seq 100); do
-		kill -0 "$(cat "$T/run.pid")" 2>/dev/null || break
-		sleep 0.1
-	done
-	rm -f "$T/run.pid"
+	stop_pidfile "$T/run.pid"
 	if compgen -G "$T/san/*" >/dev/null; then
 		echo "sanitizer reports:" >&2
 		cat "$T"/san/* >&2
@@ -64,14 +58,20 @@ worker_start() {
 	echo $! >"$T/worker.pid"
 }
 worker_stop() {
-	[ -f "$T/worker.pid" ] || return 0
-	kill -TERM "$(cat "$T/worker.pid")" 2>/dev/null || true
-	local i
-	for i in $(seq 50); do
-		kill -0 "$(cat "$T/worker.pid")" 2>/dev/null || break
+	stop_pidfile "$T/worker.pid"
+}
+
+# SIGTERM to the process in a pid file; waits up to ten seconds for it.
+stop_pidfile() {
+	[ -f "$1" ] || return 0
+	local pid i
+	pid=$(cat "$1")
+	kill -TERM "$pid" 2>/dev/null || true
+	for i in $(seq 100); do
+		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
-	rm -f "$T/worker.pid"
+	rm -f "$1"
 }
 
 rcli() { redis-cli -p "$REDIS_PORT" "$@"; }

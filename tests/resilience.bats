@@ -1,0 +1,62 @@
+#!/usr/bin/env bats
+# Concurrency and a Redis that stalls or drops connections: answers stay
+# fast and clean, and the services recover by themselves.
+
+load helpers
+
+setup_file() {
+	stack_start
+	export TOKEN=$(login user1 password1)
+}
+
+teardown_file() {
+	# A test that fails while Redis is stopped must not leave it so.
+	kill -CONT "$(cat "$VAR_DIR/redis.pid")" 2>/dev/null || true
+	stack_stop
+}
+
+ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
+
+@test "twenty creates at once: twenty distinct ids, twenty events" {
+	before=$(stream_len)
+	seq 20 | xargs -P 20 -I{} curl -sf -X POST "$C/customers" \
+		-H "Authorization: Bearer $TOKEN" -d '{"name":"Concurrent {}","account_id":"1"}' >"$T/ids"
+	[ "$(jq -r .id "$T/ids" | sort -u | wc -l)" = 20 ]
+	[ "$(jq -r .event_id "$T/ids" | sort -u | wc -l)" = 20 ]
+	[ "$(stream_len)" = $((before + 20)) ]
+	wait_projected
+	req GET "$A/accounts/1"
+	[ "$(jq '[.customers[] | select(.name | startswith("Concurrent"))] | length' <<<"$body")" = 20 ]
+}
+
+@test "dropped Redis connections are remade on the next request" {
+	rcli CLIENT KILL TYPE normal >/dev/null
+	req POST "$C/customers" '{"name":"After kill","account_id":"1"}'
+	# The first request on a dead connection may fail cleanly; the next must work.
+	if [ "$status" != 201 ]; then
+		[ "$status" = 503 ]
+		req POST "$C/customers" '{"name":"After kill","account_id":"1"}'
+	fi
+	[ "$status" = 201 ]
+	wait_projected
+}
+
+@test "a stalled Redis: /status answers 503 within the timeout, reads go on, and all recovers" {
+	redis_pid=$(cat "$VAR_DIR/redis.pid")
+	kill -STOP "$redis_pid"
+	start=$(date +%s%N)
+	req GET "$C/status"
+	took=$(ms_since "$start")
+	[ "$status" = 503 ]
+	[ "$(jq -r .error <<<"$body")" = "redis unavailable" ]
+	[ "$took" -lt 3000 ]
+	# The read model does not need Redis.
+	req GET "$A/accounts"
+	[ "$status" = 200 ]
+	kill -CONT "$redis_pid"
+	req GET "$C/status"
+	[ "$status" = 200 ]
+	req POST "$C/customers" '{"name":"After stall","account_id":"1"}'
+	[ "$status" = 201 ]
+	wait_projected
+}
