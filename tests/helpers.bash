@@ -9,7 +9,8 @@ case $BIN_DIR in /*) ;; *) BIN_DIR=$ROOT/$BIN_DIR ;; esac
 free_port() {
 	local p
 	while :; do
-		p=$((20000 + RANDOM % 40000))
+		# Below Linux's ephemeral range (32768+), where clients' own ports live.
+		p=$((10000 + RANDOM % 22000))
 		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
 	done
 }
@@ -36,7 +37,7 @@ stack_start() {
 		kill -0 "$(cat "$T/run.pid")" 2>/dev/null || break
 		sleep 0.05
 	done
-	cat "$T/run.log" >&2
+	cat "$T/run.log" "$VAR_DIR/redis.log" >&2
 	return 1
 }
 
