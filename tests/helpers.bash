@@ -23,7 +23,7 @@ stack_start() {
 	export C=http://127.0.0.1:$CUSTOMERS_PORT A=http://127.0.0.1:$ACCOUNTS_PORT
 	mkdir -p "$T/san"
 	export ASAN_OPTIONS="log_path=$T/san/asan:detect_leaks=1:abort_on_error=0"
-	export UBSAN_OPTIONS="log_path=$T/san/ubsan:print_stacktrace=1:halt_on_error=1"
+	export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 	# 3>&-: bats waits on fd 3 until every process holding it has gone.
 	env "$@" "$ROOT/scripts/run.sh" >"$T/run.log" 2>&1 3>&- &
 	echo $! >"$T/run.pid"
@@ -45,9 +45,13 @@ stack_stop() {
 	[ -n "${T:-}" ] && [ -f "$T/run.pid" ] || return 0
 	worker_stop
 	stop_pidfile "$T/run.pid"
-	if compgen -G "$T/san/*" >/dev/null; then
+	# ASan writes its reports to $T/san; GCC's UBSan ignores log_path and
+	# writes to stderr, which lands in the logs.
+	if compgen -G "$T/san/*" >/dev/null ||
+	    grep -q -E 'runtime error:|Sanitizer' "$T"/*.log; then
 		echo "sanitizer reports:" >&2
-		cat "$T"/san/* >&2
+		cat "$T"/san/* >&2 2>/dev/null
+		grep -h -A5 -E 'runtime error:|Sanitizer' "$T"/*.log >&2
 		return 1
 	fi
 	[ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$T"

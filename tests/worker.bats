@@ -137,14 +137,14 @@ stream_last() { rcli --raw XREVRANGE event-stream + - COUNT 1 | head -1; }
 	wait_projected
 	before=$(curl -sf "$A/accounts" -H "Authorization: Bearer $TOKEN")
 	dead_before=$(sqlite3 "$DB" 'SELECT count(*) FROM dead_letters')
-	"$BIN_DIR/worker" --rebuild 3>&-
+	"$BIN_DIR/worker" --rebuild 2>>"$T/worker.log" 3>&-
 	[ "$(curl -sf "$A/accounts" -H "Authorization: Bearer $TOKEN")" = "$before" ]
 	[ "$(sqlite3 "$DB" 'SELECT count(*) FROM dead_letters')" = "$dead_before" ]
 	[ "$(db_last)" = "$(stream_last)" ]
 
 	worker_stop
 	rm -f "$DB" "$DB-wal" "$DB-shm" "$VAR_DIR/worker.checkpoint"
-	"$BIN_DIR/worker" --rebuild 3>&-
+	"$BIN_DIR/worker" --rebuild 2>>"$T/worker.log" 3>&-
 	[ "$(curl -sf "$A/accounts" -H "Authorization: Bearer $TOKEN")" = "$before" ]
 	worker_start
 }
@@ -152,7 +152,7 @@ stream_last() { rcli --raw XREVRANGE event-stream + - COUNT 1 | head -1; }
 @test "worker --rebuild while the worker runs and writes continue: nothing lost or doubled" {
 	cid=$(new_customer "DuringRebuild")
 	for i in $(seq 20); do invoice "$cid" 1; done &
-	"$BIN_DIR/worker" --rebuild 3>&-
+	"$BIN_DIR/worker" --rebuild 2>>"$T/worker.log" 3>&-
 	wait
 	wait_projected
 	[ "$(revenue "$cid")" = 20 ]
