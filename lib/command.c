@@ -1,4 +1,5 @@
 #include <err.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "command.h"
@@ -7,10 +8,11 @@ static const struct {
 	const char	*word;
 	int		 status;
 } error_words[] = {
-	{ "NOTFOUND ",	404 },
-	{ "FORBIDDEN ",	403 },
-	{ "CONFLICT ",	409 },
 	{ "INVALID ",	400 },
+	{ "UNAUTHORIZED ", 401 },
+	{ "FORBIDDEN ",	403 },
+	{ "NOTFOUND ",	404 },
+	{ "CONFLICT ",	409 },
 	/* Redis states that pass: answer 503 so the client retries. */
 	{ "LOADING ",	503 },
 	{ "BUSY ",	503 },
@@ -31,7 +33,10 @@ respond_error_reply(struct http_request *req, const char *str)
 		if (error_words[i].status == 503) {
 			warnx("%s %s: redis: %s", req->method, req->path, str);
 			http_respond_error(req, 503, "event store unavailable");
-		} else
+		} else if (error_words[i].status == 401)
+			http_respond_error(req, 401,
+			    "missing, malformed or expired Bearer token");
+		else
 			http_respond_error(req, error_words[i].status,
 			    str + len);
 		return;
@@ -40,25 +45,38 @@ respond_error_reply(struct http_request *req, const char *str)
 	http_respond_error(req, 500, "internal error");
 }
 
-void
-command_respond(struct http_request *req, const redisReply *reply)
+int
+command_respond_failure(struct http_request *req, const redisReply *reply)
 {
-	json_object *body;
-
 	if (reply == NULL) {
 		http_respond_error(req, 503, "event store unavailable");
-		return;
+		return 1;
 	}
 	if (reply->type == REDIS_REPLY_ERROR) {
 		respond_error_reply(req, reply->str);
-		return;
+		return 1;
 	}
+	return 0;
+}
+
+static void
+respond_unexpected(struct http_request *req)
+{
+	warnx("%s %s: unexpected reply from redis", req->method, req->path);
+	http_respond_error(req, 500, "internal error");
+}
+
+void
+command_respond_created(struct http_request *req, const redisReply *reply)
+{
+	json_object *body;
+
+	if (command_respond_failure(req, reply))
+		return;
 	if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
 	    reply->element[0]->type != REDIS_REPLY_STRING ||
 	    reply->element[1]->type != REDIS_REPLY_STRING) {
-		warnx("%s %s: unexpected reply from redis", req->method,
-		    req->path);
-		http_respond_error(req, 500, "internal error");
+		respond_unexpected(req);
 		return;
 	}
 	if ((body = json_object_new_object()) == NULL ||
@@ -72,4 +90,19 @@ command_respond(struct http_request *req, const redisReply *reply)
 	}
 	http_respond_json(req, 201, body);
 	json_object_put(body);
+}
+
+void
+command_respond_deleted(struct http_request *req, const redisReply *reply)
+{
+	char hdr[96];
+
+	if (command_respond_failure(req, reply))
+		return;
+	if (reply->type != REDIS_REPLY_STRING || reply->len > 48) {
+		respond_unexpected(req);
+		return;
+	}
+	snprintf(hdr, sizeof(hdr), "Event-Id: %s\r\n", reply->str);
+	http_respond_empty(req, 204, hdr);
 }

@@ -20,6 +20,9 @@ struct config {
 	char		 checkpoint_path[PATH_MAX]; /* CHECKPOINT_FILE */
 	char		 secret_path[PATH_MAX];	    /* JWT_SECRET_FILE */
 	int		 token_ttl;	/* TOKEN_TTL seconds, 900 */
+	int		 login_max_user; /* LOGIN_MAX_FAILURES, 5 */
+	int		 login_max_addr; /* LOGIN_MAX_FAILURES_PER_ADDR, 20 */
+	int		 login_window;	/* LOGIN_WINDOW seconds, 60 */
 	int		 batch_size;	/* WORKER_BATCH, 1000 */
 	int		 block_ms;	/* WORKER_BLOCK_MS, 500 */
 };

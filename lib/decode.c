@@ -15,18 +15,99 @@ fail(struct decode_error *err, int status, const char *key, const char *what)
 	return -1;
 }
 
+/*
+ * A second look at a text json-c has already accepted.  json-c 0.16
+ * keeps the last of duplicate keys without a word, and reads "-0" and
+ * "00" as the integer 0, dropping their text; neither can be asked of
+ * it afterwards.  This walk only tracks strings and nesting, trusting
+ * json-c for the rest of the grammar: it counts the top-level members
+ * (one ':' each) and refuses integers with a minus zero or leading zeros.
+ * Returns the member count, or -1.
+ */
+static int
+number_char(char c)
+{
+	return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' ||
+	    c == 'e' || c == 'E';
+}
+
+/* The number starting at *i: no leading zero, no integer -0.  Moves *i to its last character. */
+static int
+number_ok(const char *s, size_t len, size_t *i)
+{
+	size_t j = *i, start = *i;
+	int minus = s[j] == '-';
+
+	if (minus)
+		j++;
+	if (j < len && s[j] == '0') {
+		if (j + 1 < len && s[j + 1] >= '0' && s[j + 1] <= '9')
+			return 0;
+		if (minus && (j + 1 >= len || (s[j + 1] != '.' &&
+		    s[j + 1] != 'e' && s[j + 1] != 'E')))
+			return 0;
+	}
+	for (j = start; j + 1 < len && number_char(s[j + 1]); j++)
+		;
+	*i = j;
+	return 1;
+}
+
+static int
+raw_members(const char *s, size_t len)
+{
+	size_t i;
+	int depth = 0, members = 0, in_string = 0;
+
+	for (i = 0; i < len; i++) {
+		if (in_string) {
+			if (s[i] == '\\')
+				i++;
+			else if (s[i] == '"')
+				in_string = 0;
+			continue;
+		}
+		switch (s[i]) {
+		case '"':
+			in_string = 1;
+			break;
+		case '{':
+		case '[':
+			depth++;
+			break;
+		case '}':
+		case ']':
+			depth--;
+			break;
+		case ':':
+			if (depth == 1)
+				members++;
+			break;
+		default:
+			if ((s[i] == '-' || (s[i] >= '0' && s[i] <= '9')) &&
+			    !number_ok(s, len, &i))
+				return -1;
+			break;
+		}
+	}
+	return members;
+}
+
 json_object *
 decode_body(const char *what, const char *body, size_t len,
     struct decode_error *err)
 {
 	json_tokener *tok;
 	json_object *obj = NULL;
+	int members;
 
 	if (len == 0) {
 		fail(err, 400, what, "must be a JSON object");
 		return NULL;
 	}
-	if (len > INT32_MAX || (tok = json_tokener_new()) == NULL) {
+	/* Our bodies are flat objects: no need for json-c's depth of 32. */
+	if (len > INT32_MAX || (tok = json_tokener_new_ex(DECODE_DEPTH_MAX)) ==
+	    NULL) {
 		fail(err, 500, NULL, "out of memory");
 		return NULL;
 	}
@@ -35,16 +116,29 @@ decode_body(const char *what, const char *body, size_t len,
 	obj = json_tokener_parse_ex(tok, body, (int)len);
 	if (obj == NULL || json_tokener_get_error(tok) != json_tokener_success ||
 	    json_tokener_get_parse_end(tok) != len) {
-		json_object_put(obj);
-		obj = NULL;
-		fail(err, 400, what, "not valid JSON");
-	} else if (!json_object_is_type(obj, json_type_object)) {
-		json_object_put(obj);
-		obj = NULL;
+		fail(err, 400, what, json_tokener_get_error(tok) ==
+		    json_tokener_error_depth ? "nested too deeply" :
+		    "not valid JSON");
+		goto bad;
+	}
+	if (!json_object_is_type(obj, json_type_object)) {
 		fail(err, 400, what, "must be a JSON object");
+		goto bad;
+	}
+	if ((members = raw_members(body, len)) == -1) {
+		fail(err, 400, what, "has a number with a leading zero or -0");
+		goto bad;
+	}
+	if (members != json_object_object_length(obj)) {
+		fail(err, 400, what, "has a duplicate key");
+		goto bad;
 	}
 	json_tokener_free(tok);
 	return obj;
+bad:
+	json_object_put(obj);
+	json_tokener_free(tok);
+	return NULL;
 }
 
 json_object *

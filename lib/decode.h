@@ -13,6 +13,7 @@
 #define DECODE_TEXT_MAX	 200			/* bytes */
 #define DECODE_CENTS_MAX 9007199254740991LL	/* 2^53 - 1 */
 #define DECODE_ID_MAX	 20			/* digits of an id, plus NUL */
+#define DECODE_DEPTH_MAX 8			/* nesting a body may have */
 
 struct decode_error {
 	int	status;		/* HTTP status to answer */

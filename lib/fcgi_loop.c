@@ -7,8 +7,7 @@
 #include "fcgi_loop.h"
 
 static void
-serve_one(const struct route *table, size_t n, void *app,
-    const struct token_key *key, FCGX_Request *fcgi)
+serve_one(const struct fcgi_service *svc, FCGX_Request *fcgi)
 {
 	struct http_request req;
 	const struct route *r;
@@ -23,16 +22,17 @@ serve_one(const struct route *table, size_t n, void *app,
 		    http_status_text(status));
 		goto out;
 	}
-	if ((r = route_find(table, n, &req, segbuf, sizeof(segbuf),
-	    args)) == NULL)
+	if ((r = route_find(svc->routes, svc->nroutes, &req, segbuf,
+	    sizeof(segbuf), args)) == NULL)
 		goto out;
-	if (r->auth && token_verify_header(key, req.authorization,
-	    user) == -1) {
+	if (r->auth && (token_verify_header(svc->key, req.authorization,
+	    user) == -1 || (svc->user_exists != NULL &&
+	    svc->user_exists(svc->app, user) == 0))) {
 		http_respond_error(&req, 401,
 		    "missing, malformed or expired Bearer token");
 		goto out;
 	}
-	r->handler(app, &req, user, args);
+	r->handler(svc->app, &req, user, args);
 	if (!req.answered) {
 		warnx("%s %s: handler gave no answer", req.method, req.path);
 		http_respond_error(&req, 500, "internal error");
@@ -42,8 +42,7 @@ out:
 }
 
 int
-fcgi_loop_run(const struct route *table, size_t n, void *app,
-    const struct token_key *key)
+fcgi_loop_run(const struct fcgi_service *svc)
 {
 	FCGX_Request fcgi;
 
@@ -54,7 +53,7 @@ fcgi_loop_run(const struct route *table, size_t n, void *app,
 		return EXIT_FAILURE;
 	}
 	while (FCGX_Accept_r(&fcgi) >= 0) {
-		serve_one(table, n, app, key, &fcgi);
+		serve_one(svc, &fcgi);
 		FCGX_Finish_r(&fcgi);
 	}
 	FCGX_Free(&fcgi, 1);

@@ -55,6 +55,8 @@ http_request_read(struct http_request *req, FCGX_Request *fcgi)
 	if (req->method == NULL)
 		req->method = "";
 	req->authorization = param(fcgi, "HTTP_AUTHORIZATION");
+	if ((req->remote_addr = param(fcgi, "REMOTE_ADDR")) == NULL)
+		req->remote_addr = "";
 	/* lighttpd's server.error-handler: an error lighttpd raised itself. */
 	if ((redirect = param(fcgi, "REDIRECT_STATUS")) != NULL) {
 		status = atoi(redirect);
@@ -124,7 +126,14 @@ respond(struct http_request *req, int status, const char *extra,
 }
 
 void
-http_respond_json(struct http_request *req, int status, json_object *body)
+http_respond_empty(struct http_request *req, int status, const char *extra)
+{
+	respond(req, status, extra, NULL);
+}
+
+static void
+respond_json_ext(struct http_request *req, int status, const char *extra,
+    json_object *body)
 {
 	const char *text = NULL;
 
@@ -132,10 +141,16 @@ http_respond_json(struct http_request *req, int status, json_object *body)
 		text = json_object_to_json_string_ext(body,
 		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	if (body != NULL && text == NULL) {
-		http_respond_error(req, 500, "out of memory");
+		respond(req, 500, NULL, "{\"error\":\"out of memory\"}");
 		return;
 	}
-	respond(req, status, NULL, text);
+	respond(req, status, extra, text);
+}
+
+void
+http_respond_json(struct http_request *req, int status, json_object *body)
+{
+	respond_json_ext(req, status, NULL, body);
 }
 
 /*
@@ -143,7 +158,8 @@ http_respond_json(struct http_request *req, int status, json_object *body)
  * one answer left when json-c cannot allocate.
  */
 void
-http_respond_error(struct http_request *req, int status, const char *msg)
+http_respond_error_ext(struct http_request *req, int status,
+    const char *extra, const char *msg)
 {
 	json_object *body = json_object_new_object();
 	json_object *m = json_object_new_string(msg);
@@ -155,24 +171,21 @@ http_respond_error(struct http_request *req, int status, const char *msg)
 		respond(req, 500, NULL, "{\"error\":\"out of memory\"}");
 		return;
 	}
-	http_respond_json(req, status, body);
+	respond_json_ext(req, status, extra, body);
 	json_object_put(body);
+}
+
+void
+http_respond_error(struct http_request *req, int status, const char *msg)
+{
+	http_respond_error_ext(req, status, NULL, msg);
 }
 
 void
 http_respond_not_allowed(struct http_request *req, const char *allow)
 {
 	char hdr[128];
-	json_object *body = json_object_new_object();
 
 	snprintf(hdr, sizeof(hdr), "Allow: %s\r\n", allow);
-	if (body == NULL || json_object_object_add(body, "error",
-	    json_object_new_string("method not allowed")) != 0) {
-		json_object_put(body);
-		respond(req, 500, NULL, "{\"error\":\"out of memory\"}");
-		return;
-	}
-	respond(req, 405, hdr, json_object_to_json_string_ext(body,
-	    JSON_C_TO_STRING_PLAIN));
-	json_object_put(body);
+	http_respond_error_ext(req, 405, hdr, "method not allowed");
 }

@@ -19,6 +19,7 @@ struct http_request {
 	char		 path[HTTP_PATH_MAX];	/* without the query */
 	const char	*query;			/* "" if none */
 	const char	*authorization;		/* NULL if none */
+	const char	*remote_addr;		/* "" if unknown */
 	char		*body;			/* owned; NUL-terminated */
 	size_t		 body_len;
 	int		 answered;
@@ -37,7 +38,13 @@ void	http_respond_json(struct http_request *req, int status,
 	    json_object *body);
 void	http_respond_error(struct http_request *req, int status,
 	    const char *msg);
+/* The same with header lines (each ending in CRLF). */
+void	http_respond_error_ext(struct http_request *req, int status,
+	    const char *extra, const char *msg);
 void	http_respond_not_allowed(struct http_request *req, const char *allow);
+/* No body; extra is NULL or header lines, each ending in CRLF. */
+void	http_respond_empty(struct http_request *req, int status,
+	    const char *extra);
 
 const char *http_status_text(int status);
 

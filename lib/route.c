@@ -1,5 +1,7 @@
+#include <stdio.h>
 #include <string.h>
 
+#include "decode.h"
 #include "route.h"
 
 /*
@@ -57,4 +59,17 @@ route_find(const struct route *table, size_t n, struct http_request *req,
 	else
 		http_respond_error(req, 404, "no such resource");
 	return NULL;
+}
+
+int
+route_id(struct http_request *req, const char *segment, const char *what)
+{
+	char msg[96];
+	uint64_t id;
+
+	if (id_parse(segment, &id) == 0)
+		return 0;
+	snprintf(msg, sizeof(msg), "%s id must be a decimal number", what);
+	http_respond_error(req, 400, msg);
+	return -1;
 }

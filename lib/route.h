@@ -25,4 +25,11 @@ const struct route *route_find(const struct route *table, size_t n,
 	    struct http_request *req, char *segbuf, size_t seglen,
 	    char **args);
 
+/*
+ * A path segment that must be an id ("7"): 0, or -1 after answering 400
+ * "<what> id must be a decimal number".
+ */
+int	route_id(struct http_request *req, const char *segment,
+	    const char *what);
+
 #endif

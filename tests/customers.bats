@@ -136,7 +136,8 @@ expect() {
 	[[ $output == *'{"error":'* ]]
 	expect 405 DELETE /invoices ''
 	expect 404 GET /nope ''
-	expect 404 POST /customers/extra '{}'
+	expect 404 POST /customers/1/extra '{}'
+	expect 404 GET /customers/1/invoices/2 ''
 }
 
 @test "errors lighttpd raises itself are JSON too: 411, 414/431" {

@@ -153,8 +153,8 @@ main(int argc, char *argv[])
 	status = EXIT_SUCCESS;
 out:
 	if (status != EXIT_SUCCESS)
-		warnx("setup failed: is redis running at %s:%d?",
-		    cfg.redis_host, cfg.redis_port);
+		warnx("setup failed (redis at %s:%d)", cfg.redis_host,
+		    cfg.redis_port);
 	redis_conn_close(&rc);
 	return status;
 }

@@ -11,6 +11,9 @@ static const struct {
 	{ "AccountCreated",	EVENT_ACCOUNT_CREATED },
 	{ "CustomerCreated",	EVENT_CUSTOMER_CREATED },
 	{ "InvoiceCreated",	EVENT_INVOICE_CREATED },
+	{ "AccountDeleted",	EVENT_ACCOUNT_DELETED },
+	{ "CustomerDeleted",	EVENT_CUSTOMER_DELETED },
+	{ "InvoiceDeleted",	EVENT_INVOICE_DELETED },
 };
 
 enum event_type
@@ -79,6 +82,20 @@ event_decode(enum event_type type, const char *payload, size_t len,
 		    decode_cents(o, "purchase_price_cents", &ev->cents,
 		    &err) == -1 ||
 		    decode_date(o, "purchase_date", &ev->purchase_date,
+		    &err) == -1 ? -1 : 0;
+		break;
+	case EVENT_ACCOUNT_DELETED:
+		rc = id_field(o, "id", &ev->id, &err);
+		break;
+	case EVENT_CUSTOMER_DELETED:
+		rc = id_field(o, "id", &ev->id, &err) == -1 ||
+		    id_field(o, "account_id", &ev->parent_id, &err) == -1 ?
+		    -1 : 0;
+		break;
+	case EVENT_INVOICE_DELETED:
+		rc = id_field(o, "id", &ev->id, &err) == -1 ||
+		    id_field(o, "customer_id", &ev->parent_id, &err) == -1 ||
+		    decode_cents(o, "purchase_price_cents", &ev->cents,
 		    &err) == -1 ? -1 : 0;
 		break;
 	case EVENT_UNKNOWN:

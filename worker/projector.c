@@ -24,6 +24,14 @@ static const char sql_customer_insert[] =
 static const char sql_invoice_add[] =
     "UPDATE customers SET total_revenue_cents = total_revenue_cents + ?1"
     " WHERE id = ?2 AND total_revenue_cents <= 9223372036854775807 - ?1";
+static const char sql_invoice_remove[] =
+    "UPDATE customers SET total_revenue_cents = total_revenue_cents - ?1"
+    " WHERE id = ?2 AND total_revenue_cents >= ?1";
+static const char sql_customer_remove[] =
+    "DELETE FROM customers WHERE id = ?1 AND account_id = ?2";
+/* With foreign keys on, an account that still has customers stays. */
+static const char sql_account_remove[] =
+    "DELETE FROM accounts WHERE id = ?1";
 static const char sql_dead_letter[] =
     "INSERT OR REPLACE INTO dead_letters"
     " (stream_id, event_type, payload, reason, recorded_at)"
@@ -51,6 +59,9 @@ projector_close(struct projector *p)
 	sqlite3_finalize(p->account_insert);
 	sqlite3_finalize(p->customer_insert);
 	sqlite3_finalize(p->invoice_add);
+	sqlite3_finalize(p->invoice_remove);
+	sqlite3_finalize(p->customer_remove);
+	sqlite3_finalize(p->account_remove);
 	sqlite3_finalize(p->dead_letter);
 	sqlite3_close(p->db);
 	memset(p, 0, sizeof(*p));
@@ -105,6 +116,9 @@ projector_open(struct projector *p, const char *path, int fast)
 	    prepare(p->db, sql_account_insert, &p->account_insert) == -1 ||
 	    prepare(p->db, sql_customer_insert, &p->customer_insert) == -1 ||
 	    prepare(p->db, sql_invoice_add, &p->invoice_add) == -1 ||
+	    prepare(p->db, sql_invoice_remove, &p->invoice_remove) == -1 ||
+	    prepare(p->db, sql_customer_remove, &p->customer_remove) == -1 ||
+	    prepare(p->db, sql_account_remove, &p->account_remove) == -1 ||
 	    prepare(p->db, sql_dead_letter, &p->dead_letter) == -1 ||
 	    state_read(p, &p->last, &p->seen) == -1)
 		goto fail;
@@ -123,6 +137,28 @@ run(sqlite3_stmt *st)
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	return rc;
+}
+
+static void
+no_match_reason(const struct event *ev, char *reason)
+{
+	switch (ev->type) {
+	case EVENT_INVOICE_CREATED:
+		snprintf(reason, REASON_MAX, "customer %lld unknown, or its "
+		    "total would overflow", (long long)ev->parent_id);
+		break;
+	case EVENT_INVOICE_DELETED:
+		snprintf(reason, REASON_MAX, "customer %lld unknown, or its "
+		    "total is less than the invoice", (long long)ev->parent_id);
+		break;
+	case EVENT_CUSTOMER_DELETED:
+		snprintf(reason, REASON_MAX, "customer %lld of account %lld "
+		    "unknown", (long long)ev->id, (long long)ev->parent_id);
+		break;
+	default:
+		snprintf(reason, REASON_MAX, "%lld unknown", (long long)ev->id);
+		break;
+	}
 }
 
 static enum entry_result
@@ -152,6 +188,20 @@ apply_event(struct projector *p, const struct event *ev, char *reason)
 		sqlite3_bind_int64(st, 1, ev->cents);
 		sqlite3_bind_int64(st, 2, ev->parent_id);
 		break;
+	case EVENT_INVOICE_DELETED:
+		st = p->invoice_remove;
+		sqlite3_bind_int64(st, 1, ev->cents);
+		sqlite3_bind_int64(st, 2, ev->parent_id);
+		break;
+	case EVENT_CUSTOMER_DELETED:
+		st = p->customer_remove;
+		sqlite3_bind_int64(st, 1, ev->id);
+		sqlite3_bind_int64(st, 2, ev->parent_id);
+		break;
+	case EVENT_ACCOUNT_DELETED:
+		st = p->account_remove;
+		sqlite3_bind_int64(st, 1, ev->id);
+		break;
 	default:
 		return ENTRY_UNKNOWN;
 	}
@@ -162,10 +212,9 @@ apply_event(struct projector *p, const struct event *ev, char *reason)
 	}
 	if (rc != SQLITE_DONE)
 		return ENTRY_FAILED;
-	if (ev->type == EVENT_INVOICE_CREATED && sqlite3_changes(p->db) == 0) {
-		snprintf(reason, REASON_MAX,
-		    "customer %lld unknown, or its total would overflow",
-		    (long long)ev->parent_id);
+	/* An update or delete that matched nothing did not apply. */
+	if (sqlite3_changes(p->db) == 0) {
+		no_match_reason(ev, reason);
 		return ENTRY_REJECTED;
 	}
 	return ENTRY_DONE;

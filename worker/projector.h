@@ -22,6 +22,9 @@ struct projector {
 	sqlite3_stmt	*account_insert;
 	sqlite3_stmt	*customer_insert;
 	sqlite3_stmt	*invoice_add;
+	sqlite3_stmt	*invoice_remove;
+	sqlite3_stmt	*customer_remove;
+	sqlite3_stmt	*account_remove;
 	sqlite3_stmt	*dead_letter;
 	struct stream_id last;		/* as recorded in the database */
 	int64_t		 seen;		/* stream entries counted so far */

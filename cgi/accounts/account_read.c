@@ -10,6 +10,7 @@
 
 #include "accounts.h"
 #include "decode.h"
+#include "route.h"
 
 enum read_result { READ_OK, READ_NOT_FOUND, READ_FAILED };
 
@@ -170,10 +171,9 @@ account_get(void *app, struct http_request *req, const char *user,
 	enum read_result res;
 	int mine;
 
-	if (id_parse(args[0], &id) == -1) {
-		http_respond_error(req, 400, "account id must be a decimal number");
+	if (route_id(req, args[0], "account") == -1)
 		return;
-	}
+	id_parse(args[0], &id);
 	if (read_model_get(rm) == NULL || begin(rm->db) == -1) {
 		respond_unavailable(req, rm);
 		return;
@@ -213,10 +213,9 @@ account_is_owned_by(void *app, struct http_request *req, const char *user,
 	int ok = 0;
 
 	(void)user;
-	if (id_parse(args[0], &id) == -1) {
-		http_respond_error(req, 400, "account id must be a decimal number");
+	if (route_id(req, args[0], "account") == -1)
 		return;
-	}
+	id_parse(args[0], &id);
 	if (read_model_get(rm) == NULL) {
 		respond_unavailable(req, rm);
 		return;

@@ -41,11 +41,22 @@ void	account_get(void *app, struct http_request *req, const char *user,
 	    char **args);
 void	account_is_owned_by(void *app, struct http_request *req,
 	    const char *user, char **args);
+void	account_create(void *app, struct http_request *req,
+	    const char *user, char **args);
+void	account_delete(void *app, struct http_request *req,
+	    const char *user, char **args);
 void	auth_login(void *app, struct http_request *req, const char *user,
 	    char **args);
 void	status_get(void *app, struct http_request *req, const char *user,
 	    char **args);
 
 int	login_init(struct accounts_app *a);
+
+/* throttle.c: seconds to wait (0: go on), or -1 when Redis is unreachable. */
+int	login_throttle_wait(struct accounts_app *a, const char *user,
+	    const char *addr);
+void	login_throttle_fail(struct accounts_app *a, const char *user,
+	    const char *addr);
+void	login_throttle_clear(struct accounts_app *a, const char *user);
 
 #endif

@@ -3,6 +3,7 @@
  * Redis as user:<name> {password_hash}.  An unknown user costs the same
  * hash check as a wrong password, so timing does not tell them apart.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,7 +61,8 @@ auth_login(void *app, struct http_request *req, const char *unused,
 	json_object *body;
 	const char *user, *password, *hash;
 	redisReply *r = NULL;
-	int known, match;
+	char retry[48];
+	int known, match, wait;
 
 	(void)unused;
 	(void)args;
@@ -71,6 +73,16 @@ auth_login(void *app, struct http_request *req, const char *unused,
 	if (decode_text(body, "username", 1, &user, &err) == -1 ||
 	    decode_text(body, "password", 1, &password, &err) == -1) {
 		http_respond_error(req, err.status, err.msg);
+		goto out;
+	}
+	if ((wait = login_throttle_wait(a, user, req->remote_addr)) == -1) {
+		http_respond_error(req, 503, "user store unavailable");
+		goto out;
+	}
+	if (wait > 0) {
+		snprintf(retry, sizeof(retry), "Retry-After: %d\r\n", wait);
+		http_respond_error_ext(req, 429, retry,
+		    "too many failed logins; try again later");
 		goto out;
 	}
 	hash = a->dummy_hash;
@@ -87,10 +99,13 @@ auth_login(void *app, struct http_request *req, const char *unused,
 			known = 0;
 	}
 	match = crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
-	if (known && match)
+	if (known && match) {
+		login_throttle_clear(a, user);
 		respond_token(req, a, user);
-	else
+	} else {
+		login_throttle_fail(a, user, req->remote_addr);
 		http_respond_error(req, 401, "invalid user name or password");
+	}
 out:
 	freeReplyObject(r);
 	json_object_put(body);

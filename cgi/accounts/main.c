@@ -12,17 +12,40 @@
 #include "fcgi_loop.h"
 
 static const struct route routes[] = {
-	{ "GET",  "/status",			0, status_get },
-	{ "POST", "/auth/login",		0, auth_login },
-	{ "GET",  "/accounts",			1, account_list },
-	{ "GET",  "/accounts/*",		1, account_get },
-	{ "GET",  "/accounts/*/is-owned-by/*",	1, account_is_owned_by },
+	{ "GET",    "/status",			0, status_get },
+	{ "POST",   "/auth/login",		0, auth_login },
+	{ "GET",    "/accounts",		1, account_list },
+	{ "POST",   "/accounts",		1, account_create },
+	{ "GET",    "/accounts/*",		1, account_get },
+	{ "DELETE", "/accounts/*",		1, account_delete },
+	{ "GET",    "/accounts/*/is-owned-by/*", 1, account_is_owned_by },
 };
+
+/*
+ * Reads come from SQLite, so the user is checked in Redis here.  When
+ * Redis is down the signed, unexpired token is trusted, so that reads
+ * keep working; commands check the user inside Redis regardless.
+ */
+static int
+user_exists(void *app, const char *user)
+{
+	struct accounts_app *a = app;
+	redisReply *r;
+	int exists = -1;
+
+	r = redis_conn_command(&a->redis, "EXISTS user:%s", user);
+	if (r != NULL && r->type == REDIS_REPLY_INTEGER)
+		exists = r->integer == 1;
+	freeReplyObject(r);
+	return exists;
+}
 
 int
 main(int argc, char *argv[])
 {
 	static struct accounts_app app;
+	struct fcgi_service svc = { routes, sizeof(routes) / sizeof(routes[0]),
+	    &app, &app.key, user_exists };
 
 	if (argc > 1 && strcmp(argv[1], "--version") == 0) {
 		puts("accounts.fcgi " VERSION);
@@ -37,6 +60,5 @@ main(int argc, char *argv[])
 	redis_conn_init(&app.redis, app.cfg.redis_host, app.cfg.redis_port,
 	    app.cfg.redis_timeout_ms);
 	app.rm.path = app.cfg.db_path;
-	return fcgi_loop_run(routes, sizeof(routes) / sizeof(routes[0]), &app,
-	    &app.key);
+	return fcgi_loop_run(&svc);
 }

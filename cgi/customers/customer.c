@@ -1,3 +1,8 @@
+/*
+ * Customers: POST /customers, GET and DELETE /customers/{id}.  Reads come
+ * from the command-side state in Redis, through the same ownership
+ * checks as the commands.
+ */
 #include <inttypes.h>
 #include <stdio.h>
 
@@ -5,6 +10,7 @@
 #include "command.h"
 #include "customers.h"
 #include "decode.h"
+#include "route.h"
 
 /* POST /customers {"name","account_id"} -> CustomerCreated */
 void
@@ -20,7 +26,8 @@ customer_create(void *app, struct http_request *req, const char *user,
 	redisReply *reply;
 
 	(void)args;
-	if ((body = decode_body("request body", req->body, req->body_len, &err)) == NULL) {
+	if ((body = decode_body("request body", req->body, req->body_len,
+	    &err)) == NULL) {
 		http_respond_error(req, err.status, err.msg);
 		return;
 	}
@@ -37,8 +44,57 @@ customer_create(void *app, struct http_request *req, const char *user,
 	reply = redis_conn_fcall(&a->redis, "customer_create",
 	    a->cfg.stream_key, 4,
 	    (const char *[]){ user, account_s, name, now });
-	command_respond(req, reply);
+	command_respond_created(req, reply);
 	freeReplyObject(reply);
 out:
 	json_object_put(body);
+}
+
+/* GET /customers/{id} -> {"id","account_id","name","created_date"} */
+void
+customer_get(void *app, struct http_request *req, const char *user,
+    char **args)
+{
+	static const char *const keys[] = { "id", "account_id", "name",
+	    "created_date" };
+	struct customers_app *a = app;
+	json_object *body;
+	redisReply *r;
+	size_t i;
+
+	if (route_id(req, args[0], "customer") == -1)
+		return;
+	r = redis_conn_fcall(&a->redis, "customer_get", a->cfg.stream_key, 2,
+	    (const char *[]){ user, args[0] });
+	if (command_respond_failure(req, r))
+		goto out;
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 4 ||
+	    (body = json_object_new_object()) == NULL) {
+		http_respond_error(req, 500, "internal error");
+		goto out;
+	}
+	for (i = 0; i < 4; i++)
+		json_object_object_add(body, keys[i], json_object_new_string(
+		    r->element[i]->type == REDIS_REPLY_STRING ?
+		    r->element[i]->str : ""));
+	http_respond_json(req, 200, body);
+	json_object_put(body);
+out:
+	freeReplyObject(r);
+}
+
+/* DELETE /customers/{id} -> CustomerDeleted; its invoices go with it. */
+void
+customer_delete(void *app, struct http_request *req, const char *user,
+    char **args)
+{
+	struct customers_app *a = app;
+	redisReply *r;
+
+	if (route_id(req, args[0], "customer") == -1)
+		return;
+	r = redis_conn_fcall(&a->redis, "customer_delete", a->cfg.stream_key,
+	    2, (const char *[]){ user, args[0] });
+	command_respond_deleted(req, r);
+	freeReplyObject(r);
 }

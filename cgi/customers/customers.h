@@ -10,9 +10,22 @@ struct customers_app {
 	struct redis_conn	redis;
 };
 
+/* customer.c */
 void	customer_create(void *app, struct http_request *req, const char *user,
 	    char **args);
+void	customer_get(void *app, struct http_request *req, const char *user,
+	    char **args);
+void	customer_delete(void *app, struct http_request *req,
+	    const char *user, char **args);
+
+/* invoice.c */
 void	invoice_create(void *app, struct http_request *req, const char *user,
+	    char **args);
+void	invoice_get(void *app, struct http_request *req, const char *user,
+	    char **args);
+void	invoice_delete(void *app, struct http_request *req, const char *user,
+	    char **args);
+void	invoice_list(void *app, struct http_request *req, const char *user,
 	    char **args);
 
 #endif

@@ -40,9 +40,14 @@ status_get(void *app, struct http_request *req, const char *user, char **args)
 }
 
 static const struct route routes[] = {
-	{ "GET",  "/status",	0, status_get },
-	{ "POST", "/customers",	1, customer_create },
-	{ "POST", "/invoices",	1, invoice_create },
+	{ "GET",    "/status",			0, status_get },
+	{ "POST",   "/customers",		1, customer_create },
+	{ "GET",    "/customers/*",		1, customer_get },
+	{ "DELETE", "/customers/*",		1, customer_delete },
+	{ "GET",    "/customers/*/invoices",	1, invoice_list },
+	{ "POST",   "/invoices",		1, invoice_create },
+	{ "GET",    "/invoices/*",		1, invoice_get },
+	{ "DELETE", "/invoices/*",		1, invoice_delete },
 };
 
 int
@@ -50,6 +55,9 @@ main(int argc, char *argv[])
 {
 	static struct customers_app app;
 	static struct token_key key;
+	/* No user check here: every Redis Function checks the caller itself. */
+	struct fcgi_service svc = { routes, sizeof(routes) / sizeof(routes[0]),
+	    &app, &key, NULL };
 
 	if (argc > 1 && strcmp(argv[1], "--version") == 0) {
 		puts("customers.fcgi " VERSION);
@@ -61,6 +69,5 @@ main(int argc, char *argv[])
 		errx(EXIT_FAILURE, "configuration error");
 	redis_conn_init(&app.redis, app.cfg.redis_host, app.cfg.redis_port,
 	    app.cfg.redis_timeout_ms);
-	return fcgi_loop_run(routes, sizeof(routes) / sizeof(routes[0]), &app,
-	    &key);
+	return fcgi_loop_run(&svc);
 }

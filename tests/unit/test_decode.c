@@ -90,6 +90,21 @@ test_decode(void)
 	CHECK(!body_ok("{\"a\":1,}"));
 	CHECK(!body_ok("{\"a\":\"\xff\"}"));
 	CHECK(!body_ok("{\"a\":"));
+	/* Duplicate keys, also when spelled differently. */
+	CHECK(!body_ok("{\"a\":1,\"a\":2}"));
+	CHECK(!body_ok("{\"a\":1,\"\\u0061\":2}"));
+	CHECK(body_ok("{\"a\":\"x:y\",\"b\":{\"c\":1,\"d\":2}}"));
+	CHECK(body_ok("{\"a\":\"\\\"\",\"b\":1}"));
+	/* Numbers json-c would read as 0. */
+	CHECK(!body_ok("{\"a\":-0}"));
+	CHECK(!body_ok("{\"a\":00}"));
+	CHECK(!body_ok("{\"a\":-012}"));
+	CHECK(!body_ok("{\"a\":[1,-0]}"));
+	CHECK(body_ok("{\"a\":0,\"b\":-0.5,\"c\":10,\"d\":1e-05,\"e\":-1}"));
+	CHECK(body_ok("{\"a\":\"-0\"}"));
+	/* Depth: flat bodies only need a little. */
+	CHECK(body_ok("{\"a\":[[[[[[1]]]]]]}"));
+	CHECK(!body_ok("{\"a\":[[[[[[[[[[[[1]]]]]]]]]]]]}"));
 
 	CHECK(cents("{\"c\":0}", &c) == 0 && c == 0);
 	CHECK(cents("{\"c\":10000}", &c) == 0 && c == 10000);
@@ -97,6 +112,8 @@ test_decode(void)
 	CHECK(cents("{\"c\":9007199254740992}", &c) == -1);
 	CHECK(cents("{\"c\":99999999999999999999999}", &c) == -1);
 	CHECK(cents("{\"c\":-1}", &c) == -1);
+	CHECK(cents("{\"c\":-0}", &c) == -2);
+	CHECK(cents("{\"c\":9007199254740993}", &c) == -1);
 	CHECK(cents("{\"c\":1.5}", &c) == -1);
 	CHECK(cents("{\"c\":1e308}", &c) == -1);
 	CHECK(cents("{\"c\":\"100\"}", &c) == -1);

@@ -1,0 +1,86 @@
+/*
+ * Login throttling: failed logins are counted per user name and per
+ * client address in Redis keys that expire after the window, so the
+ * count survives FastCGI restarts and is shared by every process.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "accounts.h"
+
+/* Names are at most 200 bytes and addresses shorter: the keys fit. */
+#define KEY_MAX 256
+
+static void
+keys(const char *user, const char *addr, char ku[KEY_MAX], char ka[KEY_MAX])
+{
+	snprintf(ku, KEY_MAX, "login_fail:user:%s", user);
+	snprintf(ka, KEY_MAX, "login_fail:addr:%s", addr);
+}
+
+static long long
+ttl(struct accounts_app *a, const char *key)
+{
+	redisReply *r = redis_conn_command(&a->redis, "TTL %s", key);
+	long long t = 1;
+
+	if (r != NULL && r->type == REDIS_REPLY_INTEGER && r->integer > 0)
+		t = r->integer;
+	freeReplyObject(r);
+	return t;
+}
+
+static long long
+count(const redisReply *r)
+{
+	return r->type == REDIS_REPLY_STRING ? atoll(r->str) : 0;
+}
+
+int
+login_throttle_wait(struct accounts_app *a, const char *user,
+    const char *addr)
+{
+	char ku[KEY_MAX], ka[KEY_MAX];
+	redisReply *r;
+	long long wait = 0;
+
+	keys(user, addr, ku, ka);
+	if ((r = redis_conn_command(&a->redis, "MGET %s %s", ku, ka)) == NULL)
+		return -1;
+	if (r->type == REDIS_REPLY_ARRAY && r->elements == 2) {
+		if (count(r->element[0]) >= a->cfg.login_max_user)
+			wait = ttl(a, ku);
+		else if (count(r->element[1]) >= a->cfg.login_max_addr)
+			wait = ttl(a, ka);
+	}
+	freeReplyObject(r);
+	return (int)wait;
+}
+
+void
+login_throttle_fail(struct accounts_app *a, const char *user,
+    const char *addr)
+{
+	char ku[KEY_MAX], ka[KEY_MAX];
+	const char *k[2];
+	size_t i;
+
+	keys(user, addr, ku, ka);
+	k[0] = ku;
+	k[1] = ka;
+	/* INCR, then start the window only on the first failure (NX). */
+	for (i = 0; i < 2; i++) {
+		freeReplyObject(redis_conn_command(&a->redis, "INCR %s", k[i]));
+		freeReplyObject(redis_conn_command(&a->redis, "EXPIRE %s %d NX",
+		    k[i], a->cfg.login_window));
+	}
+}
+
+void
+login_throttle_clear(struct accounts_app *a, const char *user)
+{
+	char ku[KEY_MAX], ka[KEY_MAX];
+
+	keys(user, "", ku, ka);
+	freeReplyObject(redis_conn_command(&a->redis, "DEL %s", ku));
+}
