@@ -1,0 +1,159 @@
+#!/usr/bin/env bats
+# Hostile input and auth: each attack gets a clean refusal, nothing is
+# appended, and nothing leaks.
+
+load helpers
+
+setup_file() {
+	stack_start LOGIN_WINDOW=6 LOGIN_MAX_FAILURES_PER_ADDR=10
+	export TOKEN=$(login user1 password1)
+	export TOKEN2=$(login user2 password2)
+	export SECRET=$(cat "$VAR_DIR/jwt.secret")
+}
+
+teardown_file() {
+	stack_stop
+}
+
+# refused STATUS METHOD URL BODY: that status, a JSON error, no new event.
+refused() {
+	local want=$1 before
+	before=$(stream_len)
+	req "$2" "$3" "$4" ${5+"$5"}
+	if [ "$status" != "$want" ] || [ "$(stream_len)" != "$before" ] ||
+	    ! jq -e '.error | strings' <<<"$body" >/dev/null; then
+		echo "$2 $3 ${4:0:80}: got $status ${body:0:200}, want $want" >&2
+		return 1
+	fi
+}
+
+login_status() {	# USER PASSWORD -> HTTP status; headers in $T/headers
+	curl -s -D "$T/headers" -o "$T/body" -w '%{http_code}' -X POST "$A/auth/login" \
+		-d "$(jq -cn --arg u "$1" --arg p "$2" '{username:$u, password:$p}')"
+}
+
+retry_after() {		# the last answer's Retry-After, plus a margin
+	local s
+	s=$(grep -i '^Retry-After:' "$T/headers" | tr -dc 0-9)
+	[ -n "$s" ] && [ "$s" -ge 1 ] && [ "$s" -le 6 ] && echo $((s + 1))
+}
+
+@test "JSON tricks: duplicate keys, deep nesting, -0, 1e308, 2^53+1, leading zeros" {
+	refused 400 POST "$C/customers" '{"name":"A","account_id":"1","name":"B"}'
+	refused 400 POST "$C/customers" '{"name":"A","account_id":"1","\u006eame":"B"}'
+	refused 400 POST "$C/customers" '{"name":"A","account_id":"2","account_id":"1"}'
+	refused 400 POST "$C/customers" "{\"name\":\"A\",\"account_id\":\"1\",\"x\":$(printf '[%.0s' $(seq 100))$(printf ']%.0s' $(seq 100))}"
+	refused 400 POST "$C/customers" "$(printf '[%.0s' $(seq 5000))"
+	cid=$(curl -sf -X POST "$C/customers" -H "Authorization: Bearer $TOKEN" -d '{"name":"Target","account_id":"1"}' | jq -r .id)
+	for cents in -0 1e308 9007199254740993 -9223372036854775808 18446744073709551616 00 007 0x10 NaN Infinity '"1"' '[1]' '{"a":1}'; do
+		refused 400 POST "$C/invoices" "{\"customer_id\":\"$cid\",\"purchase_date\":\"2019-01-06\",\"purchase_price_cents\":$cents}"
+	done
+}
+
+@test "names: NUL and control characters refused; quotes, %, SQL, emoji and 200 bytes of UTF-8 round-trip to GET /accounts" {
+	for bad in '\u0000' 'a\u0000b' '\u0007' '\u001b[31m' '\u007f' '\u0085' 'line\nbreak'; do
+		refused 400 POST "$C/customers" "{\"name\":\"$bad\",\"account_id\":\"1\"}"
+	done
+	refused 400 POST "$C/customers" "$(printf '{"name":"%s","account_id":"1"}' "$(printf '\xc3\x28')")"
+	names=(
+		"Robert'); DROP TABLE customers;--"
+		'100% "quoted" \back\slash /slash'
+		'😀🎉 emoji ✓'
+		"$(printf 'é%.0s' $(seq 100))"		# 200 bytes of 2-byte UTF-8
+		"$(printf '😀%.0s' $(seq 50))"		# 200 bytes of 4-byte UTF-8
+		"' OR '1'='1"
+	)
+	for n in "${names[@]}"; do
+		req POST "$C/customers" "$(jq -cn --arg n "$n" '{name:$n, account_id:"1"}')"
+		[ "$status" = 201 ]
+		cid=$(jq -r .id <<<"$body")
+		eid=$(jq -r .event_id <<<"$body")
+		[ "$(rcli --raw XRANGE event-stream "$eid" "$eid" | sed -n 5p | jq -r .name)" = "$n" ]
+		wait_projected
+		req GET "$A/accounts/1"
+		[ "$(jq -r --arg c "$cid" '.customers[] | select(.customer_id == $c) | .name' <<<"$body")" = "$n" ]
+		req GET "$C/customers/$cid"
+		[ "$(jq -r .name <<<"$body")" = "$n" ]
+	done
+	refused 400 POST "$C/customers" "$(jq -cn --arg n "$(printf 'é%.0s' $(seq 100))x" '{name:$n, account_id:"1"}')"
+}
+
+@test "ids in paths: SQL, signs, huge numbers, encodings are refused" {
+	for p in "1%20OR%201=1" "1;DROP" "-1" "0" "01" "%31" "99999999999999999999" "1e3"; do
+		req GET "$A/accounts/$p"
+		[ "$status" = 400 ] || [ "$status" = 404 ] || { echo "$p -> $status" >&2; false; }
+		jq -e '.error | strings' <<<"$body"
+		refused "$status" DELETE "$C/invoices/$p" ""
+	done
+}
+
+@test "hostile sizes: a huge header, a huge query string, many headers" {
+	run curl -s -o /dev/null -w '%{http_code}' "$A/accounts" -H "Authorization: Bearer $TOKEN" -H "X-Junk: $(head -c 10000 /dev/zero | tr '\0' a)"
+	[ "$output" = 431 ]
+	run curl -s -o /dev/null -w '%{http_code}' "$A/accounts?q=$(head -c 10000 /dev/zero | tr '\0' a)" -H "Authorization: Bearer $TOKEN"
+	[ "$output" = 431 ] || [ "$output" = 414 ]
+	hdrs=()
+	v=$(printf 'v%.0s' $(seq 40))
+	for i in $(seq 400); do hdrs+=(-H "X-H$i: $v"); done
+	run curl -s -o /dev/null -w '%{http_code}' "$A/accounts" "${hdrs[@]}"
+	[ "$output" = 431 ]
+	run curl -s -o /dev/null -w '%{http_code}' "$A/accounts" -H "Authorization: Bearer $(head -c 6000 /dev/zero | tr '\0' a)"
+	[ "$output" = 401 ]
+}
+
+@test "unknown user and wrong password take about the same time" {
+	t_wrong=0 t_unknown=0
+	for i in 1 2 3; do
+		s=$(date +%s%N); login_status user1 "wrong$i" >/dev/null; t_wrong=$((t_wrong + $(date +%s%N) - s))
+		s=$(date +%s%N); login_status "ghost$i" wrong >/dev/null; t_unknown=$((t_unknown + $(date +%s%N) - s))
+	done
+	rcli --scan --pattern 'login_fail:*' | xargs -r redis-cli -p "$REDIS_PORT" DEL >/dev/null
+	# Both pay one argon2id check; generous bounds for a noisy machine.
+	[ $((t_unknown * 3)) -gt "$t_wrong" ]
+	[ $((t_wrong * 3)) -gt "$t_unknown" ]
+}
+
+@test "failed logins are throttled per user: 429 with Retry-After, then allowed again" {
+	for i in 1 2 3 4 5; do
+		[ "$(login_status user1 bad)" = 401 ]
+	done
+	[ "$(login_status user1 password1)" = 429 ]
+	grep -qi '^Retry-After: [1-9]' "$T/headers"
+	jq -e '.error | strings' "$T/body"
+	wait=$(retry_after)
+	# another user from the same address is not blocked by user1's failures
+	[ "$(login_status user2 password2)" = 200 ]
+	sleep "$wait"
+	[ "$(login_status user1 password1)" = 200 ]
+}
+
+@test "failed logins are throttled per client address, whatever the names" {
+	for i in $(seq 10); do
+		[ "$(login_status "spray$i" bad)" = 401 ]
+	done
+	[ "$(login_status user2 password2)" = 429 ]
+	sleep "$(retry_after)"
+	[ "$(login_status user2 password2)" = 200 ]
+}
+
+@test "neither the secret nor a token appears in any log" {
+	! grep -rqF "$SECRET" "$T"/*.log "$VAR_DIR"/*.log
+	! grep -rqF "$(cut -d. -f3 <<<"$TOKEN")" "$T"/*.log "$VAR_DIR"/*.log
+	# error messages don't echo it either
+	req GET "$A/accounts" "" "$TOKEN.x"
+	[[ $body != *"$SECRET"* ]]
+}
+
+@test "a token of a user that no longer exists is refused everywhere" {
+	req GET "$A/accounts" "" "$TOKEN2"
+	[ "$status" = 200 ]
+	rcli DEL user:user2 >/dev/null
+	refused 401 POST "$C/customers" '{"name":"x","account_id":"2"}' "$TOKEN2"
+	req GET "$A/accounts" "" "$TOKEN2"
+	[ "$status" = 401 ]
+	req GET "$C/customers/1" "" "$TOKEN2"
+	[ "$status" = 401 ]
+	req POST "$A/accounts" '{"name":"n","description":"d"}' "$TOKEN2"
+	[ "$status" = 401 ]
+	[ "$(login_status user2 password2)" = 401 ]
+}
