@@ -17,6 +17,15 @@ ifeq ($(SANITIZE),1)
 OPT       = -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
             -fno-sanitize-recover=all
 endif
+# Fuzz targets for libFuzzer (make fuzz): clang, and libFuzzer's own main.
+ifeq ($(SANITIZE),fuzz)
+OPT       = -O1 -fno-omit-frame-pointer \
+            -fsanitize=address,undefined,fuzzer-no-link
+FUZZ_LINK = -fsanitize=fuzzer
+FUZZ_MAIN =
+else
+FUZZ_MAIN = $(BUILD)/obj/tests/fuzz/replay.o
+endif
 CPPFLAGS += -Ilib -Iworker -I$(BUILD)/gen -DVERSION='"$(VERSION)"' \
             -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
 CFLAGS   += -std=c11 -g $(OPT) -Wall -Wextra -Werror -Wshadow \
@@ -38,8 +47,10 @@ BIN       = $(BUILD)/bin
 PROGRAMS  = $(BIN)/customers.fcgi $(BIN)/accounts.fcgi $(BIN)/worker \
             $(BIN)/setup
 GEN       = $(BUILD)/gen/events_lua.h $(BUILD)/gen/schema_sql.h
+FUZZ_TARGETS = request event
+FUZZ_BINS = $(patsubst %,$(BIN)/fuzz_%,$(FUZZ_TARGETS))
 
-.PHONY: all programs run test unit bats check clean deps
+.PHONY: all programs run test unit bats check clean deps fuzz fuzz-replay
 all: programs
 programs: $(PROGRAMS)
 
@@ -68,9 +79,13 @@ $(BIN)/accounts.fcgi: $(call obj,$(ACCT_SRC)) $(BUILD)/libshared.a
 $(BIN)/worker: $(call obj,$(WORK_SRC)) $(BUILD)/libshared.a
 $(BIN)/setup: $(call obj,tools/setup.c) $(BUILD)/libshared.a
 $(BIN)/unit_tests: $(call obj,$(UNIT_SRC)) $(UNIT_DEPS) $(BUILD)/libshared.a
-$(PROGRAMS) $(BIN)/unit_tests:
+$(BIN)/fuzz_request: $(call obj,tests/fuzz/fuzz_request.c) $(FUZZ_MAIN) \
+    $(BUILD)/libshared.a
+$(BIN)/fuzz_event: $(call obj,tests/fuzz/fuzz_event.c) \
+    $(BUILD)/obj/worker/event.o $(FUZZ_MAIN) $(BUILD)/libshared.a
+$(PROGRAMS) $(BIN)/unit_tests $(FUZZ_BINS):
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) $(FUZZ_LINK) -o $@ $^ $(LDLIBS)
 
 deps:
 	@scripts/deps.sh
@@ -83,11 +98,34 @@ run: deps
 TEST_BUILD = build/asan
 test: deps
 	@$(MAKE) --no-print-directory BUILD=$(TEST_BUILD) SANITIZE=1 \
-	    programs $(TEST_BUILD)/bin/unit_tests
-	@$(MAKE) --no-print-directory check unit bats
+	    programs $(TEST_BUILD)/bin/unit_tests \
+	    $(patsubst %,$(TEST_BUILD)/bin/fuzz_%,$(FUZZ_TARGETS))
+	@$(MAKE) --no-print-directory check unit fuzz-replay bats
 
 unit:
 	$(TEST_BUILD)/bin/unit_tests
+
+# Every input in the tree's corpus, once, under ASan/UBSan.
+fuzz-replay:
+	@for t in $(FUZZ_TARGETS); do \
+	    $(TEST_BUILD)/bin/fuzz_$$t tests/fuzz/corpus/$$t/* || exit 1; \
+	done
+
+# libFuzzer for FUZZ_SECONDS per target.  New inputs go to build/fuzz/;
+# a crash is saved as build/fuzz/crash-*: copy it into tests/fuzz/corpus/
+# with the fix, and make test replays it from then on.
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD = build/fuzz
+fuzz:
+	@command -v clang >/dev/null || { echo "make fuzz needs clang and libclang-rt-14-dev"; exit 1; }
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) SANITIZE=fuzz CC=clang \
+	    $(patsubst %,$(FUZZ_BUILD)/bin/fuzz_%,$(FUZZ_TARGETS))
+	@for t in $(FUZZ_TARGETS); do \
+	    mkdir -p $(FUZZ_BUILD)/corpus/$$t; \
+	    $(FUZZ_BUILD)/bin/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
+	        -max_len=4096 -artifact_prefix=$(FUZZ_BUILD)/crash-$$t- \
+	        $(FUZZ_BUILD)/corpus/$$t tests/fuzz/corpus/$$t || exit 1; \
+	done
 
 # bats speaks TAP; the last line sums it up as "N passed, N failed".
 bats:
@@ -98,7 +136,7 @@ bats:
 check:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	    --std=c11 -Ilib --suppress=missingIncludeSystem \
-	    lib cgi worker tools tests/unit
+	    lib cgi worker tools tests/unit tests/fuzz
 
 clean:
 	rm -rf build
