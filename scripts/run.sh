@@ -21,6 +21,21 @@ VAR_DIR=$(cd "$VAR_DIR" && pwd)
 BIN_DIR=$(cd "$BIN_DIR" && pwd)
 export VAR_DIR BIN_DIR
 
+# As root, nothing runs as root: Redis under setpriv, lighttpd by its
+# server.username, our programs by dropping to RUN_USER themselves.
+as_service=()
+export RUN_USER=${RUN_USER:-$(id -un)}
+if [ "$(id -u)" = 0 ]; then
+	[ "$RUN_USER" = root ] && RUN_USER=microsvc
+	if ! id -u "$RUN_USER" >/dev/null 2>&1; then
+		useradd --system --user-group --no-create-home \
+			--home-dir /nonexistent --shell /usr/sbin/nologin "$RUN_USER"
+	fi
+	chown -R "$RUN_USER:$(id -gn "$RUN_USER")" "$VAR_DIR"
+	as_service=(setpriv --reuid="$RUN_USER" --regid="$(id -g "$RUN_USER")" --init-groups --)
+fi
+export RUN_GROUP=$(id -gn "$RUN_USER")
+
 say() { printf '%s\n' "run: $*" >&2; }
 
 pids=()
@@ -63,7 +78,7 @@ done
 # AOF on: every acknowledged XADD is in the append-only file, fsynced
 # once a second by default (a power cut can lose up to that second);
 # REDIS_APPENDFSYNC=always fsyncs before each reply.
-redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$VAR_DIR/redis" \
+"${as_service[@]}" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$VAR_DIR/redis" \
 	--appendonly yes --appendfsync "$REDIS_APPENDFSYNC" --save "" \
 	--daemonize no --logfile "$VAR_DIR/redis.log" &
 started redis $!

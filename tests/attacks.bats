@@ -157,3 +157,22 @@ retry_after() {		# the last answer's Retry-After, plus a margin
 	[ "$status" = 401 ]
 	[ "$(login_status user2 password2)" = 401 ]
 }
+
+@test "started as root, nothing runs as root; the data folder and secret are private" {
+	[ "$(id -u)" = 0 ] || skip "the suite is not running as root"
+	for name in redis worker lighttpd; do
+		pid=$(cat "$VAR_DIR/$name.pid")
+		[ "$(ps -o user= -p "$pid")" != root ] || { echo "$name runs as root" >&2; false; }
+	done
+	children=$(pgrep -P "$(cat "$VAR_DIR/lighttpd.pid")")
+	[ -n "$children" ]
+	for pid in $children; do
+		[ "$(ps -o user= -p "$pid")" != root ]
+	done
+	[ "$(stat -c %a "$VAR_DIR")" = 700 ]
+	[ "$(stat -c %a "$VAR_DIR/jwt.secret")" = 600 ]
+	[ "$(stat -c %a "$VAR_DIR/accounts.db")" = 600 ]
+	# a program started as root by hand drops to the same user
+	"$BIN_DIR/worker" --rebuild 2>>"$T/run.log" 3>&-
+	[ "$(stat -c %U "$VAR_DIR/worker.checkpoint")" = "$(ps -o user= -p "$(cat "$VAR_DIR/worker.pid")" | tr -d ' ')" ]
+}

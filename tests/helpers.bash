@@ -18,10 +18,13 @@ free_port() {
 # stack_start [VAR=value ...]: starts the stack with extra environment.
 stack_start() {
 	export T=$(mktemp -d "${TMPDIR:-/tmp}/es-test.XXXXXX")
+	# As root the services run as RUN_USER (see run.sh): let them in.
+	chmod 711 "$T"
 	export VAR_DIR=$T/var
 	export REDIS_PORT=$(free_port) CUSTOMERS_PORT=$(free_port) ACCOUNTS_PORT=$(free_port)
 	export C=http://127.0.0.1:$CUSTOMERS_PORT A=http://127.0.0.1:$ACCOUNTS_PORT
 	mkdir -p "$T/san"
+	chmod 1777 "$T/san"
 	export ASAN_OPTIONS="log_path=$T/san/asan:detect_leaks=1:abort_on_error=0"
 	export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 	# 3>&-: bats waits on fd 3 until every process holding it has gone.

@@ -19,6 +19,7 @@
 #include "clock.h"
 #include "config.h"
 #include "redis_conn.h"
+#include "privdrop.h"
 
 static const struct {
 	const char *name, *password;
@@ -137,6 +138,8 @@ main(int argc, char *argv[])
 		    " see README)\n");
 		return EXIT_FAILURE;
 	}
+	if (privdrop() == -1)
+		return EXIT_FAILURE;
 	if (config_load(&cfg) == -1 || sodium_init() < 0)
 		return EXIT_FAILURE;
 	if (getenv("JWT_SECRET") == NULL && secret_create(cfg.secret_path) == -1)

@@ -14,6 +14,7 @@
 
 #include "checkpoint.h"
 #include "projector.h"
+#include "privdrop.h"
 #include "stream_read.h"
 #include "worker.h"
 
@@ -158,6 +159,8 @@ main(int argc, char *argv[])
 		}
 		rebuild = 1;
 	}
+	if (privdrop() == -1)
+		return EXIT_FAILURE;
 	if (config_load(&cfg) == -1)
 		return EXIT_FAILURE;
 	/* No SA_RESTART: a stop request must end the blocking read. */

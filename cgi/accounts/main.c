@@ -10,6 +10,7 @@
 
 #include "accounts.h"
 #include "fcgi_loop.h"
+#include "privdrop.h"
 
 static const struct route routes[] = {
 	{ "GET",    "/status",			0, status_get },
@@ -51,6 +52,9 @@ main(int argc, char *argv[])
 		puts("accounts.fcgi " VERSION);
 		return EXIT_SUCCESS;
 	}
+	/* Under lighttpd already unprivileged; spawn-fcgi as root without -u is not. */
+	if (privdrop() == -1)
+		return EXIT_FAILURE;
 	if (config_load(&app.cfg) == -1 ||
 	    (app.key.len = config_load_secret(&app.cfg, app.key.bytes,
 	    sizeof(app.key.bytes))) == -1)

@@ -10,6 +10,7 @@
 
 #include "customers.h"
 #include "fcgi_loop.h"
+#include "privdrop.h"
 #include "route.h"
 #include "token.h"
 
@@ -63,6 +64,9 @@ main(int argc, char *argv[])
 		puts("customers.fcgi " VERSION);
 		return EXIT_SUCCESS;
 	}
+	/* Under lighttpd already unprivileged; spawn-fcgi as root without -u is not. */
+	if (privdrop() == -1)
+		return EXIT_FAILURE;
 	if (config_load(&app.cfg) == -1 ||
 	    (key.len = config_load_secret(&app.cfg, key.bytes,
 	    sizeof(key.bytes))) == -1)
