@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "command.h"
+#include "route.h"
 
 static const struct {
 	const char	*word;
@@ -105,4 +106,18 @@ command_respond_deleted(struct http_request *req, const redisReply *reply)
 	}
 	snprintf(hdr, sizeof(hdr), "Event-Id: %s\r\n", reply->str);
 	http_respond_empty(req, 204, hdr);
+}
+
+void
+command_delete(struct http_request *req, struct redis_conn *rc,
+    const char *stream, const char *fn, const char *user, const char *id,
+    const char *what)
+{
+	redisReply *r;
+
+	if (route_id(req, id, what) == -1)
+		return;
+	r = redis_conn_fcall(rc, fn, stream, 2, (const char *[]){ user, id });
+	command_respond_deleted(req, r);
+	freeReplyObject(r);
 }

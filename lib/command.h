@@ -9,6 +9,7 @@
 #include <hiredis/hiredis.h>
 
 #include "http.h"
+#include "redis_conn.h"
 
 /*
  * Answers a NULL reply (Redis unreachable: 503) or an error reply (its
@@ -24,5 +25,14 @@ void	command_respond_created(struct http_request *req,
 /* 204 with an Event-Id header from a reply event_id. */
 void	command_respond_deleted(struct http_request *req,
 	    const redisReply *reply);
+
+/*
+ * DELETE of one record: checks the path id, calls the Redis Function fn
+ * with (user, id) and answers 204, or the refusal.  what names the kind
+ * in the 400 for a bad id.
+ */
+void	command_delete(struct http_request *req, struct redis_conn *rc,
+	    const char *stream, const char *fn, const char *user,
+	    const char *id, const char *what);
 
 #endif

@@ -6,7 +6,6 @@
 #include "clock.h"
 #include "command.h"
 #include "decode.h"
-#include "route.h"
 
 /* POST /accounts {"name","description"} -> AccountCreated, owned by the caller */
 void
@@ -50,12 +49,7 @@ account_delete(void *app, struct http_request *req, const char *user,
     char **args)
 {
 	struct accounts_app *a = app;
-	redisReply *r;
 
-	if (route_id(req, args[0], "account") == -1)
-		return;
-	r = redis_conn_fcall(&a->redis, "account_delete", a->cfg.stream_key,
-	    2, (const char *[]){ user, args[0] });
-	command_respond_deleted(req, r);
-	freeReplyObject(r);
+	command_delete(req, &a->redis, a->cfg.stream_key, "account_delete",
+	    user, args[0], "account");
 }

@@ -89,12 +89,7 @@ customer_delete(void *app, struct http_request *req, const char *user,
     char **args)
 {
 	struct customers_app *a = app;
-	redisReply *r;
 
-	if (route_id(req, args[0], "customer") == -1)
-		return;
-	r = redis_conn_fcall(&a->redis, "customer_delete", a->cfg.stream_key,
-	    2, (const char *[]){ user, args[0] });
-	command_respond_deleted(req, r);
-	freeReplyObject(r);
+	command_delete(req, &a->redis, a->cfg.stream_key, "customer_delete",
+	    user, args[0], "customer");
 }

@@ -148,12 +148,7 @@ invoice_delete(void *app, struct http_request *req, const char *user,
     char **args)
 {
 	struct customers_app *a = app;
-	redisReply *r;
 
-	if (route_id(req, args[0], "invoice") == -1)
-		return;
-	r = redis_conn_fcall(&a->redis, "invoice_delete", a->cfg.stream_key,
-	    2, (const char *[]){ user, args[0] });
-	command_respond_deleted(req, r);
-	freeReplyObject(r);
+	command_delete(req, &a->redis, a->cfg.stream_key, "invoice_delete",
+	    user, args[0], "invoice");
 }
