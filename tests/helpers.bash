@@ -102,7 +102,7 @@ req() {
 # Waits until the read model has applied everything in the stream.
 wait_projected() {
 	local i last
-	for i in $(seq 100); do
+	for i in $(seq 200); do
 		last=$(rcli --raw XREVRANGE event-stream + - COUNT 1 | head -1)
 		[ "$(curl -s "$A/status" | jq -r .last_event_id)" = "$last" ] && return 0
 		sleep 0.05
