@@ -23,6 +23,7 @@ struct config {
 	int		 login_max_user; /* LOGIN_MAX_FAILURES, 5 */
 	int		 login_max_addr; /* LOGIN_MAX_FAILURES_PER_ADDR, 20 */
 	int		 login_window;	/* LOGIN_WINDOW seconds, 60 */
+	int		 read_wait_ms;	/* READ_WAIT_MS, 2000: longest ?after= wait */
 	int		 batch_size;	/* WORKER_BATCH, 1000 */
 	int		 block_ms;	/* WORKER_BLOCK_MS, 500 */
 };

@@ -28,6 +28,7 @@ http_status_text(int status)
 	case 431: return "Request Header Fields Too Large";
 	case 501: return "Not Implemented";
 	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
 	case 505: return "HTTP Version Not Supported";
 	default:  return status >= 400 && status < 500 ? "Bad Request" :
 		      "Internal Server Error";
@@ -96,6 +97,29 @@ http_request_read(struct http_request *req, FCGX_Request *fcgi)
 		req->body_len += (size_t)n;
 	}
 	req->body[req->body_len] = '\0';
+	return 0;
+}
+
+int
+http_query_param(const struct http_request *req, const char *name,
+    char *out, size_t outlen)
+{
+	const char *p = req->query, *end;
+	size_t nlen = strlen(name), vlen;
+
+	while (*p != '\0') {
+		end = p + strcspn(p, "&");
+		if ((size_t)(end - p) > nlen && strncmp(p, name, nlen) == 0 &&
+		    p[nlen] == '=') {
+			vlen = (size_t)(end - p) - nlen - 1;
+			if (vlen >= outlen)
+				return -1;
+			memcpy(out, p + nlen + 1, vlen);
+			out[vlen] = '\0';
+			return 1;
+		}
+		p = *end == '&' ? end + 1 : end;
+	}
 	return 0;
 }
 

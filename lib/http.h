@@ -46,6 +46,13 @@ void	http_respond_not_allowed(struct http_request *req, const char *allow);
 void	http_respond_empty(struct http_request *req, int status,
 	    const char *extra);
 
+/*
+ * The raw value of query parameter name (no percent-decoding: our values
+ * are ids).  1 and the value in out, 0 if absent, -1 if longer than out.
+ */
+int	http_query_param(const struct http_request *req, const char *name,
+	    char *out, size_t outlen);
+
 const char *http_status_text(int status);
 
 #endif

@@ -138,3 +138,32 @@ teardown_file() {
 	[ "$(stat -c %a "$VAR_DIR/jwt.secret")" = 600 ]
 	[ "$(stat -c %s "$VAR_DIR/jwt.secret")" -ge 32 ]
 }
+
+@test "read-your-writes: GET /accounts?after=<event_id> waits for the projection" {
+	# A paused worker makes the wait visible: without ?after the read is stale.
+	worker=$(cat "$VAR_DIR/worker.pid")
+	kill -STOP "$worker"
+	req POST "$C/customers" '{"name":"Fresh","account_id":"1"}'
+	eid=$(jq -r .event_id <<<"$body")
+	cid=$(jq -r .id <<<"$body")
+	req GET "$A/accounts"
+	jq -e --arg c "$cid" '[.[0].customers[].customer_id] | index($c) == null' <<<"$body"
+	(sleep 0.3; kill -CONT "$worker") &
+	req GET "$A/accounts?after=$eid"
+	kill -CONT "$worker"
+	[ "$status" = 200 ]
+	jq -e --arg c "$cid" '[.[0].customers[].customer_id] | index($c)' <<<"$body"
+	req GET "$A/accounts/1?after=$eid"
+	[ "$status" = 200 ]
+	jq -e --arg c "$cid" '[.customers[].customer_id] | index($c)' <<<"$body"
+	req GET "$A/accounts?after=nonsense"
+	[ "$status" = 400 ]
+}
+
+@test "read-your-writes: an id the projection never reaches gets 504 with its position, in bounded time" {
+	start=$(date +%s%N)
+	req GET "$A/accounts?after=99999999999999-0"
+	[ "$status" = 504 ]
+	jq -e '.last_event_id | test("^[0-9]+-[0-9]+$")' <<<"$body"
+	[ $(( ($(date +%s%N) - start) / 1000000 )) -lt 5000 ]
+}

@@ -119,6 +119,8 @@ account_list(void *app, struct http_request *req, const char *user,
 	int rc;
 
 	(void)args;
+	if (read_wait_after(a, req) == -1)
+		return;
 	if (read_model_get(rm) == NULL || begin(rm->db) == -1) {
 		respond_unavailable(req, rm);
 		return;
@@ -171,7 +173,8 @@ account_get(void *app, struct http_request *req, const char *user,
 	enum read_result res;
 	int mine;
 
-	if (route_id(req, args[0], "account") == -1)
+	if (route_id(req, args[0], "account") == -1 ||
+	    read_wait_after(a, req) == -1)
 		return;
 	id_parse(args[0], &id);
 	if (read_model_get(rm) == NULL || begin(rm->db) == -1) {

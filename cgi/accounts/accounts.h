@@ -8,6 +8,7 @@
 #include "config.h"
 #include "http.h"
 #include "redis_conn.h"
+#include "stream_id.h"
 #include "token.h"
 
 /* The read model as this process sees it: reopened when the file is replaced. */
@@ -33,6 +34,11 @@ struct accounts_app {
 /* read_model.c */
 sqlite3	*read_model_get(struct read_model *rm);
 void	 read_model_close(struct read_model *rm);
+int	 read_model_position(struct read_model *rm, struct stream_id *last,
+	    long long *seen);
+
+/* read_wait.c: 0 to go on, -1 after answering (400, 503, 504). */
+int	 read_wait_after(struct accounts_app *a, struct http_request *req);
 
 /* handlers */
 void	account_list(void *app, struct http_request *req, const char *user,

@@ -72,3 +72,22 @@ fail:
 	read_model_close(rm);
 	return NULL;
 }
+
+/* The projection's position: the last stream id applied, and entries seen. */
+int
+read_model_position(struct read_model *rm, struct stream_id *last,
+    long long *seen)
+{
+	int rc = -1;
+
+	if (read_model_get(rm) == NULL)
+		return -1;
+	if (sqlite3_step(rm->state) == SQLITE_ROW &&
+	    stream_id_parse((const char *)sqlite3_column_text(rm->state, 0),
+	    last) == 0) {
+		*seen = sqlite3_column_int64(rm->state, 1);
+		rc = 0;
+	}
+	sqlite3_reset(rm->state);
+	return rc;
+}

@@ -37,34 +37,28 @@ status_get(void *app, struct http_request *req, const char *user,
 {
 	struct accounts_app *a = app;
 	struct read_model *rm = &a->rm;
+	struct stream_id last;
 	json_object *body;
-	const unsigned char *last = NULL;
 	long long added, seen = 0;
-	char last_id[64] = "0-0";
-	int rc = SQLITE_ERROR;
+	char last_id[STREAM_ID_MAX] = "0-0";
+	int known = 0;
 
 	(void)user;
 	(void)args;
-	if (read_model_get(rm) != NULL) {
-		rc = sqlite3_step(rm->state);
-		if (rc == SQLITE_ROW) {
-			last = sqlite3_column_text(rm->state, 0);
-			if (last != NULL)
-				snprintf(last_id, sizeof(last_id), "%s", last);
-			seen = sqlite3_column_int64(rm->state, 1);
-		}
-		sqlite3_reset(rm->state);
+	if (read_model_position(rm, &last, &seen) == 0) {
+		stream_id_format(&last, last_id);
+		known = 1;
 	}
 	added = stream_entries_added(a);
 	if ((body = json_object_new_object()) == NULL) {
 		http_respond_error(req, 500, "out of memory");
 		return;
 	}
-	if (rc != SQLITE_ROW || added < 0) {
+	if (!known || added < 0) {
 		json_object_object_add(body, "status",
 		    json_object_new_string("unavailable"));
 		json_object_object_add(body, "error", json_object_new_string(
-		    rc != SQLITE_ROW ? "read model unavailable" :
+		    !known ? "read model unavailable" :
 		    "redis unavailable"));
 	} else
 		json_object_object_add(body, "status",
@@ -74,7 +68,7 @@ status_get(void *app, struct http_request *req, const char *user,
 	if (added >= 0)
 		json_object_object_add(body, "lag",
 		    json_object_new_int64(added > seen ? added - seen : 0));
-	http_respond_json(req, rc == SQLITE_ROW && added >= 0 ? 200 : 503,
+	http_respond_json(req, known && added >= 0 ? 200 : 503,
 	    body);
 	json_object_put(body);
 }
