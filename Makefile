@@ -50,7 +50,8 @@ GEN       = $(BUILD)/gen/events_lua.h $(BUILD)/gen/schema_sql.h
 FUZZ_TARGETS = request event
 FUZZ_BINS = $(patsubst %,$(BIN)/fuzz_%,$(FUZZ_TARGETS))
 
-.PHONY: all programs run test unit bats check clean deps fuzz fuzz-replay
+.PHONY: all programs run test unit bats check clean deps fuzz fuzz-replay \
+        install
 all: programs
 programs: $(PROGRAMS)
 
@@ -89,6 +90,24 @@ $(PROGRAMS) $(BIN)/unit_tests $(FUZZ_BINS):
 
 deps:
 	@scripts/deps.sh
+
+# Programs to bin/ (microsvc-worker, microsvc-setup) and libexec/microsvc/
+# (the FastCGI programs); configs and systemd units to share/microsvc/.
+PREFIX  ?= /usr/local
+SHARE    = $(DESTDIR)$(PREFIX)/share/microsvc
+install: programs
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/microsvc \
+	    $(SHARE)/systemd
+	install -m 755 $(BIN)/worker $(DESTDIR)$(PREFIX)/bin/microsvc-worker
+	install -m 755 $(BIN)/setup $(DESTDIR)$(PREFIX)/bin/microsvc-setup
+	install -m 755 $(BIN)/customers.fcgi $(BIN)/accounts.fcgi \
+	    $(DESTDIR)$(PREFIX)/libexec/microsvc/
+	install -m 644 lighttpd.conf deploy/lighttpd-spawn.conf db/events.lua \
+	    db/schema.sql $(SHARE)/
+	install -m 644 deploy/systemd/microsvc.env $(SHARE)/systemd/
+	for u in deploy/systemd/*.service; do \
+	    sed 's|@PREFIX@|$(PREFIX)|g' $$u >$(SHARE)/systemd/$${u##*/} || exit 1; \
+	done
 
 run: deps
 	@$(MAKE) --no-print-directory programs

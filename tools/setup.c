@@ -16,6 +16,7 @@
 
 #include <sodium.h>
 
+#include "cli.h"
 #include "clock.h"
 #include "config.h"
 #include "redis_conn.h"
@@ -127,17 +128,15 @@ main(int argc, char *argv[])
 	struct config cfg;
 	struct redis_conn rc;
 	size_t i;
-	int status = EXIT_FAILURE;
+	int status;
 
-	if (argc > 1 && strcmp(argv[1], "--version") == 0) {
-		puts("setup " VERSION);
-		return EXIT_SUCCESS;
-	}
-	if (argc > 1) {
-		fprintf(stderr, "usage: setup   (configured by the environment,"
-		    " see README)\n");
-		return EXIT_FAILURE;
-	}
+	if ((status = cli_handle(argc, argv, "setup",
+	    "usage: setup [--help | --version]\n"
+	    "Makes an installation ready; safe at every start: the JWT secret\n"
+	    "file, the Redis Function library, the users, and once in the\n"
+	    "stream's life the pre-loaded accounts.\n", NULL)) != -1)
+		return status;
+	status = EXIT_FAILURE;
 	if (privdrop() == -1)
 		return EXIT_FAILURE;
 	if (config_load(&cfg) == -1 || sodium_init() < 0)

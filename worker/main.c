@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "checkpoint.h"
+#include "cli.h"
 #include "projector.h"
 #include "privdrop.h"
 #include "stream_read.h"
@@ -42,19 +43,11 @@ worker_nap(int ms)
 	}
 }
 
-static void
-usage(void)
-{
-	fprintf(stderr,
-	    "usage: worker [--rebuild | --help | --version]\n"
-	    "  (no option)  project the stream into the read model until "
-	    "SIGTERM\n"
-	    "  --rebuild    replay the whole stream into a new read model "
-	    "and swap it in\n"
-	    "Configuration: REDIS_HOST, REDIS_PORT, STREAM_KEY, VAR_DIR, "
-	    "ACCOUNTS_DB,\nCHECKPOINT_FILE, WORKER_BATCH, WORKER_BLOCK_MS "
-	    "(see README).\n");
-}
+static const char usage[] =
+    "usage: worker [--rebuild | --help | --version]\n"
+    "  (no option)  project the stream into the read model until SIGTERM\n"
+    "  --rebuild    replay the whole stream into a new read model and swap\n"
+    "               it in; safe while a worker runs\n";
 
 /* Where to start reading: the checkpoint if it is not past the database. */
 static struct stream_id
@@ -140,25 +133,10 @@ main(int argc, char *argv[])
 	struct sigaction sa;
 	int rebuild = 0, status;
 
-	if (argc > 2) {
-		usage();
-		return EXIT_FAILURE;
-	}
-	if (argc == 2) {
-		if (strcmp(argv[1], "--version") == 0) {
-			puts("worker " VERSION);
-			return EXIT_SUCCESS;
-		}
-		if (strcmp(argv[1], "--help") == 0) {
-			usage();
-			return EXIT_SUCCESS;
-		}
-		if (strcmp(argv[1], "--rebuild") != 0) {
-			usage();
-			return EXIT_FAILURE;
-		}
-		rebuild = 1;
-	}
+	if ((status = cli_handle(argc, argv, "worker", usage,
+	    "--rebuild")) != -1)
+		return status;
+	rebuild = argc == 2;
 	if (privdrop() == -1)
 		return EXIT_FAILURE;
 	if (config_load(&cfg) == -1)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "accounts.h"
+#include "cli.h"
 #include "fcgi_loop.h"
 #include "privdrop.h"
 
@@ -48,10 +49,13 @@ main(int argc, char *argv[])
 	struct fcgi_service svc = { routes, sizeof(routes) / sizeof(routes[0]),
 	    &app, &app.key, user_exists };
 
-	if (argc > 1 && strcmp(argv[1], "--version") == 0) {
-		puts("accounts.fcgi " VERSION);
-		return EXIT_SUCCESS;
-	}
+	int status;
+
+	if ((status = cli_handle(argc, argv, "accounts.fcgi",
+	    "usage: accounts.fcgi [--help | --version]\n"
+	    "The accounts service, a FastCGI responder on the socket at fd 0\n"
+	    "(started by lighttpd's bin-path or by spawn-fcgi).\n", NULL)) != -1)
+		return status;
 	/* Under lighttpd already unprivileged; spawn-fcgi as root without -u is not. */
 	if (privdrop() == -1)
 		return EXIT_FAILURE;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "customers.h"
 #include "fcgi_loop.h"
 #include "privdrop.h"
@@ -60,10 +61,13 @@ main(int argc, char *argv[])
 	struct fcgi_service svc = { routes, sizeof(routes) / sizeof(routes[0]),
 	    &app, &key, NULL };
 
-	if (argc > 1 && strcmp(argv[1], "--version") == 0) {
-		puts("customers.fcgi " VERSION);
-		return EXIT_SUCCESS;
-	}
+	int status;
+
+	if ((status = cli_handle(argc, argv, "customers.fcgi",
+	    "usage: customers.fcgi [--help | --version]\n"
+	    "The customers service, a FastCGI responder on the socket at fd 0\n"
+	    "(started by lighttpd's bin-path or by spawn-fcgi).\n", NULL)) != -1)
+		return status;
 	/* Under lighttpd already unprivileged; spawn-fcgi as root without -u is not. */
 	if (privdrop() == -1)
 		return EXIT_FAILURE;

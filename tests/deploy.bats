@@ -1,0 +1,81 @@
+#!/usr/bin/env bats
+# Packaging and the spawn-fcgi shape: `make install`, the programs'
+# --help/--version, and lighttpd forwarding to FastCGI programs that
+# spawn-fcgi started (as the systemd units in deploy/ do).
+
+load helpers
+
+setup_file() {
+	stack_start
+	export TOKEN=$(login user1 password1)
+}
+
+teardown_file() {
+	for f in "$T"/spawn/*.pid; do stop_pidfile "$f"; done
+	stack_stop
+}
+
+@test "make install puts programs, configs and systemd units under PREFIX" {
+	make -s -C "$ROOT" install BUILD="${BIN_DIR%/bin}" SANITIZE=1 PREFIX="$T/prefix" >/dev/null
+	for f in bin/microsvc-worker bin/microsvc-setup libexec/microsvc/customers.fcgi \
+	    libexec/microsvc/accounts.fcgi share/microsvc/lighttpd-spawn.conf \
+	    share/microsvc/events.lua share/microsvc/systemd/microsvc.env; do
+		[ -e "$T/prefix/$f" ] || { echo "missing $f" >&2; false; }
+	done
+	for u in redis setup worker customers accounts lighttpd; do
+		unit=$T/prefix/share/microsvc/systemd/microsvc-$u.service
+		[ -f "$unit" ]
+		! grep -q @PREFIX@ "$unit"
+		# every program a unit starts exists
+		prog=$(sed -n 's/^ExecStart=//p' "$unit" | tr ' ' '\n' | grep "^$T/prefix" | head -1)
+		[ -z "$prog" ] || [ -e "$prog" ] || { echo "$unit starts missing $prog" >&2; false; }
+	done
+}
+
+@test "every program answers --version and --help, and refuses unknown options" {
+	for p in customers.fcgi accounts.fcgi worker setup; do
+		run "$BIN_DIR/$p" --version
+		[ "$status" = 0 ] && [[ $output == "$p "[0-9]* ]]
+		run "$BIN_DIR/$p" --help
+		[ "$status" = 0 ] && [[ $output == usage:* ]] && [[ $output == *REDIS_HOST* ]]
+		run "$BIN_DIR/$p" --bogus
+		[ "$status" = 1 ]
+	done
+}
+
+@test "spawn-fcgi runs the programs and a forwarding-only lighttpd serves the seed's flow" {
+	mkdir -p "$T/spawn"
+	chmod 711 "$T/spawn"
+	user=() run_user=$(id -un)
+	if [ "$(id -u)" = 0 ]; then
+		run_user=microsvc
+		user=(-u microsvc -g microsvc)
+	fi
+	for svc in customers accounts; do
+		spawn-fcgi "${user[@]}" -s "$T/spawn/$svc.sock" -M 0660 -P "$T/spawn/$svc.pid" \
+			-- "$BIN_DIR/$svc.fcgi" >/dev/null 2>>"$T/run.log" 3>&-
+	done
+	export CP=$(free_port) AP=$(free_port)
+	env CUSTOMERS_PORT="$CP" ACCOUNTS_PORT="$AP" BIND_ADDR=127.0.0.1 STATE_DIR="$T/spawn" \
+		CUSTOMERS_FCGI="$T/spawn/customers.sock" ACCOUNTS_FCGI="$T/spawn/accounts.sock" \
+		RUN_USER="$run_user" RUN_GROUP="$(id -gn "$run_user")" \
+		lighttpd -D -f "$ROOT/deploy/lighttpd-spawn.conf" >>"$T/run.log" 2>&1 3>&- &
+	echo $! >"$T/spawn/lighttpd.pid"
+	for i in $(seq 100); do
+		curl -s -o /dev/null "http://127.0.0.1:$AP/status" && break
+		sleep 0.05
+	done
+	[ "$(id -u)" != 0 ] || [ "$(ps -o user= -p "$(cat "$T/spawn/customers.pid")")" = microsvc ]
+	A=http://127.0.0.1:$AP C=http://127.0.0.1:$CP
+	TOKEN=$(login user1 password1)
+	[ -n "$TOKEN" ] && [ "$TOKEN" != null ]
+	req POST "$C/customers" '{"name":"Spawned","account_id":"1"}'
+	[ "$status" = 201 ]
+	cid=$(jq -r .id <<<"$body")
+	req POST "$C/invoices" "{\"customer_id\":\"$cid\",\"purchase_date\":\"2019-01-06\",\"purchase_price_cents\":4200}"
+	[ "$status" = 201 ]
+	eid=$(jq -r .event_id <<<"$body")
+	tok=$TOKEN
+	body=$(curl -sf "http://127.0.0.1:$AP/accounts/1?after=$eid" -H "Authorization: Bearer $tok")
+	[ "$(jq -r --arg c "$cid" '.customers[] | select(.customer_id == $c) | .total_revenue_cents' <<<"$body")" = 4200 ]
+}
