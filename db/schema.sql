@@ -40,3 +40,11 @@ CREATE TABLE IF NOT EXISTS dead_letters (
     reason      TEXT NOT NULL,
     recorded_at TEXT NOT NULL
 );
+
+-- The projector's counters for /metrics (applied:<type>, rejected:<type>,
+-- batches, batch_us), added to in each batch's own transaction, so they
+-- count what was committed, exactly.
+CREATE TABLE IF NOT EXISTS projector_counters (
+    name  TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);

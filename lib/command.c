@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "command.h"
+#include "metrics.h"
 #include "route.h"
 
 static const struct {
@@ -68,7 +69,8 @@ respond_unexpected(struct http_request *req)
 }
 
 void
-command_respond_created(struct http_request *req, const redisReply *reply)
+command_respond_created(struct http_request *req, const redisReply *reply,
+    const char *event_type)
 {
 	json_object *body;
 
@@ -91,10 +93,13 @@ command_respond_created(struct http_request *req, const redisReply *reply)
 	}
 	http_respond_json(req, 201, body);
 	json_object_put(body);
+	if (req->metrics != NULL)
+		metrics_event(req->metrics, event_type);
 }
 
 void
-command_respond_deleted(struct http_request *req, const redisReply *reply)
+command_respond_deleted(struct http_request *req, const redisReply *reply,
+    const char *event_type)
 {
 	char hdr[96];
 
@@ -106,18 +111,20 @@ command_respond_deleted(struct http_request *req, const redisReply *reply)
 	}
 	snprintf(hdr, sizeof(hdr), "Event-Id: %s\r\n", reply->str);
 	http_respond_empty(req, 204, hdr);
+	if (req->metrics != NULL)
+		metrics_event(req->metrics, event_type);
 }
 
 void
 command_delete(struct http_request *req, struct redis_conn *rc,
     const char *stream, const char *fn, const char *user, const char *id,
-    const char *what)
+    const char *what, const char *event_type)
 {
 	redisReply *r;
 
 	if (route_id(req, id, what) == -1)
 		return;
 	r = redis_conn_fcall(rc, fn, stream, 2, (const char *[]){ user, id });
-	command_respond_deleted(req, r);
+	command_respond_deleted(req, r, event_type);
 	freeReplyObject(r);
 }

@@ -18,13 +18,13 @@
 int	command_respond_failure(struct http_request *req,
 	    const redisReply *reply);
 
-/* 201 {"id","event_id"} from a reply [id, event_id]. */
+/* 201 {"id","event_id"} from a reply [id, event_id]; counts event_type. */
 void	command_respond_created(struct http_request *req,
-	    const redisReply *reply);
+	    const redisReply *reply, const char *event_type);
 
-/* 204 with an Event-Id header from a reply event_id. */
+/* 204 with an Event-Id header from a reply event_id; counts event_type. */
 void	command_respond_deleted(struct http_request *req,
-	    const redisReply *reply);
+	    const redisReply *reply, const char *event_type);
 
 /*
  * DELETE of one record: checks the path id, calls the Redis Function fn
@@ -33,6 +33,6 @@ void	command_respond_deleted(struct http_request *req,
  */
 void	command_delete(struct http_request *req, struct redis_conn *rc,
 	    const char *stream, const char *fn, const char *user,
-	    const char *id, const char *what);
+	    const char *id, const char *what, const char *event_type);
 
 #endif

@@ -1,16 +1,27 @@
 #include <err.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include <fcgiapp.h>
 
 #include "fcgi_loop.h"
 
+static uint64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
 static void
 serve_one(const struct fcgi_service *svc, FCGX_Request *fcgi)
 {
+	uint64_t started = now_us();
 	struct http_request req;
-	const struct route *r;
+	const struct route *r = NULL;
 	char segbuf[HTTP_PATH_MAX];
 	char *args[ROUTE_ARGS_MAX] = { NULL };
 	char user[TOKEN_USER_MAX] = "";
@@ -22,6 +33,7 @@ serve_one(const struct fcgi_service *svc, FCGX_Request *fcgi)
 		    http_status_text(status));
 		goto out;
 	}
+	req.metrics = svc->metrics;
 	if ((r = route_find(svc->routes, svc->nroutes, &req, segbuf,
 	    sizeof(segbuf), args)) == NULL)
 		goto out;
@@ -38,6 +50,10 @@ serve_one(const struct fcgi_service *svc, FCGX_Request *fcgi)
 		http_respond_error(&req, 500, "internal error");
 	}
 out:
+	if (svc->metrics != NULL)
+		metrics_request(svc->metrics, r != NULL ?
+		    (size_t)(r - svc->routes) : METRICS_ROUTES - 1, req.status,
+		    now_us() - started);
 	http_request_free(&req);
 }
 

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 
+#include "metrics.h"
 #include "route.h"
 #include "token.h"
 
@@ -22,6 +23,7 @@ struct fcgi_service {
 	 * signed and unexpired).
 	 */
 	int			(*user_exists)(void *app, const char *user);
+	struct metrics		*metrics;	/* may be NULL */
 };
 
 /* Serves until the socket closes; returns the process exit status. */

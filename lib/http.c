@@ -147,6 +147,19 @@ respond(struct http_request *req, int status, const char *extra,
 	} else
 		FCGX_PutS("\r\n", req->fcgi->out);
 	req->answered = 1;
+	req->status = status;
+}
+
+void
+http_respond_text(struct http_request *req, int status,
+    const char *content_type, const char *body)
+{
+	FCGX_FPrintF(req->fcgi->out, "Status: %d %s\r\nContent-Type: %s\r\n"
+	    "Cache-Control: no-store\r\n\r\n", status, http_status_text(status),
+	    content_type);
+	FCGX_PutS(body, req->fcgi->out);
+	req->answered = 1;
+	req->status = status;
 }
 
 void

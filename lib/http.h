@@ -10,6 +10,8 @@
 #include <fcgiapp.h>
 #include <json-c/json.h>
 
+struct metrics;
+
 #define HTTP_BODY_MAX	(64 * 1024)
 #define HTTP_PATH_MAX	1024
 
@@ -23,6 +25,8 @@ struct http_request {
 	char		*body;			/* owned; NUL-terminated */
 	size_t		 body_len;
 	int		 answered;
+	int		 status;		/* of the answer */
+	struct metrics	*metrics;		/* the service's; may be NULL */
 };
 
 /*
@@ -42,6 +46,9 @@ void	http_respond_error(struct http_request *req, int status,
 void	http_respond_error_ext(struct http_request *req, int status,
 	    const char *extra, const char *msg);
 void	http_respond_not_allowed(struct http_request *req, const char *allow);
+/* A body that is not JSON, such as the Prometheus text format. */
+void	http_respond_text(struct http_request *req, int status,
+	    const char *content_type, const char *body);
 /* No body; extra is NULL or header lines, each ending in CRLF. */
 void	http_respond_empty(struct http_request *req, int status,
 	    const char *extra);

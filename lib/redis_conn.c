@@ -42,6 +42,8 @@ connect_if_needed(struct redis_conn *rc)
 	if (rc->ctx->err != 0 || redisSetTimeout(rc->ctx, tv) != REDIS_OK) {
 		warnx("redis %s:%d: %s", rc->host, rc->port, rc->ctx->errstr);
 		redis_conn_close(rc);
+		if (rc->metrics != NULL)
+			metrics_redis_error(rc->metrics);
 		return -1;
 	}
 	return 0;
@@ -55,6 +57,8 @@ checked(struct redis_conn *rc, void *reply)
 		warnx("redis %s:%d: %s", rc->host, rc->port,
 		    rc->ctx->errstr[0] != '\0' ? rc->ctx->errstr : "no reply");
 		redis_conn_close(rc);
+		if (rc->metrics != NULL)
+			metrics_redis_error(rc->metrics);
 	}
 	return reply;
 }

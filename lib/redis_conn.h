@@ -8,12 +8,15 @@
 
 #include <hiredis/hiredis.h>
 
+#include "metrics.h"
+
 
 struct redis_conn {
 	redisContext	*ctx;
 	const char	*host;
 	int		 port;
 	int		 timeout_ms;	/* connect and command timeout */
+	struct metrics	*metrics;	/* counts failures; may be NULL */
 };
 
 void	 redis_conn_init(struct redis_conn *rc, const char *host, int port,

@@ -29,6 +29,7 @@ rec() {
 @test "every documented operation answers as docs/openapi.yaml says" {
 	rec GET "$C/status" "" ""
 	rec GET "$A/status" "" ""
+	rec GET "$C/metrics" "" ""
 	rec POST "$A/auth/login" '{"username":"user1","password":"password1"}' ""
 	rec POST "$A/auth/login" '{"username":"user1","password":"nope"}' ""
 	rec POST "$A/auth/login" 'x' ""

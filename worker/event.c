@@ -27,6 +27,17 @@ event_type_of(const char *name)
 	return EVENT_UNKNOWN;
 }
 
+const char *
+event_type_name(enum event_type type)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (types[i].type == type)
+			return types[i].name;
+	return "unknown";
+}
+
 void
 event_free(struct event *ev)
 {

@@ -18,6 +18,7 @@ enum event_type {
 	EVENT_CUSTOMER_DELETED,
 	EVENT_INVOICE_DELETED,
 };
+#define EVENT_TYPES (EVENT_INVOICE_DELETED + 1)	/* EVENT_UNKNOWN included */
 
 struct event {
 	enum event_type	 type;
@@ -33,6 +34,7 @@ struct event {
 };
 
 enum event_type event_type_of(const char *name);
+const char	*event_type_name(enum event_type type);
 
 /*
  * Decodes payload for an event of the given type.  Returns 0, or -1 with

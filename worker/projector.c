@@ -1,6 +1,7 @@
 #include <err.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "clock.h"
 #include "event.h"
@@ -32,6 +33,9 @@ static const char sql_customer_remove[] =
 /* With foreign keys on, an account that still has customers stays. */
 static const char sql_account_remove[] =
     "DELETE FROM accounts WHERE id = ?1";
+static const char sql_counter_add[] =
+    "INSERT INTO projector_counters (name, value) VALUES (?1, ?2)"
+    " ON CONFLICT (name) DO UPDATE SET value = value + excluded.value";
 static const char sql_dead_letter[] =
     "INSERT OR REPLACE INTO dead_letters"
     " (stream_id, event_type, payload, reason, recorded_at)"
@@ -63,6 +67,7 @@ projector_close(struct projector *p)
 	sqlite3_finalize(p->customer_remove);
 	sqlite3_finalize(p->account_remove);
 	sqlite3_finalize(p->dead_letter);
+	sqlite3_finalize(p->counter_add);
 	sqlite3_close(p->db);
 	memset(p, 0, sizeof(*p));
 }
@@ -120,6 +125,7 @@ projector_open(struct projector *p, const char *path, int fast)
 	    prepare(p->db, sql_customer_remove, &p->customer_remove) == -1 ||
 	    prepare(p->db, sql_account_remove, &p->account_remove) == -1 ||
 	    prepare(p->db, sql_dead_letter, &p->dead_letter) == -1 ||
+	    prepare(p->db, sql_counter_add, &p->counter_add) == -1 ||
 	    state_read(p, &p->last, &p->seen) == -1)
 		goto fail;
 	return 0;
@@ -255,17 +261,21 @@ field(const redisReply *fields, const char *name)
 
 /* One stream entry [id, [field, value, ...]]: decode, apply or dead-letter. */
 static enum entry_result
-apply_entry(struct projector *p, const char *id, const redisReply *fields)
+apply_entry(struct projector *p, const char *id, const redisReply *fields,
+    enum event_type *type_out)
 {
 	struct event ev;
 	const char *type = NULL, *payload = NULL;
 	char reason[REASON_MAX] = "";
 	enum entry_result res;
 
+	*type_out = EVENT_UNKNOWN;
 	if (fields->type == REDIS_REPLY_ARRAY) {
 		type = field(fields, "EventTypeName");
 		payload = field(fields, "Payload");
 	}
+	if (type != NULL)
+		*type_out = event_type_of(type);
 	if (type == NULL || payload == NULL) {
 		snprintf(reason, sizeof(reason), "entry lacks %s",
 		    type == NULL ? "EventTypeName" : "Payload");
@@ -292,9 +302,59 @@ rollback(struct projector *p)
 	sqlite3_exec(p->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+/* What one batch did, for projector_counters. */
+struct batch_counts {
+	int64_t	applied[EVENT_TYPES];
+	int64_t	rejected[EVENT_TYPES];
+};
+
+static int
+counter_add(struct projector *p, const char *name, int64_t n)
+{
+	if (n == 0)
+		return 0;
+	sqlite3_bind_text(p->counter_add, 1, name, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(p->counter_add, 2, n);
+	return run(p->counter_add) == SQLITE_DONE ? 0 : -1;
+}
+
+static int
+counters_write(struct projector *p, const struct batch_counts *c,
+    int64_t batch_us)
+{
+	char name[64];
+	int t;
+
+	for (t = 1; t < EVENT_TYPES; t++) {
+		snprintf(name, sizeof(name), "applied:%s", event_type_name(t));
+		if (counter_add(p, name, c->applied[t]) == -1)
+			return -1;
+		snprintf(name, sizeof(name), "rejected:%s", event_type_name(t));
+		if (counter_add(p, name, c->rejected[t]) == -1)
+			return -1;
+	}
+	if (counter_add(p, "rejected:other", c->rejected[0]) == -1 ||
+	    counter_add(p, "batches", 1) == -1 ||
+	    counter_add(p, "batch_us", batch_us) == -1)
+		return -1;
+	return 0;
+}
+
+static int64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 enum projector_result
 projector_apply_batch(struct projector *p, const redisReply *entries)
 {
+	struct batch_counts counts;
+	int64_t started = now_us();
+	enum event_type type;
 	struct stream_id db_last, last, id;
 	int64_t db_seen, seen, unknown = 0;
 	const redisReply *e;
@@ -317,6 +377,7 @@ projector_apply_batch(struct projector *p, const redisReply *entries)
 	}
 	last = db_last;
 	seen = db_seen;
+	memset(&counts, 0, sizeof(counts));
 	for (i = 0; i < entries->elements; i++) {
 		e = entries->element[i];
 		if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
@@ -327,13 +388,18 @@ projector_apply_batch(struct projector *p, const redisReply *entries)
 		}
 		if (stream_id_cmp(&id, &last) <= 0)
 			continue;
-		switch (apply_entry(p, e->element[0]->str, e->element[1])) {
+		switch (apply_entry(p, e->element[0]->str, e->element[1],
+		    &type)) {
 		case ENTRY_FAILED:
 			goto fail;
 		case ENTRY_UNKNOWN:
 			unknown++;
 			break;
-		default:
+		case ENTRY_REJECTED:
+			counts.rejected[type]++;
+			break;
+		case ENTRY_DONE:
+			counts.applied[type]++;
 			break;
 		}
 		last = id;
@@ -344,6 +410,7 @@ projector_apply_batch(struct projector *p, const redisReply *entries)
 	sqlite3_bind_int64(p->state_set, 2, seen);
 	sqlite3_bind_int64(p->state_set, 3, unknown);
 	if (run(p->state_set) != SQLITE_DONE ||
+	    counters_write(p, &counts, now_us() - started) == -1 ||
 	    sqlite3_exec(p->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		goto fail;
 	p->last = last;

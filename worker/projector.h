@@ -26,6 +26,7 @@ struct projector {
 	sqlite3_stmt	*customer_remove;
 	sqlite3_stmt	*account_remove;
 	sqlite3_stmt	*dead_letter;
+	sqlite3_stmt	*counter_add;
 	struct stream_id last;		/* as recorded in the database */
 	int64_t		 seen;		/* stream entries counted so far */
 };

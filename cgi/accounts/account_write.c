@@ -37,7 +37,7 @@ account_create(void *app, struct http_request *req, const char *user,
 	reply = redis_conn_fcall(&a->redis, "account_create",
 	    a->cfg.stream_key, 4,
 	    (const char *[]){ user, name, description, now });
-	command_respond_created(req, reply);
+	command_respond_created(req, reply, "AccountCreated");
 	freeReplyObject(reply);
 out:
 	json_object_put(body);
@@ -51,5 +51,5 @@ account_delete(void *app, struct http_request *req, const char *user,
 	struct accounts_app *a = app;
 
 	command_delete(req, &a->redis, a->cfg.stream_key, "account_delete",
-	    user, args[0], "account");
+	    user, args[0], "account", "AccountDeleted");
 }

@@ -7,7 +7,9 @@
 
 #include "config.h"
 #include "http.h"
+#include "metrics.h"
 #include "redis_conn.h"
+#include "route.h"
 #include "stream_id.h"
 #include "token.h"
 
@@ -29,6 +31,9 @@ struct accounts_app {
 	struct redis_conn	redis;
 	struct read_model	rm;
 	char			dummy_hash[128];	/* for unknown users */
+	struct metrics		metrics;
+	const struct route	*routes;
+	size_t			 nroutes;
 };
 
 /* read_model.c */
@@ -54,6 +59,8 @@ void	account_delete(void *app, struct http_request *req,
 void	auth_login(void *app, struct http_request *req, const char *user,
 	    char **args);
 void	status_get(void *app, struct http_request *req, const char *user,
+	    char **args);
+void	metrics_get(void *app, struct http_request *req, const char *user,
 	    char **args);
 
 int	login_init(struct accounts_app *a);

@@ -15,6 +15,7 @@
 
 static const struct route routes[] = {
 	{ "GET",    "/status",			0, status_get },
+	{ "GET",    "/metrics",			0, metrics_get },
 	{ "POST",   "/auth/login",		0, auth_login },
 	{ "GET",    "/accounts",		1, account_list },
 	{ "POST",   "/accounts",		1, account_create },
@@ -47,7 +48,7 @@ main(int argc, char *argv[])
 {
 	static struct accounts_app app;
 	struct fcgi_service svc = { routes, sizeof(routes) / sizeof(routes[0]),
-	    &app, &app.key, user_exists };
+	    &app, &app.key, user_exists, &app.metrics };
 
 	int status;
 
@@ -68,5 +69,9 @@ main(int argc, char *argv[])
 	redis_conn_init(&app.redis, app.cfg.redis_host, app.cfg.redis_port,
 	    app.cfg.redis_timeout_ms);
 	app.rm.path = app.cfg.db_path;
+	metrics_open(&app.metrics, app.cfg.var_dir, "accounts");
+	app.redis.metrics = &app.metrics;
+	app.routes = routes;
+	app.nroutes = svc.nroutes;
 	return fcgi_loop_run(&svc);
 }

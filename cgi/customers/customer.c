@@ -44,7 +44,7 @@ customer_create(void *app, struct http_request *req, const char *user,
 	reply = redis_conn_fcall(&a->redis, "customer_create",
 	    a->cfg.stream_key, 4,
 	    (const char *[]){ user, account_s, name, now });
-	command_respond_created(req, reply);
+	command_respond_created(req, reply, "CustomerCreated");
 	freeReplyObject(reply);
 out:
 	json_object_put(body);
@@ -91,5 +91,5 @@ customer_delete(void *app, struct http_request *req, const char *user,
 	struct customers_app *a = app;
 
 	command_delete(req, &a->redis, a->cfg.stream_key, "customer_delete",
-	    user, args[0], "customer");
+	    user, args[0], "customer", "CustomerDeleted");
 }

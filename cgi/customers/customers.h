@@ -3,11 +3,16 @@
 
 #include "config.h"
 #include "http.h"
+#include "metrics.h"
 #include "redis_conn.h"
+#include "route.h"
 
 struct customers_app {
 	struct config		cfg;
 	struct redis_conn	redis;
+	struct metrics		metrics;
+	const struct route	*routes;
+	size_t			 nroutes;
 };
 
 /* customer.c */

@@ -48,7 +48,7 @@ invoice_create(void *app, struct http_request *req, const char *user,
 	reply = redis_conn_fcall(&a->redis, "invoice_create",
 	    a->cfg.stream_key, 5,
 	    (const char *[]){ user, customer_s, cents_s, date, now });
-	command_respond_created(req, reply);
+	command_respond_created(req, reply, "InvoiceCreated");
 	freeReplyObject(reply);
 out:
 	json_object_put(body);
@@ -150,5 +150,5 @@ invoice_delete(void *app, struct http_request *req, const char *user,
 	struct customers_app *a = app;
 
 	command_delete(req, &a->redis, a->cfg.stream_key, "invoice_delete",
-	    user, args[0], "invoice");
+	    user, args[0], "invoice", "InvoiceDeleted");
 }

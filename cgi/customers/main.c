@@ -41,8 +41,20 @@ status_get(void *app, struct http_request *req, const char *user, char **args)
 	json_object_put(body);
 }
 
+static void
+metrics_get(void *app, struct http_request *req, const char *user,
+    char **args)
+{
+	struct customers_app *a = app;
+
+	(void)user;
+	(void)args;
+	metrics_respond(req, &a->metrics, a->routes, a->nroutes, NULL, NULL);
+}
+
 static const struct route routes[] = {
 	{ "GET",    "/status",			0, status_get },
+	{ "GET",    "/metrics",			0, metrics_get },
 	{ "POST",   "/customers",		1, customer_create },
 	{ "GET",    "/customers/*",		1, customer_get },
 	{ "DELETE", "/customers/*",		1, customer_delete },
@@ -59,7 +71,7 @@ main(int argc, char *argv[])
 	static struct token_key key;
 	/* No user check here: every Redis Function checks the caller itself. */
 	struct fcgi_service svc = { routes, sizeof(routes) / sizeof(routes[0]),
-	    &app, &key, NULL };
+	    &app, &key, NULL, &app.metrics };
 
 	int status;
 
@@ -77,5 +89,9 @@ main(int argc, char *argv[])
 		errx(EXIT_FAILURE, "configuration error");
 	redis_conn_init(&app.redis, app.cfg.redis_host, app.cfg.redis_port,
 	    app.cfg.redis_timeout_ms);
+	metrics_open(&app.metrics, app.cfg.var_dir, "customers");
+	app.redis.metrics = &app.metrics;
+	app.routes = routes;
+	app.nroutes = svc.nroutes;
 	return fcgi_loop_run(&svc);
 }

@@ -1,0 +1,82 @@
+#!/usr/bin/env bats
+# GET /metrics on both services, parsed: the Prometheus text format, and
+# counters that move with the requests and events that happen.
+
+load helpers
+
+setup_file() {
+	stack_start
+	export TOKEN=$(login user1 password1)
+}
+
+teardown_file() {
+	stack_stop
+}
+
+# metric URL NAME{LABELS}: the value of one sample, or "absent".
+metric() {
+	curl -sf "$1/metrics" | awk -v k="$2" 'index($0, k " ") == 1 { print $NF; found = 1 } END { if (!found) print "absent" }'
+}
+
+@test "both services answer /metrics in the Prometheus text format, without a token" {
+	for url in "$C" "$A"; do
+		run curl -s -D "$T/headers" "$url/metrics"
+		[ "$status" = 0 ]
+		grep -qi '^Content-Type: text/plain; version=0.0.4' "$T/headers"
+		# every line is a comment or "name{labels} value"
+		bad=$(grep -v -E '^(# (HELP|TYPE) .*|[a-z_]+(\{[^}]*\})? -?[0-9.e+]+)$' <<<"$output" | grep -v '^$' || true)
+		[ -z "$bad" ] || { echo "bad lines: $bad" >&2; false; }
+	done
+}
+
+@test "requests are counted by route and status, across FastCGI processes, with latencies" {
+	k='http_requests_total{service="customers",route="POST /invoices",status="400"}'
+	before=$(metric "$C" "$k")
+	[ "$before" = absent ] && before=0
+	for i in 1 2 3 4 5 6; do req POST "$C/invoices" 'nope'; done
+	[ "$(metric "$C" "$k")" = $((before + 6)) ]
+	count=$(metric "$C" 'http_request_duration_seconds_count{service="customers",route="POST /invoices"}')
+	inf=$(metric "$C" 'http_request_duration_seconds_bucket{service="customers",route="POST /invoices",le="+Inf"}')
+	[ "$count" -ge 6 ] && [ "$count" = "$inf" ]
+	req GET "$C/nowhere"
+	[ "$(metric "$C" 'http_requests_total{service="customers",route="unmatched",status="404"}')" -ge 1 ]
+}
+
+@test "events appended by type, and the projector's figures on the accounts service" {
+	k='events_appended_total{service="customers",type="InvoiceCreated"}'
+	before=$(metric "$C" "$k")
+	applied_before=$(metric "$A" 'projector_events_total{outcome="applied",type="InvoiceCreated"}')
+	[ "$applied_before" = absent ] && applied_before=0
+	req POST "$C/customers" '{"name":"Metered","account_id":"1"}'
+	cid=$(jq -r .id <<<"$body")
+	req POST "$C/invoices" "{\"customer_id\":\"$cid\",\"purchase_date\":\"2019-01-06\",\"purchase_price_cents\":1}"
+	eid=$(jq -r .event_id <<<"$body")
+	[ "$(metric "$C" "$k")" = $((before + 1)) ]
+	rcli XADD event-stream '*' EventTypeName InvoiceCreated Payload 'not json' >/dev/null
+	wait_projected
+	[ "$(metric "$A" 'projector_events_total{outcome="applied",type="InvoiceCreated"}')" = $((applied_before + 1)) ]
+	[ "$(metric "$A" 'projector_events_total{outcome="dead_letter",type="InvoiceCreated"}')" -ge 1 ]
+	[ "$(metric "$A" projector_dead_letters)" -ge 1 ]
+	[ "$(metric "$A" projector_lag_events)" = 0 ]
+	[ "$(metric "$A" "projector_last_applied_info{event_id=\"$(rcli --raw XREVRANGE event-stream + - COUNT 1 | head -1)\"}")" = 1 ]
+	[ "$(metric "$A" projector_batch_duration_seconds_count)" -ge 1 ]
+}
+
+@test "the lag shows while the worker is paused" {
+	worker=$(cat "$VAR_DIR/worker.pid")
+	kill -STOP "$worker"
+	for i in 1 2 3; do req POST "$C/customers" '{"name":"Lagging","account_id":"1"}'; done
+	sleep 1.1
+	lag=$(metric "$A" projector_lag_events)
+	secs=$(metric "$A" projector_lag_seconds)
+	kill -CONT "$worker"
+	[ "$lag" = 3 ]
+	awk -v s="$secs" 'BEGIN { exit !(s > 0) }'
+}
+
+@test "Redis errors are counted" {
+	before=$(metric "$C" 'redis_errors_total{service="customers"}')
+	rcli CLIENT KILL TYPE normal >/dev/null
+	for i in 1 2 3 4; do req GET "$C/status"; done
+	[ "$(metric "$C" 'redis_errors_total{service="customers"}')" -gt "$before" ]
+}
