@@ -1,8 +1,8 @@
-#include <err.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "command.h"
+#include "log.h"
 #include "metrics.h"
 #include "route.h"
 
@@ -33,7 +33,7 @@ respond_error_reply(struct http_request *req, const char *str)
 		if (strncmp(str, error_words[i].word, len) != 0)
 			continue;
 		if (error_words[i].status == 503) {
-			warnx("%s %s: redis: %s", req->method, req->path, str);
+			log_warn("%s %s: redis: %s", req->method, req->path, str);
 			http_respond_error(req, 503, "event store unavailable");
 		} else if (error_words[i].status == 401)
 			http_respond_error(req, 401,
@@ -43,7 +43,7 @@ respond_error_reply(struct http_request *req, const char *str)
 			    str + len);
 		return;
 	}
-	warnx("%s %s: redis: %s", req->method, req->path, str);
+	log_warn("%s %s: redis: %s", req->method, req->path, str);
 	http_respond_error(req, 500, "internal error");
 }
 
@@ -64,7 +64,7 @@ command_respond_failure(struct http_request *req, const redisReply *reply)
 static void
 respond_unexpected(struct http_request *req)
 {
-	warnx("%s %s: unexpected reply from redis", req->method, req->path);
+	log_warn("%s %s: unexpected reply from redis", req->method, req->path);
 	http_respond_error(req, 500, "internal error");
 }
 

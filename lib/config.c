@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "log.h"
 
 static const char *
 env_or(const char *name, const char *fallback)
@@ -29,7 +30,7 @@ env_int(const char *name, int fallback, int min, int max, int *out)
 	errno = 0;
 	n = strtol(v, &end, 10);
 	if (errno != 0 || *end != '\0' || n < min || n > max) {
-		fprintf(stderr, "config: %s=%s is not a number from %d to %d\n",
+		log_error("config: %s=%s is not a number from %d to %d",
 		    name, v, min, max);
 		return -1;
 	}
@@ -49,7 +50,7 @@ path_in_var(char *dst, size_t len, const char *env, const char *var_dir,
 	else
 		n = snprintf(dst, len, "%s/%s", var_dir, file);
 	if (n < 0 || (size_t)n >= len) {
-		fprintf(stderr, "config: %s: path too long\n", env);
+		log_error("config: %s: path too long", env);
 		return -1;
 	}
 	return 0;
@@ -96,22 +97,22 @@ config_load_secret(const struct config *cfg, unsigned char *key, size_t keymax)
 	if (env != NULL && *env != '\0') {
 		len = strlen(env);
 		if (len < 32 || len > keymax) {
-			fprintf(stderr, "config: JWT_SECRET must be 32 to %zu "
-			    "bytes long\n", keymax);
+			log_error("config: JWT_SECRET must be 32 to %zu "
+			    "bytes long", keymax);
 			return -1;
 		}
 		memcpy(key, env, len);
 		return (int)len;
 	}
 	if ((fd = open(cfg->secret_path, O_RDONLY | O_CLOEXEC)) == -1) {
-		fprintf(stderr, "config: %s: %s (run `make run` once, or set "
-		    "JWT_SECRET)\n", cfg->secret_path, strerror(errno));
+		log_error("config: %s: %s (run `make run` once, or set "
+		    "JWT_SECRET)", cfg->secret_path, strerror(errno));
 		return -1;
 	}
 	n = read(fd, key, keymax);
 	close(fd);
 	if (n < 32) {
-		fprintf(stderr, "config: %s: secret shorter than 32 bytes\n",
+		log_error("config: %s: secret shorter than 32 bytes",
 		    cfg->secret_path);
 		return -1;
 	}

@@ -1,11 +1,10 @@
-#include <err.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <time.h>
-
 #include <fcgiapp.h>
 
 #include "fcgi_loop.h"
+#include "log.h"
 
 static uint64_t
 now_us(void)
@@ -46,10 +45,14 @@ serve_one(const struct fcgi_service *svc, FCGX_Request *fcgi)
 	}
 	r->handler(svc->app, &req, user, args);
 	if (!req.answered) {
-		warnx("%s %s: handler gave no answer", req.method, req.path);
+		log_warn("%s %s: handler gave no answer", req.method, req.path);
 		http_respond_error(&req, 500, "internal error");
 	}
 out:
+	if (req.status >= 500)
+		log_error("%s %s: %d", req.method, req.path, req.status);
+	else if (req.status >= 400)
+		log_info("%s %s: %d", req.method, req.path, req.status);
 	if (svc->metrics != NULL)
 		metrics_request(svc->metrics, r != NULL ?
 		    (size_t)(r - svc->routes) : METRICS_ROUTES - 1, req.status,
@@ -65,13 +68,15 @@ fcgi_loop_run(const struct fcgi_service *svc)
 	/* A client that hangs up must not kill the process mid-write. */
 	signal(SIGPIPE, SIG_IGN);
 	if (FCGX_Init() != 0 || FCGX_InitRequest(&fcgi, 0, 0) != 0) {
-		warnx("FastCGI initialisation failed");
+		log_warn("FastCGI initialisation failed");
 		return EXIT_FAILURE;
 	}
+	log_info("started");
 	while (FCGX_Accept_r(&fcgi) >= 0) {
 		serve_one(svc, &fcgi);
 		FCGX_Finish_r(&fcgi);
 	}
 	FCGX_Free(&fcgi, 1);
+	log_info("stopped");
 	return EXIT_SUCCESS;
 }

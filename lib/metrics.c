@@ -1,7 +1,5 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
-
-#include <err.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -10,6 +8,7 @@
 #include <unistd.h>
 
 #include "http.h"
+#include "log.h"
 #include "metrics.h"
 
 #define METRICS_VERSION 1
@@ -42,13 +41,13 @@ metrics_open(struct metrics *m, const char *var_dir, const char *service)
 	m->service = service;
 	snprintf(path, sizeof(path), "%s/metrics-%s.bin", var_dir, service);
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
-		warn("metrics off: %s", path);
+		log_syswarn("metrics off: %s", path);
 		return;
 	}
 	/* Every process sizes it the same; a new file reads as zeros. */
 	if (fstat(fd, &st) == -1 || (st.st_size != sizeof(struct metrics_shm) &&
 	    ftruncate(fd, sizeof(struct metrics_shm)) == -1)) {
-		warn("metrics off: %s", path);
+		log_syswarn("metrics off: %s", path);
 		close(fd);
 		return;
 	}
@@ -56,7 +55,7 @@ metrics_open(struct metrics *m, const char *var_dir, const char *service)
 	    MAP_SHARED, fd, 0);
 	close(fd);
 	if (p == MAP_FAILED) {
-		warn("metrics off: mmap %s", path);
+		log_syswarn("metrics off: mmap %s", path);
 		return;
 	}
 	m->shm = p;

@@ -1,11 +1,10 @@
 #include <sys/stat.h>
-
-#include <err.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "privdrop.h"
 
 int
@@ -20,17 +19,17 @@ privdrop(void)
 	if (name == NULL || *name == '\0')
 		name = "microsvc";
 	if ((pw = getpwnam(name)) == NULL || pw->pw_uid == 0) {
-		warnx("started as root, and RUN_USER %s is not an unprivileged "
+		log_warn("started as root, and RUN_USER %s is not an unprivileged "
 		    "user (make run creates it)", name);
 		return -1;
 	}
 	if (initgroups(name, pw->pw_gid) == -1 || setgid(pw->pw_gid) == -1 ||
 	    setuid(pw->pw_uid) == -1) {
-		warn("cannot become %s", name);
+		log_syswarn("cannot become %s", name);
 		return -1;
 	}
 	if (setuid(0) != -1) {
-		warnx("could become root again after dropping to %s", name);
+		log_warn("could become root again after dropping to %s", name);
 		return -1;
 	}
 	return 0;

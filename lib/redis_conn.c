@@ -1,7 +1,7 @@
-#include <err.h>
 #include <stdarg.h>
 #include <string.h>
 
+#include "log.h"
 #include "redis_conn.h"
 #include "events_lua.h"		/* generated from db/events.lua */
 
@@ -36,16 +36,20 @@ connect_if_needed(struct redis_conn *rc)
 	tv.tv_usec = (rc->timeout_ms % 1000) * 1000;
 	rc->ctx = redisConnectWithTimeout(rc->host, rc->port, tv);
 	if (rc->ctx == NULL) {
-		warnx("redis %s:%d: out of memory", rc->host, rc->port);
+		log_warn("redis %s:%d: out of memory", rc->host, rc->port);
 		return -1;
 	}
 	if (rc->ctx->err != 0 || redisSetTimeout(rc->ctx, tv) != REDIS_OK) {
-		warnx("redis %s:%d: %s", rc->host, rc->port, rc->ctx->errstr);
+		log_warn("redis %s:%d: %s", rc->host, rc->port, rc->ctx->errstr);
 		redis_conn_close(rc);
+		rc->failing = 1;
 		if (rc->metrics != NULL)
 			metrics_redis_error(rc->metrics);
 		return -1;
 	}
+	if (rc->failing)
+		log_info("redis %s:%d: connected again", rc->host, rc->port);
+	rc->failing = 0;
 	return 0;
 }
 
@@ -54,9 +58,10 @@ static redisReply *
 checked(struct redis_conn *rc, void *reply)
 {
 	if (reply == NULL) {
-		warnx("redis %s:%d: %s", rc->host, rc->port,
+		log_warn("redis %s:%d: %s", rc->host, rc->port,
 		    rc->ctx->errstr[0] != '\0' ? rc->ctx->errstr : "no reply");
 		redis_conn_close(rc);
+		rc->failing = 1;
 		if (rc->metrics != NULL)
 			metrics_redis_error(rc->metrics);
 	}
@@ -97,7 +102,7 @@ redis_conn_load_functions(struct redis_conn *rc)
 		return -1;
 	ok = r->type != REDIS_REPLY_ERROR;
 	if (!ok)
-		warnx("redis: FUNCTION LOAD: %s", r->str);
+		log_warn("redis: FUNCTION LOAD: %s", r->str);
 	freeReplyObject(r);
 	return ok ? 0 : -1;
 }

@@ -17,6 +17,7 @@ struct redis_conn {
 	int		 port;
 	int		 timeout_ms;	/* connect and command timeout */
 	struct metrics	*metrics;	/* counts failures; may be NULL */
+	int		 failing;	/* the last attempt failed: log the recovery */
 };
 
 void	 redis_conn_init(struct redis_conn *rc, const char *host, int port,

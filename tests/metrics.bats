@@ -80,3 +80,15 @@ metric() {
 	for i in 1 2 3 4; do req GET "$C/status"; done
 	[ "$(metric "$C" 'redis_errors_total{service="customers"}')" -gt "$before" ]
 }
+
+@test "logs: logfmt lines with a level, request failures with their status, an access log; no token" {
+	req POST "$C/invoices" 'broken'
+	grep -E '^ts=[0-9T:-]+Z level=(info|warn|error) prog=[a-z.]+ pid=[0-9]+ msg=".*"$' "$T/run.log" | grep -q 'prog=worker'
+	grep -q 'level=info prog=customers.fcgi .*msg="POST /invoices: 400"' "$T/run.log"
+	grep -q 'prog=customers.fcgi .*msg="started"' "$T/run.log"
+	[ -s "$VAR_DIR/access.log" ]
+	grep -q '"POST /invoices HTTP/1.1" 400' "$VAR_DIR/access.log"
+	! grep -qF "$TOKEN" "$T/run.log" "$VAR_DIR/access.log"
+	# every line our programs write is logfmt (lighttpd's own lines aside)
+	! grep -E '^(customers.fcgi|accounts.fcgi|worker|setup): ' "$T/run.log"
+}

@@ -5,20 +5,18 @@
  * pre-loaded accounts as AccountCreated events.
  */
 #include <sys/stat.h>
-
-#include <err.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
 #include <sodium.h>
 
 #include "cli.h"
 #include "clock.h"
 #include "config.h"
+#include "log.h"
 #include "redis_conn.h"
 #include "privdrop.h"
 
@@ -46,20 +44,20 @@ secret_create(const char *path)
 	    0600)) == -1) {
 		if (errno == EEXIST)
 			return 0;
-		warn("%s", path);
+		log_syswarn("%s", path);
 		return -1;
 	}
 	randombytes_buf(raw, sizeof(raw));
 	sodium_bin2hex(hex, sizeof(hex), raw, sizeof(raw));
 	if (write(fd, hex, strlen(hex)) != (ssize_t)strlen(hex) ||
 	    fsync(fd) == -1) {
-		warn("%s", path);
+		log_syswarn("%s", path);
 		close(fd);
 		unlink(path);
 		return -1;
 	}
 	close(fd);
-	warnx("created JWT secret %s", path);
+	log_info("created JWT secret %s", path);
 	return 0;
 }
 
@@ -81,7 +79,7 @@ user_create(struct redis_conn *rc, const char *name, const char *password)
 	if (crypto_pwhash_str(hash, password, strlen(password),
 	    crypto_pwhash_OPSLIMIT_INTERACTIVE,
 	    crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
-		warnx("password hash: out of memory");
+		log_warn("password hash: out of memory");
 		return -1;
 	}
 	r = redis_conn_command(rc, "HSETNX user:%s password_hash %s", name,
@@ -89,7 +87,7 @@ user_create(struct redis_conn *rc, const char *name, const char *password)
 	if (r != NULL && r->type == REDIS_REPLY_INTEGER) {
 		rcode = 0;
 		if (r->integer == 1)
-			warnx("created user %s", name);
+			log_info("created user %s", name);
 	}
 out:
 	freeReplyObject(r);
@@ -113,11 +111,11 @@ accounts_seed(struct redis_conn *rc, const char *stream)
 	r = redis_conn_fcall(rc, "accounts_seed", stream, (int)n + 1, args);
 	if (r != NULL && r->type == REDIS_REPLY_ARRAY) {
 		for (i = 0; i < r->elements; i++)
-			warnx("appended AccountCreated for account %s",
+			log_info("appended AccountCreated for account %s",
 			    r->element[i]->str);
 		rcode = 0;
 	} else if (r != NULL && r->type == REDIS_REPLY_ERROR)
-		warnx("accounts_seed: %s", r->str);
+		log_warn("accounts_seed: %s", r->str);
 	freeReplyObject(r);
 	return rcode;
 }
@@ -130,6 +128,7 @@ main(int argc, char *argv[])
 	size_t i;
 	int status;
 
+	log_init("setup");
 	if ((status = cli_handle(argc, argv, "setup",
 	    "usage: setup [--help | --version]\n"
 	    "Makes an installation ready; safe at every start: the JWT secret\n"
@@ -155,7 +154,7 @@ main(int argc, char *argv[])
 	status = EXIT_SUCCESS;
 out:
 	if (status != EXIT_SUCCESS)
-		warnx("setup failed (redis at %s:%d)", cfg.redis_host,
+		log_warn("setup failed (redis at %s:%d)", cfg.redis_host,
 		    cfg.redis_port);
 	redis_conn_close(&rc);
 	return status;

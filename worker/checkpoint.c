@@ -1,4 +1,3 @@
-#include <err.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -8,6 +7,7 @@
 #include <unistd.h>
 
 #include "checkpoint.h"
+#include "log.h"
 
 int
 checkpoint_read(const char *path, struct stream_id *id)
@@ -69,7 +69,7 @@ checkpoint_write(const char *path, const struct stream_id *id)
 		goto fail;
 	return 0;
 fail:
-	warn("checkpoint %s", path);
+	log_syswarn("checkpoint %s", path);
 	if (fd != -1)
 		close(fd);
 	unlink(tmp);

@@ -5,7 +5,6 @@
  *	worker			run until SIGTERM/SIGINT
  *	worker --rebuild	replay the stream into a new read model
  */
-#include <err.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 
 #include "checkpoint.h"
 #include "cli.h"
+#include "log.h"
 #include "projector.h"
 #include "privdrop.h"
 #include "stream_read.h"
@@ -58,17 +58,17 @@ start_position(const struct config *cfg, const struct projector *p)
 
 	stream_id_format(&p->last, a);
 	if (checkpoint_read(cfg->checkpoint_path, &cp) == -1) {
-		warnx("no usable checkpoint file; resuming after %s (database)",
+		log_warn("no usable checkpoint file; resuming after %s (database)",
 		    a);
 		return p->last;
 	}
 	stream_id_format(&cp, b);
 	if (stream_id_cmp(&cp, &p->last) > 0) {
-		warnx("checkpoint %s is past the database's %s; resuming after "
+		log_warn("checkpoint %s is past the database's %s; resuming after "
 		    "the database's", b, a);
 		return p->last;
 	}
-	warnx("resuming after %s (checkpoint; database has %s)", b, a);
+	log_info("resuming after %s (checkpoint; database has %s)", b, a);
 	return cp;
 }
 
@@ -95,7 +95,7 @@ run(const struct config *cfg, struct redis_conn *rc)
 			continue;
 		}
 		if (backoff != BACKOFF_MIN_MS)
-			warnx("redis reachable again");
+			log_info("redis reachable again");
 		backoff = BACKOFF_MIN_MS;
 		if (entries->elements == 0) {
 			freeReplyObject(r);
@@ -107,7 +107,7 @@ run(const struct config *cfg, struct redis_conn *rc)
 			    ->element[0]->str, &pos);
 			break;
 		case PROJECTOR_MOVED:
-			warnx("read model moved by another writer; rereading");
+			log_warn("read model moved by another writer; rereading");
 			pos = p.last;
 			break;
 		case PROJECTOR_FAILED:
@@ -121,7 +121,7 @@ run(const struct config *cfg, struct redis_conn *rc)
 			written = p.last;
 	}
 	projector_close(&p);
-	warnx("stopped");
+	log_info("stopped");
 	return EXIT_SUCCESS;
 }
 
@@ -133,6 +133,7 @@ main(int argc, char *argv[])
 	struct sigaction sa;
 	int rebuild = 0, status;
 
+	log_init("worker");
 	if ((status = cli_handle(argc, argv, "worker", usage,
 	    "--rebuild")) != -1)
 		return status;
@@ -151,7 +152,7 @@ main(int argc, char *argv[])
 	/* The command timeout must outlast XREAD's BLOCK. */
 	redis_conn_init(&rc, cfg.redis_host, cfg.redis_port,
 	    cfg.block_ms + cfg.redis_timeout_ms);
-	warnx("%s: stream %s at %s:%d into %s", rebuild ? "rebuilding" :
+	log_info("%s: stream %s at %s:%d into %s", rebuild ? "rebuilding" :
 	    "starting", cfg.stream_key, cfg.redis_host, cfg.redis_port,
 	    cfg.db_path);
 	status = rebuild ? worker_rebuild(&cfg, &rc) : run(&cfg, &rc);

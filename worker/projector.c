@@ -1,10 +1,10 @@
-#include <err.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "clock.h"
 #include "event.h"
+#include "log.h"
 #include "projector.h"
 #include "schema_sql.h"		/* generated from db/schema.sql */
 
@@ -49,7 +49,7 @@ prepare(sqlite3 *db, const char *sql, sqlite3_stmt **stmt)
 {
 	if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt,
 	    NULL) != SQLITE_OK) {
-		warnx("sqlite: %s: %s", sql, sqlite3_errmsg(db));
+		log_warn("sqlite: %s: %s", sql, sqlite3_errmsg(db));
 		return -1;
 	}
 	return 0;
@@ -84,7 +84,7 @@ state_read(struct projector *p, struct stream_id *last, int64_t *seen)
 		s = (const char *)sqlite3_column_text(p->state_get, 0);
 		*seen = sqlite3_column_int64(p->state_get, 1);
 		if (stream_id_parse(s, last) == -1) {
-			warnx("projector_state holds a bad id: %s", s);
+			log_warn("projector_state holds a bad id: %s", s);
 			rc = SQLITE_CORRUPT;
 		}
 	}
@@ -106,14 +106,14 @@ projector_open(struct projector *p, const char *path, int fast)
 	memset(p, 0, sizeof(*p));
 	if (sqlite3_open_v2(path, &p->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
-		warnx("%s: %s", path, p->db != NULL ? sqlite3_errmsg(p->db) :
+		log_warn("%s: %s", path, p->db != NULL ? sqlite3_errmsg(p->db) :
 		    "out of memory");
 		goto fail;
 	}
 	sqlite3_busy_timeout(p->db, 5000);
 	if (sqlite3_exec(p->db, pragmas, NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_exec(p->db, schema_sql, NULL, NULL, NULL) != SQLITE_OK) {
-		warnx("%s: %s", path, sqlite3_errmsg(p->db));
+		log_warn("%s: %s", path, sqlite3_errmsg(p->db));
 		goto fail;
 	}
 	if (prepare(p->db, sql_state_get, &p->state_get) == -1 ||
@@ -234,7 +234,7 @@ dead_letter(struct projector *p, const char *id, const char *type,
 	char now[CLOCK_ISO_MAX] = "";
 
 	clock_iso8601(now);
-	warnx("dead letter %s (%s): %s", id, type != NULL ? type : "no type",
+	log_warn("dead letter %s (%s): %s", id, type != NULL ? type : "no type",
 	    reason);
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
@@ -363,7 +363,7 @@ projector_apply_batch(struct projector *p, const redisReply *entries)
 
 	if (sqlite3_exec(p->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
 	    SQLITE_OK) {
-		warnx("BEGIN: %s", sqlite3_errmsg(p->db));
+		log_warn("BEGIN: %s", sqlite3_errmsg(p->db));
 		return PROJECTOR_FAILED;
 	}
 	if (state_read(p, &db_last, &db_seen) == -1)
@@ -383,7 +383,7 @@ projector_apply_batch(struct projector *p, const redisReply *entries)
 		if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
 		    e->element[0]->type != REDIS_REPLY_STRING ||
 		    stream_id_parse(e->element[0]->str, &id) == -1) {
-			warnx("unexpected stream entry shape");
+			log_warn("unexpected stream entry shape");
 			goto fail;
 		}
 		if (stream_id_cmp(&id, &last) <= 0)
@@ -417,7 +417,7 @@ projector_apply_batch(struct projector *p, const redisReply *entries)
 	p->seen = seen;
 	return PROJECTOR_OK;
 fail:
-	warnx("batch not applied: %s", sqlite3_errmsg(p->db));
+	log_warn("batch not applied: %s", sqlite3_errmsg(p->db));
 	rollback(p);
 	return PROJECTOR_FAILED;
 }

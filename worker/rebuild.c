@@ -5,7 +5,6 @@
  * see the old model or the new one, never a mix.  A worker running
  * beside it notices that the recorded id moved and rereads from there.
  */
-#include <err.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 #include <unistd.h>
 
 #include "checkpoint.h"
+#include "log.h"
 #include "projector.h"
 #include "stream_read.h"
 #include "worker.h"
@@ -100,14 +100,14 @@ swap_in(struct projector *scratch, struct projector *live)
 
 	if ((b = sqlite3_backup_init(live->db, "main", scratch->db,
 	    "main")) == NULL) {
-		warnx("backup: %s", sqlite3_errmsg(live->db));
+		log_warn("backup: %s", sqlite3_errmsg(live->db));
 		return -1;
 	}
 	while ((rc = sqlite3_backup_step(b, -1)) == SQLITE_BUSY ||
 	    rc == SQLITE_LOCKED)
 		worker_nap(50);
 	if (sqlite3_backup_finish(b) != SQLITE_OK || rc != SQLITE_DONE) {
-		warnx("backup: %s", sqlite3_errmsg(live->db));
+		log_warn("backup: %s", sqlite3_errmsg(live->db));
 		return -1;
 	}
 	return 0;
@@ -128,7 +128,7 @@ worker_rebuild(const struct config *cfg, struct redis_conn *rc)
 	if (projector_open(&scratch, tmp, 1) == -1)
 		return EXIT_FAILURE;
 	if (replay(&scratch, cfg, rc, &done) == -1) {
-		warnx("rebuild stopped before the end of the stream; the live "
+		log_warn("rebuild stopped before the end of the stream; the live "
 		    "read model is untouched");
 		goto out;
 	}
@@ -137,7 +137,7 @@ worker_rebuild(const struct config *cfg, struct redis_conn *rc)
 	if (swap_in(&scratch, &live) == 0 &&
 	    checkpoint_write(cfg->checkpoint_path, &scratch.last) == 0) {
 		stream_id_format(&scratch.last, last);
-		warnx("rebuilt %s from %lld entries, up to %s", cfg->db_path,
+		log_info("rebuilt %s from %lld entries, up to %s", cfg->db_path,
 		    done, last);
 		status = EXIT_SUCCESS;
 	}

@@ -1,6 +1,6 @@
-#include <err.h>
 #include <stdio.h>
 
+#include "log.h"
 #include "stream_read.h"
 
 static const redisReply no_entries = { .type = REDIS_REPLY_ARRAY };
@@ -42,7 +42,7 @@ stream_read(struct redis_conn *rc, const char *key,
 		*entries = r->element[0]->element[1];
 		return r;
 	}
-	warnx("XREAD %s: %s", key, r->type == REDIS_REPLY_ERROR ? r->str :
+	log_warn("XREAD %s: %s", key, r->type == REDIS_REPLY_ERROR ? r->str :
 	    "unexpected reply");
 	freeReplyObject(r);
 	return NULL;

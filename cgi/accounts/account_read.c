@@ -3,13 +3,13 @@
  * reads of the projection, each inside one read transaction so that an
  * account and its customers come from the same snapshot.
  */
-#include <err.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "accounts.h"
 #include "decode.h"
+#include "log.h"
 #include "route.h"
 
 enum read_result { READ_OK, READ_NOT_FOUND, READ_FAILED };
@@ -103,7 +103,7 @@ static void
 respond_unavailable(struct http_request *req, struct read_model *rm)
 {
 	if (rm->db != NULL)
-		warnx("%s %s: %s", req->method, req->path,
+		log_warn("%s %s: %s", req->method, req->path,
 		    sqlite3_errmsg(rm->db));
 	http_respond_error(req, 503, "read model unavailable");
 }

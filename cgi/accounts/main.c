@@ -3,7 +3,6 @@
  * reads from the SQLite read model that the worker projects from the
  * stream; it never writes that database.
  */
-#include <err.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 #include "accounts.h"
 #include "cli.h"
 #include "fcgi_loop.h"
+#include "log.h"
 #include "privdrop.h"
 
 static const struct route routes[] = {
@@ -52,6 +52,7 @@ main(int argc, char *argv[])
 
 	int status;
 
+	log_init("accounts.fcgi");
 	if ((status = cli_handle(argc, argv, "accounts.fcgi",
 	    "usage: accounts.fcgi [--help | --version]\n"
 	    "The accounts service, a FastCGI responder on the socket at fd 0\n"
@@ -62,10 +63,14 @@ main(int argc, char *argv[])
 		return EXIT_FAILURE;
 	if (config_load(&app.cfg) == -1 ||
 	    (app.key.len = config_load_secret(&app.cfg, app.key.bytes,
-	    sizeof(app.key.bytes))) == -1)
-		errx(EXIT_FAILURE, "configuration error");
-	if (login_init(&app) == -1)
-		errx(EXIT_FAILURE, "libsodium initialisation failed");
+	    sizeof(app.key.bytes))) == -1) {
+		log_error("configuration error");
+		return EXIT_FAILURE;
+	}
+	if (login_init(&app) == -1) {
+		log_error("libsodium initialisation failed");
+		return EXIT_FAILURE;
+	}
 	redis_conn_init(&app.redis, app.cfg.redis_host, app.cfg.redis_port,
 	    app.cfg.redis_timeout_ms);
 	app.rm.path = app.cfg.db_path;

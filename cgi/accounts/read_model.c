@@ -6,9 +6,9 @@
  */
 #include <sys/stat.h>
 
-#include <err.h>
 
 #include "accounts.h"
+#include "log.h"
 
 static const char sql_by_owner[] =
     "SELECT id, name, description, owned_by, created_date FROM accounts"
@@ -67,7 +67,7 @@ read_model_get(struct read_model *rm)
 	rm->ino = st.st_ino;
 	return rm->db;
 fail:
-	warnx("%s: %s", rm->path, rm->db != NULL ? sqlite3_errmsg(rm->db) :
+	log_warn("%s: %s", rm->path, rm->db != NULL ? sqlite3_errmsg(rm->db) :
 	    "cannot open");
 	read_model_close(rm);
 	return NULL;

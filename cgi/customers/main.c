@@ -3,7 +3,6 @@
  * command is validated here and then checked, numbered and appended to
  * the stream in one Redis Function call.
  */
-#include <err.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 #include "cli.h"
 #include "customers.h"
 #include "fcgi_loop.h"
+#include "log.h"
 #include "privdrop.h"
 #include "route.h"
 #include "token.h"
@@ -75,6 +75,7 @@ main(int argc, char *argv[])
 
 	int status;
 
+	log_init("customers.fcgi");
 	if ((status = cli_handle(argc, argv, "customers.fcgi",
 	    "usage: customers.fcgi [--help | --version]\n"
 	    "The customers service, a FastCGI responder on the socket at fd 0\n"
@@ -85,8 +86,10 @@ main(int argc, char *argv[])
 		return EXIT_FAILURE;
 	if (config_load(&app.cfg) == -1 ||
 	    (key.len = config_load_secret(&app.cfg, key.bytes,
-	    sizeof(key.bytes))) == -1)
-		errx(EXIT_FAILURE, "configuration error");
+	    sizeof(key.bytes))) == -1) {
+		log_error("configuration error");
+		return EXIT_FAILURE;
+	}
 	redis_conn_init(&app.redis, app.cfg.redis_host, app.cfg.redis_port,
 	    app.cfg.redis_timeout_ms);
 	metrics_open(&app.metrics, app.cfg.var_dir, "customers");
