@@ -20,6 +20,7 @@ chmod 700 "$VAR_DIR"
 VAR_DIR=$(cd "$VAR_DIR" && pwd)
 BIN_DIR=$(cd "$BIN_DIR" && pwd)
 export VAR_DIR BIN_DIR
+export WWW_DIR=${WWW_DIR:-$ROOT/www}
 
 # As root, nothing runs as root: Redis under setpriv, lighttpd by its
 # server.username, our programs by dropping to RUN_USER themselves.

@@ -1,0 +1,141 @@
+// The accounts dashboard: plain JavaScript, no build step.  It talks to
+// the accounts service it is served from; lighttpd forwards /customers
+// and /invoices on this port to the customers service, so the page stays
+// on one origin.  The token lives in sessionStorage only.
+'use strict';
+
+const $ = (sel) => document.querySelector(sel);
+let token = sessionStorage.getItem('token');
+let lastEventId = null;
+let timer = null;
+
+const money = (cents) => (cents / 100).toLocaleString(undefined,
+  { style: 'currency', currency: 'USD' });
+
+async function api(method, path, body) {
+  const headers = { 'Content-Type': 'application/json' };
+  if (token) headers.Authorization = 'Bearer ' + token;
+  const res = await fetch(path, { method, headers,
+    body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  const data = text ? JSON.parse(text) : null;
+  if (res.status === 401 && token) logout();
+  if (!res.ok) throw new Error((data && data.error) || res.statusText);
+  return data;
+}
+
+function cell(text, cls) {
+  const td = document.createElement('td');
+  td.textContent = text;
+  if (cls) td.className = cls;
+  return td;
+}
+
+function render(accounts) {
+  const root = $('#accounts');
+  root.replaceChildren();
+  const accountSel = $('#new-customer select');
+  const customerSel = $('#new-invoice select');
+  const keepA = accountSel.value, keepC = customerSel.value;
+  accountSel.replaceChildren();
+  customerSel.replaceChildren();
+  for (const a of accounts) {
+    const box = document.createElement('article');
+    box.className = 'account';
+    box.dataset.accountId = a.account.id;
+    const h = document.createElement('h2');
+    const name = document.createElement('span');
+    name.textContent = `${a.account.name} (#${a.account.id})`;
+    const total = document.createElement('span');
+    total.className = 'total';
+    total.textContent = money(a.total_revenue_cents);
+    h.append(name, total);
+    const table = document.createElement('table');
+    for (const c of a.customers) {
+      const tr = document.createElement('tr');
+      tr.dataset.customerId = c.customer_id;
+      tr.append(cell(c.name), cell(money(c.total_revenue_cents), 'money'));
+      table.append(tr);
+      customerSel.append(new Option(`${c.name} (#${c.customer_id})`, c.customer_id));
+    }
+    box.append(h, table);
+    root.append(box);
+    accountSel.append(new Option(a.account.name, a.account.id));
+  }
+  if (keepA) accountSel.value = keepA;
+  if (keepC) customerSel.value = keepC;
+}
+
+async function refresh() {
+  try {
+    const q = lastEventId ? '?after=' + encodeURIComponent(lastEventId) : '';
+    render(await api('GET', '/accounts' + q));
+    lastEventId = null;
+    const s = await api('GET', '/status');
+    $('#projector').textContent = `projector at ${s.last_event_id}, lag ${s.lag}`;
+    $('#app-error').textContent = '';
+  } catch (e) {
+    $('#app-error').textContent = e.message;
+  }
+}
+
+function show() {
+  $('#login').hidden = !!token;
+  $('#app').hidden = !token;
+  $('#logout').hidden = !token;
+  clearInterval(timer);
+  if (token) {
+    refresh();
+    timer = setInterval(refresh, 2000);
+  }
+}
+
+function logout() {
+  token = null;
+  sessionStorage.removeItem('token');
+  show();
+}
+
+$('#login').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const f = new FormData(ev.target);
+  try {
+    const r = await api('POST', '/auth/login',
+      { username: f.get('username'), password: f.get('password') });
+    token = r.token;
+    sessionStorage.setItem('token', token);
+    $('#login-error').textContent = '';
+    show();
+  } catch (e) {
+    $('#login-error').textContent = e.message;
+  }
+});
+
+$('#logout').addEventListener('click', logout);
+
+// After a write, the next read asks for it (?after=), so it shows at once.
+async function command(ev, path, body) {
+  ev.preventDefault();
+  try {
+    const r = await api('POST', path, body);
+    lastEventId = r.event_id;
+    ev.target.reset();
+    await refresh();
+  } catch (e) {
+    $('#app-error').textContent = e.message;
+  }
+}
+
+$('#new-customer').addEventListener('submit', (ev) => {
+  const f = new FormData(ev.target);
+  command(ev, '/customers', { name: f.get('name'), account_id: f.get('account_id') });
+});
+
+$('#new-invoice').addEventListener('submit', (ev) => {
+  const f = new FormData(ev.target);
+  command(ev, '/invoices', { customer_id: f.get('customer_id'),
+    purchase_date: f.get('purchase_date'),
+    purchase_price_cents: Number(f.get('purchase_price_cents')) });
+});
+
+show();
