@@ -2,6 +2,7 @@
 #   make run    install what is missing (as root), build, run in the foreground
 #   make test   build with ASan/UBSan and run the unit and bats tests
 #   make        build the programs into build/release/bin
+#   make bench  measure the release build against its own ceilings (bench/)
 
 SHELL     = /bin/bash
 .SHELLFLAGS = -o pipefail -c
@@ -39,7 +40,8 @@ PROGRAMS  = $(BIN)/customers.fcgi $(BIN)/accounts.fcgi $(BIN)/worker \
             $(BIN)/setup
 GEN       = $(BUILD)/gen/events_lua.h $(BUILD)/gen/schema_sql.h
 
-.PHONY: all programs run test unit bats check clean deps
+.PHONY: all programs run test unit bats check clean deps bench bench-deps \
+        bench-programs
 all: programs
 programs: $(PROGRAMS)
 
@@ -68,7 +70,16 @@ $(BIN)/accounts.fcgi: $(call obj,$(ACCT_SRC)) $(BUILD)/libshared.a
 $(BIN)/worker: $(call obj,$(WORK_SRC)) $(BUILD)/libshared.a
 $(BIN)/setup: $(call obj,tools/setup.c) $(BUILD)/libshared.a
 $(BIN)/unit_tests: $(call obj,$(UNIT_SRC)) $(UNIT_DEPS) $(BUILD)/libshared.a
-$(PROGRAMS) $(BIN)/unit_tests:
+# The benchmark's own programs: ceilings and probes, never installed.
+BENCH_BIN = $(BUILD)/bench
+BENCH_PROGRAMS = $(BENCH_BIN)/fcgi_fixed $(BENCH_BIN)/fcgi_xadd \
+            $(BENCH_BIN)/stream_reader $(BENCH_BIN)/freshness
+$(BENCH_BIN)/fcgi_fixed: $(call obj,bench/fcgi_fixed.c)
+$(BENCH_BIN)/fcgi_xadd: $(call obj,bench/fcgi_xadd.c)
+$(BENCH_BIN)/stream_reader: $(call obj,bench/stream_reader.c)
+$(BENCH_BIN)/freshness: $(call obj,bench/freshness.c)
+$(BENCH_BIN)/freshness: LDLIBS += -lpthread
+$(PROGRAMS) $(BIN)/unit_tests $(BENCH_PROGRAMS):
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -95,10 +106,29 @@ bats:
 	    /^ok / { p++ } /^not ok / { f++ } \
 	    END { printf "%d passed, %d failed\n", p, f }'
 
+# Not part of `make test`: a release build on a private instance, about
+# ten minutes; see bench/run.sh.  Sanitizers would measure themselves.
+bench: bench-deps
+	@$(MAKE) --no-print-directory BUILD=build/release SANITIZE=0 \
+	    programs bench-programs
+	@BIN_DIR=build/release/bin BENCH_BIN=build/release/bench bench/run.sh
+
+bench-programs: $(BENCH_PROGRAMS)
+
+bench-deps: deps
+	@missing=; for p in wrk gnuplot; do \
+	    command -v $$p >/dev/null || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk gnuplot-nox; \
+	else \
+	    echo "bench needs:$$missing; run: sudo apt-get install wrk gnuplot-nox"; \
+	    exit 1; fi
+
 check:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	    --std=c11 -Ilib --suppress=missingIncludeSystem \
-	    lib cgi worker tools tests/unit
+	    lib cgi worker tools tests/unit bench
 
 clean:
 	rm -rf build
