@@ -2,6 +2,7 @@
 #   make run    install what is missing (as root), build, run in the foreground
 #   make test   build with ASan/UBSan and run the unit and bats tests
 #   make        build the programs into build/release/bin
+#   make bench  measure the release build against its own ceilings (bench/)
 
 SHELL     = /bin/bash
 .SHELLFLAGS = -o pipefail -c
@@ -51,7 +52,7 @@ FUZZ_TARGETS = request event
 FUZZ_BINS = $(patsubst %,$(BIN)/fuzz_%,$(FUZZ_TARGETS))
 
 .PHONY: all programs run test unit bats check clean deps fuzz fuzz-replay \
-        install
+        install bench bench-deps bench-programs
 all: programs
 programs: $(PROGRAMS)
 
@@ -84,7 +85,16 @@ $(BIN)/fuzz_request: $(call obj,tests/fuzz/fuzz_request.c) $(FUZZ_MAIN) \
     $(BUILD)/libshared.a
 $(BIN)/fuzz_event: $(call obj,tests/fuzz/fuzz_event.c) \
     $(BUILD)/obj/worker/event.o $(FUZZ_MAIN) $(BUILD)/libshared.a
-$(PROGRAMS) $(BIN)/unit_tests $(FUZZ_BINS):
+# The benchmark's own programs: ceilings and probes, never installed.
+BENCH_BIN = $(BUILD)/bench
+BENCH_PROGRAMS = $(BENCH_BIN)/fcgi_fixed $(BENCH_BIN)/fcgi_xadd \
+            $(BENCH_BIN)/stream_reader $(BENCH_BIN)/freshness
+$(BENCH_BIN)/fcgi_fixed: $(call obj,bench/fcgi_fixed.c)
+$(BENCH_BIN)/fcgi_xadd: $(call obj,bench/fcgi_xadd.c)
+$(BENCH_BIN)/stream_reader: $(call obj,bench/stream_reader.c)
+$(BENCH_BIN)/freshness: $(call obj,bench/freshness.c)
+$(BENCH_BIN)/freshness: LDLIBS += -lpthread
+$(PROGRAMS) $(BIN)/unit_tests $(FUZZ_BINS) $(BENCH_PROGRAMS):
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) $(FUZZ_LINK) -o $@ $^ $(LDLIBS)
 
@@ -152,10 +162,29 @@ bats:
 	    /^ok / { p++ } /^not ok / { f++ } \
 	    END { printf "%d passed, %d failed\n", p, f }'
 
+# Not part of `make test`: a release build on a private instance, about
+# ten minutes; see bench/run.sh.  Sanitizers would measure themselves.
+bench: bench-deps
+	@$(MAKE) --no-print-directory BUILD=build/release SANITIZE=0 \
+	    programs bench-programs
+	@BIN_DIR=build/release/bin BENCH_BIN=build/release/bench bench/run.sh
+
+bench-programs: $(BENCH_PROGRAMS)
+
+bench-deps: deps
+	@missing=; for p in wrk gnuplot; do \
+	    command -v $$p >/dev/null || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk gnuplot-nox; \
+	else \
+	    echo "bench needs:$$missing; run: sudo apt-get install wrk gnuplot-nox"; \
+	    exit 1; fi
+
 check:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	    --std=c11 -Ilib --suppress=missingIncludeSystem \
-	    lib cgi worker tools tests/unit tests/fuzz
+	    lib cgi worker tools tests/unit tests/fuzz bench
 
 clean:
 	rm -rf build

@@ -77,6 +77,37 @@ redis_conn_argv(struct redis_conn *rc, int argc, const char **argv,
 	return checked(rc, redisCommandArgv(rc->ctx, argc, argv, lens));
 }
 
+int
+redis_conn_send(struct redis_conn *rc, int argc, const char **argv,
+    const size_t *lens)
+{
+	int done = 0;
+
+	if (connect_if_needed(rc) == -1)
+		return -1;
+	if (redisAppendCommandArgv(rc->ctx, argc, argv, lens) != REDIS_OK)
+		goto fail;
+	while (!done)
+		if (redisBufferWrite(rc->ctx, &done) != REDIS_OK)
+			goto fail;
+	return 0;
+fail:
+	checked(rc, NULL);
+	return -1;
+}
+
+redisReply *
+redis_conn_reply(struct redis_conn *rc)
+{
+	void *reply = NULL;
+
+	if (rc->ctx == NULL)
+		return NULL;
+	if (redisGetReply(rc->ctx, &reply) != REDIS_OK)
+		reply = NULL;
+	return checked(rc, reply);
+}
+
 redisReply *
 redis_conn_command(struct redis_conn *rc, const char *fmt, ...)
 {

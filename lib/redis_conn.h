@@ -28,6 +28,14 @@ void	 redis_conn_close(struct redis_conn *rc);
 redisReply *redis_conn_argv(struct redis_conn *rc, int argc,
 	    const char **argv, const size_t *lens);
 redisReply *redis_conn_command(struct redis_conn *rc, const char *fmt, ...);
+/*
+ * Pipelining: redis_conn_send queues a command and flushes it without
+ * waiting (0, or -1 when Redis could not be reached); redis_conn_reply
+ * waits for the oldest answer.  A reconnect in between loses the answer.
+ */
+int	 redis_conn_send(struct redis_conn *rc, int argc, const char **argv,
+	    const size_t *lens);
+redisReply *redis_conn_reply(struct redis_conn *rc);
 
 /*
  * FCALL of one function of the "events" library (db/events.lua) with the

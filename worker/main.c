@@ -21,6 +21,15 @@
 
 #define BACKOFF_MIN_MS	100
 #define BACKOFF_MAX_MS	5000
+/*
+ * The database, not the checkpoint file, makes each event count once;
+ * the file only spares a lookup at start, and its two fsyncs cost more
+ * than applying a whole batch.  So while events flow it is written at
+ * most this often, and at once when the stream goes quiet or the worker
+ * stops.  make bench, 300,000 events: catch-up 52,000 events/s with a
+ * checkpoint per batch, 150,000-200,000 with this.
+ */
+#define CHECKPOINT_MS	1000
 
 volatile sig_atomic_t worker_stopping;
 
@@ -49,6 +58,15 @@ static const char usage[] =
     "  --rebuild    replay the whole stream into a new read model and swap\n"
     "               it in; safe while a worker runs\n";
 
+static long long
+monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* Where to start reading: the checkpoint if it is not past the database. */
 static struct stream_id
 start_position(const struct config *cfg, const struct projector *p)
@@ -72,22 +90,38 @@ start_position(const struct config *cfg, const struct projector *p)
 	return cp;
 }
 
+/* Drops the answer to a read sent ahead, when it will not be used. */
+static void
+drop_prefetch(struct redis_conn *rc, const char *key, int *prefetched)
+{
+	const redisReply *entries;
+
+	if (*prefetched)
+		freeReplyObject(stream_read_recv(rc, key, &entries));
+	*prefetched = 0;
+}
+
 static int
 run(const struct config *cfg, struct redis_conn *rc)
 {
 	struct projector p;
-	struct stream_id pos, written;
+	struct stream_id pos, written, next;
 	const redisReply *entries;
 	redisReply *r;
-	int backoff = BACKOFF_MIN_MS;
+	long long written_at = 0;
+	int backoff = BACKOFF_MIN_MS, quiet, prefetched = 0;
 
 	if (projector_open(&p, cfg->db_path, 0) == -1)
 		return EXIT_FAILURE;
 	pos = start_position(cfg, &p);
 	written = pos;
 	while (!worker_stopping) {
-		r = stream_read(rc, cfg->stream_key, &pos, cfg->batch_size,
-		    cfg->block_ms, &entries);
+		if (prefetched) {
+			r = stream_read_recv(rc, cfg->stream_key, &entries);
+			prefetched = 0;
+		} else
+			r = stream_read(rc, cfg->stream_key, &pos,
+			    cfg->batch_size, cfg->block_ms, &entries);
 		if (r == NULL) {
 			worker_nap(backoff);
 			backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
@@ -97,29 +131,46 @@ run(const struct config *cfg, struct redis_conn *rc)
 		if (backoff != BACKOFF_MIN_MS)
 			log_info("redis reachable again");
 		backoff = BACKOFF_MIN_MS;
-		if (entries->elements == 0) {
-			freeReplyObject(r);
-			continue;
-		}
-		switch (projector_apply_batch(&p, entries)) {
+		quiet = entries->elements == 0;
+		/*
+		 * A full batch: more is waiting.  Ask for it now, so that
+		 * Redis prepares it while this one is applied (make bench:
+		 * catch-up 150,000-200,000 events/s without, 250,000 with).
+		 */
+		if (entries->elements == (size_t)cfg->batch_size &&
+		    stream_id_parse(entries->element[entries->elements - 1]
+		    ->element[0]->str, &next) == 0 &&
+		    stream_read_send(rc, cfg->stream_key, &next,
+		    cfg->batch_size, cfg->block_ms) == 0)
+			prefetched = 1;
+		switch (quiet ? PROJECTOR_OK : projector_apply_batch(&p, entries)) {
 		case PROJECTOR_OK:
-			stream_id_parse(entries->element[entries->elements - 1]
-			    ->element[0]->str, &pos);
+			if (!quiet)
+				stream_id_parse(entries->element[
+				    entries->elements - 1]->element[0]->str, &pos);
 			break;
 		case PROJECTOR_MOVED:
 			log_warn("read model moved by another writer; rereading");
+			drop_prefetch(rc, cfg->stream_key, &prefetched);
 			pos = p.last;
 			break;
 		case PROJECTOR_FAILED:
 			/* Nothing applied; the same batch is read again. */
+			drop_prefetch(rc, cfg->stream_key, &prefetched);
 			worker_nap(1000);
 			break;
 		}
 		freeReplyObject(r);
-		if (stream_id_cmp(&written, &p.last) != 0 &&
-		    checkpoint_write(cfg->checkpoint_path, &p.last) == 0)
+		if (stream_id_cmp(&written, &p.last) != 0 && (quiet ||
+		    monotonic_ms() - written_at >= CHECKPOINT_MS) &&
+		    checkpoint_write(cfg->checkpoint_path, &p.last) == 0) {
 			written = p.last;
+			written_at = monotonic_ms();
+		}
 	}
+	drop_prefetch(rc, cfg->stream_key, &prefetched);
+	if (stream_id_cmp(&written, &p.last) != 0)
+		checkpoint_write(cfg->checkpoint_path, &p.last);
 	projector_close(&p);
 	log_info("stopped");
 	return EXIT_SUCCESS;

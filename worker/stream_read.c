@@ -5,14 +5,12 @@
 
 static const redisReply no_entries = { .type = REDIS_REPLY_ARRAY };
 
-redisReply *
-stream_read(struct redis_conn *rc, const char *key,
-    const struct stream_id *after, int count, int block_ms,
-    const redisReply **entries)
+int
+stream_read_send(struct redis_conn *rc, const char *key,
+    const struct stream_id *after, int count, int block_ms)
 {
 	char id[STREAM_ID_MAX], count_s[16], block_s[16];
 	const char *argv[8];
-	redisReply *r;
 	int argc = 0;
 
 	stream_id_format(after, id);
@@ -28,7 +26,16 @@ stream_read(struct redis_conn *rc, const char *key,
 	argv[argc++] = "STREAMS";
 	argv[argc++] = key;
 	argv[argc++] = id;
-	if ((r = redis_conn_argv(rc, argc, argv, NULL)) == NULL)
+	return redis_conn_send(rc, argc, argv, NULL);
+}
+
+redisReply *
+stream_read_recv(struct redis_conn *rc, const char *key,
+    const redisReply **entries)
+{
+	redisReply *r;
+
+	if ((r = redis_conn_reply(rc)) == NULL)
 		return NULL;
 	/* Nil: nothing new before the BLOCK timeout. */
 	if (r->type == REDIS_REPLY_NIL) {
@@ -46,4 +53,14 @@ stream_read(struct redis_conn *rc, const char *key,
 	    "unexpected reply");
 	freeReplyObject(r);
 	return NULL;
+}
+
+redisReply *
+stream_read(struct redis_conn *rc, const char *key,
+    const struct stream_id *after, int count, int block_ms,
+    const redisReply **entries)
+{
+	if (stream_read_send(rc, key, after, count, block_ms) == -1)
+		return NULL;
+	return stream_read_recv(rc, key, entries);
 }

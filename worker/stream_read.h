@@ -16,4 +16,10 @@ redisReply *stream_read(struct redis_conn *rc, const char *key,
 	    const struct stream_id *after, int count, int block_ms,
 	    const redisReply **entries);
 
+/* The same in two halves, to ask for the next batch while applying one. */
+int	 stream_read_send(struct redis_conn *rc, const char *key,
+	    const struct stream_id *after, int count, int block_ms);
+redisReply *stream_read_recv(struct redis_conn *rc, const char *key,
+	    const redisReply **entries);
+
 #endif
