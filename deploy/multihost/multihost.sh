@@ -109,11 +109,11 @@ for h in "${HOSTS[@]}"; do
 	chown -R "$RUN_USER:$RUN_GROUP" "$WORK_DIR/$h"
 done
 
-# on HOST CMD...: runs CMD in HOST's namespace with that host's environment.
+# on HOST CMD...: runs CMD in HOST's network namespace with that host's environment.
 on() {
 	local h=$1
 	shift
-	ip netns exec "$PFX-$h" env REDIS_HOST="${ADDR[redis]}" REDIS_PORT=6379 \
+	nsenter --net="/run/netns/$PFX-$h" env REDIS_HOST="${ADDR[redis]}" REDIS_PORT=6379 \
 		VAR_DIR="$WORK_DIR/$h/var" "$@"
 }
 # bg HOST NAME CMD...: the same, in the background, logging to HOST/NAME.log.
