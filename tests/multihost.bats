@@ -121,7 +121,11 @@ wait_replica() {
 	[ "$(last_id)" = "$eid" ]
 	# Read-your-writes on each replica, then the same answer from both.
 	for u in "$A1" "$A2"; do
-		req GET "$u/accounts/1?after=$eid"
+		# 504 means "not yet, after READ_WAIT_MS": ask again, a few times.
+		for i in 1 2 3 4 5; do
+			req GET "$u/accounts/1?after=$eid"
+			[ "$status" = 504 ] || break
+		done
 		[ "$status" = 200 ]
 		[ "$(jq -r --arg c "$cid" '.customers[] | select(.customer_id == $c) | .total_revenue_cents' <<<"$body")" = 10000 ]
 	done
