@@ -112,7 +112,8 @@ install: programs
 	install -m 755 $(BIN)/setup $(DESTDIR)$(PREFIX)/bin/microsvc-setup
 	install -m 755 $(BIN)/customers.fcgi $(BIN)/accounts.fcgi \
 	    $(DESTDIR)$(PREFIX)/libexec/microsvc/
-	install -m 644 lighttpd.conf deploy/lighttpd-spawn.conf db/events.lua \
+	install -m 644 lighttpd.conf deploy/lighttpd-spawn.conf \
+	    deploy/lighttpd-tcp.conf db/events.lua \
 	    db/schema.sql $(SHARE)/
 	install -m 644 deploy/systemd/microsvc.env $(SHARE)/systemd/
 	for u in deploy/systemd/*.service; do \
