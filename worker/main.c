@@ -13,6 +13,8 @@
 #include <time.h>
 
 #include "checkpoint.h"
+#include "fault.h"
+#include "health.h"
 #include "projector.h"
 #include "stream_read.h"
 #include "worker.h"
@@ -21,6 +23,32 @@
 #define BACKOFF_MAX_MS	5000
 
 volatile sig_atomic_t worker_stopping;
+
+/* SQLite's last error, for the health file: "database or disk is full". */
+static char sqlite_error[200] = "unknown error";
+
+static void
+on_sqlite_log(void *arg, int code, const char *msg)
+{
+	(void)arg;
+	if ((code & 0xff) != SQLITE_NOTICE && (code & 0xff) != SQLITE_WARNING)
+		snprintf(sqlite_error, sizeof(sqlite_error), "%s", msg);
+}
+
+static int
+backoff_next(int ms)
+{
+	return ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : ms * 2;
+}
+
+static void
+report_db_trouble(const struct config *cfg)
+{
+	char problem[256];
+
+	snprintf(problem, sizeof(problem), "read model: %s", sqlite_error);
+	health_report(cfg->status_path, problem);
+}
 
 static void
 on_signal(int sig)
@@ -51,7 +79,7 @@ usage(void)
 	    "  --rebuild    replay the whole stream into a new read model "
 	    "and swap it in\n"
 	    "Configuration: REDIS_HOST, REDIS_PORT, STREAM_KEY, VAR_DIR, "
-	    "ACCOUNTS_DB,\nCHECKPOINT_FILE, WORKER_BATCH, WORKER_BLOCK_MS "
+	    "ACCOUNTS_DB,\nCHECKPOINT_FILE, WORKER_STATUS_FILE, WORKER_BATCH, WORKER_BLOCK_MS "
 	    "(see README).\n");
 }
 
@@ -78,6 +106,27 @@ start_position(const struct config *cfg, const struct projector *p)
 	return cp;
 }
 
+/*
+ * Opens the read model, retrying while it cannot be written (a read-only
+ * or full disk): the worker waits for the cause to go rather than exit.
+ */
+static int
+open_projector(const struct config *cfg, struct projector *p)
+{
+	int backoff = BACKOFF_MIN_MS;
+
+	while (!worker_stopping) {
+		if (projector_open(p, cfg->db_path, 0) == 0) {
+			fault_arm(p->db);
+			return 0;
+		}
+		report_db_trouble(cfg);
+		worker_nap(backoff);
+		backoff = backoff_next(backoff);
+	}
+	return -1;
+}
+
 static int
 run(const struct config *cfg, struct redis_conn *rc)
 {
@@ -87,38 +136,52 @@ run(const struct config *cfg, struct redis_conn *rc)
 	redisReply *r;
 	int backoff = BACKOFF_MIN_MS;
 
-	if (projector_open(&p, cfg->db_path, 0) == -1)
-		return EXIT_FAILURE;
+	if (open_projector(cfg, &p) == -1)
+		goto out;
 	pos = start_position(cfg, &p);
 	written = pos;
 	while (!worker_stopping) {
 		r = stream_read(rc, cfg->stream_key, &pos, cfg->batch_size,
 		    cfg->block_ms, &entries);
 		if (r == NULL) {
+			health_report(cfg->status_path, "redis unavailable");
 			worker_nap(backoff);
-			backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
-			    backoff * 2;
+			backoff = backoff_next(backoff);
 			continue;
 		}
 		if (backoff != BACKOFF_MIN_MS)
 			warnx("redis reachable again");
 		backoff = BACKOFF_MIN_MS;
 		if (entries->elements == 0) {
+			health_report(cfg->status_path, NULL);
 			freeReplyObject(r);
 			continue;
 		}
 		switch (projector_apply_batch(&p, entries)) {
 		case PROJECTOR_OK:
+			health_report(cfg->status_path, NULL);
 			stream_id_parse(entries->element[entries->elements - 1]
 			    ->element[0]->str, &pos);
+			fault_after_commit();
 			break;
 		case PROJECTOR_MOVED:
 			warnx("read model moved by another writer; rereading");
 			pos = p.last;
 			break;
 		case PROJECTOR_FAILED:
-			/* Nothing applied; the same batch is read again. */
+			/*
+			 * Nothing applied.  Reopen: a file opened while its
+			 * disk was read-only stays read-only until then.  The
+			 * database's id says where to read again.
+			 */
+			report_db_trouble(cfg);
+			projector_close(&p);
 			worker_nap(1000);
+			if (open_projector(cfg, &p) == -1) {
+				freeReplyObject(r);
+				goto out;
+			}
+			pos = p.last;
 			break;
 		}
 		freeReplyObject(r);
@@ -127,6 +190,8 @@ run(const struct config *cfg, struct redis_conn *rc)
 			written = p.last;
 	}
 	projector_close(&p);
+out:
+	health_report(cfg->status_path, "stopped");
 	warnx("stopped");
 	return EXIT_SUCCESS;
 }
@@ -158,8 +223,9 @@ main(int argc, char *argv[])
 		}
 		rebuild = 1;
 	}
-	if (config_load(&cfg) == -1)
+	if (config_load(&cfg) == -1 || fault_init() == -1)
 		return EXIT_FAILURE;
+	sqlite3_config(SQLITE_CONFIG_LOG, on_sqlite_log, NULL);
 	/* No SA_RESTART: a stop request must end the blocking read. */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
