@@ -2,7 +2,8 @@
 # lighttpd with both services, the worker) on free ports in a temporary
 # folder, torn down whatever happens.  Sanitizer reports fail the file.
 
-ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+# Also loaded from tests/faults/: the root is found from this file.
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export BIN_DIR=${BIN_DIR:-$ROOT/build/asan/bin}
 case $BIN_DIR in /*) ;; *) BIN_DIR=$ROOT/$BIN_DIR ;; esac
 
