@@ -24,15 +24,21 @@
 
 volatile sig_atomic_t worker_stopping;
 
-/* SQLite's last error, for the health file: "database or disk is full". */
+/* SQLite's last logged error: why the read model could not be opened. */
 static char sqlite_error[200] = "unknown error";
 
 static void
 on_sqlite_log(void *arg, int code, const char *msg)
 {
+	const char *sql;
+
 	(void)arg;
-	if ((code & 0xff) != SQLITE_NOTICE && (code & 0xff) != SQLITE_WARNING)
-		snprintf(sqlite_error, sizeof(sqlite_error), "%s", msg);
+	if ((code & 0xff) == SQLITE_NOTICE || (code & 0xff) == SQLITE_WARNING)
+		return;
+	/* "<error> in \"<statement>\"": the error is enough. */
+	sql = strstr(msg, " in \"");
+	snprintf(sqlite_error, sizeof(sqlite_error), "%.*s",
+	    sql != NULL ? (int)(sql - msg) : (int)strlen(msg), msg);
 }
 
 static int
@@ -42,11 +48,17 @@ backoff_next(int ms)
 }
 
 static void
-report_db_trouble(const struct config *cfg)
+report_db_trouble(const struct config *cfg, const char *why)
 {
+	static char shown[256];
 	char problem[256];
 
-	snprintf(problem, sizeof(problem), "read model: %s", sqlite_error);
+	snprintf(problem, sizeof(problem), "read model: %s", why);
+	/* Once per kind of trouble: it is retried every second. */
+	if (strcmp(problem, shown) != 0) {
+		warnx("%s; retrying until it goes", problem);
+		snprintf(shown, sizeof(shown), "%s", problem);
+	}
 	health_report(cfg->status_path, problem);
 }
 
@@ -120,7 +132,7 @@ open_projector(const struct config *cfg, struct projector *p)
 			fault_arm(p->db);
 			return 0;
 		}
-		report_db_trouble(cfg);
+		report_db_trouble(cfg, sqlite_error);
 		worker_nap(backoff);
 		backoff = backoff_next(backoff);
 	}
@@ -174,7 +186,7 @@ run(const struct config *cfg, struct redis_conn *rc)
 			 * disk was read-only stays read-only until then.  The
 			 * database's id says where to read again.
 			 */
-			report_db_trouble(cfg);
+			report_db_trouble(cfg, p.error);
 			projector_close(&p);
 			worker_nap(1000);
 			if (open_projector(cfg, &p) == -1) {

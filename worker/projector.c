@@ -301,7 +301,8 @@ projector_apply_batch(struct projector *p, const redisReply *entries)
 	p->seen = seen;
 	return PROJECTOR_OK;
 fail:
-	warnx("batch not applied: %s", sqlite3_errmsg(p->db));
+	snprintf(p->error, sizeof(p->error), "%s", sqlite3_errmsg(p->db));
+	warnx("batch not applied: %s", p->error);
 	rollback(p);
 	return PROJECTOR_FAILED;
 }

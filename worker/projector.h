@@ -25,6 +25,7 @@ struct projector {
 	sqlite3_stmt	*dead_letter;
 	struct stream_id last;		/* as recorded in the database */
 	int64_t		 seen;		/* stream entries counted so far */
+	char		 error[160];	/* why the last batch failed */
 };
 
 enum projector_result {
