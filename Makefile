@@ -1,6 +1,7 @@
 # Build, run and test the customers/accounts services and the projector.
 #   make run    install what is missing (as root), build, run in the foreground
 #   make test   build with ASan/UBSan and run the unit and bats tests
+#   make test-faults  the fault tests alone, the long version (kill rounds)
 #   make        build the programs into build/release/bin
 
 SHELL     = /bin/bash
@@ -39,7 +40,7 @@ PROGRAMS  = $(BIN)/customers.fcgi $(BIN)/accounts.fcgi $(BIN)/worker \
             $(BIN)/setup
 GEN       = $(BUILD)/gen/events_lua.h $(BUILD)/gen/schema_sql.h
 
-.PHONY: all programs run test unit bats check clean deps
+.PHONY: all programs run test test-faults unit bats faults check clean deps
 all: programs
 programs: $(PROGRAMS)
 
@@ -90,10 +91,22 @@ unit:
 	$(TEST_BUILD)/bin/unit_tests
 
 # bats speaks TAP; the last line sums it up as "N passed, N failed".
-bats:
-	BIN_DIR=$(TEST_BUILD)/bin bats --timing tests/ | awk '{ print } \
-	    /^ok / { p++ } /^not ok / { f++ } \
+TAP_SUM = awk '{ print } /^ok / { p++ } /^not ok / { f++ } \
 	    END { printf "%d passed, %d failed\n", p, f }'
+# make test runs the fault tests too, with a few kill rounds.
+bats:
+	BIN_DIR=$(TEST_BUILD)/bin FAULT_ROUNDS=$(FAULT_ROUNDS_SHORT) \
+	    bats --timing tests/ tests/faults/ | $(TAP_SUM)
+
+# The fault tests (tests/faults/): kill, stop and corrupt things on purpose.
+FAULT_ROUNDS ?= 25
+FAULT_ROUNDS_SHORT = 5
+test-faults: deps
+	@$(MAKE) --no-print-directory BUILD=$(TEST_BUILD) SANITIZE=1 programs
+	@$(MAKE) --no-print-directory faults
+faults:
+	BIN_DIR=$(TEST_BUILD)/bin FAULT_ROUNDS=$(FAULT_ROUNDS) \
+	    bats --timing tests/faults/ | $(TAP_SUM)
 
 check:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \

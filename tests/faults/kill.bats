@@ -51,7 +51,7 @@ check_exact() {
 		# 0.1 to 1.1 s: sometimes mid-batch, sometimes idle, sometimes catching up.
 		sleep "$((RANDOM % 10 + 1)).$((RANDOM % 10))e-1"
 		kill -KILL "$pid" 2>/dev/null || self=$((self + 1))
-		wait "$pid" || true
+		wait "$pid" 2>/dev/null || true
 	done
 	load_stop
 	note "kill rounds: $rounds, worker killed itself (WORKER_FAULT) in $self," \
