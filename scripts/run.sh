@@ -27,10 +27,8 @@ say() { printf '%s\n' "run: $*" >&2; }
 # Start order; stop_all goes the other way.  Each process has a pid file.
 order=(redis worker lighttpd)
 declare -A pid_of=()
-stopping=0
 nap=
 stop_all() {
-	stopping=1
 	local i name pid
 	# Newest first: lighttpd, then the worker (it finishes its batch),
 	# then Redis.  Each gets five seconds, then is killed.

@@ -91,8 +91,8 @@ usage(void)
 	    "  --rebuild    replay the whole stream into a new read model "
 	    "and swap it in\n"
 	    "Configuration: REDIS_HOST, REDIS_PORT, STREAM_KEY, VAR_DIR, "
-	    "ACCOUNTS_DB,\nCHECKPOINT_FILE, WORKER_STATUS_FILE, WORKER_BATCH, WORKER_BLOCK_MS "
-	    "(see README).\n");
+	    "ACCOUNTS_DB,\nCHECKPOINT_FILE, WORKER_STATUS_FILE, WORKER_BATCH, "
+	    "WORKER_BLOCK_MS (see README).\n");
 }
 
 /* Where to start reading: the checkpoint if it is not past the database. */

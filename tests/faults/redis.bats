@@ -2,7 +2,7 @@
 # Fault 2: Redis killed (SIGKILL) under load and restarted by make run
 # (RESTART_DELAY later, AOF on).  No 201 lost; meanwhile writes answer
 # 503 fast, reads go on, /status says what is down; afterwards every
-# process reconnects by itself.
+# process reconnects by itself.  A killed worker is restarted too.
 
 load faults
 
@@ -94,4 +94,21 @@ fcgi_pids() { pgrep -P "$(cat "$VAR_DIR/lighttpd.pid")" | sort | paste -sd' '; }
 	# (plus the five probes above and the one that got through)
 	db_totals "$DB" | awk -v c="${ids[0]}" '$1 == c { $2 = sprintf("%.0f", $2 - 1) } { print }' >"$T/actual"
 	diff "$T/expected" "$T/actual"
+}
+
+@test "the worker killed under make run is restarted, and resumes where it was" {
+	old=$(cat "$VAR_DIR/worker.pid")
+	kill -KILL "$old"
+	cid=$(new_customer "After worker kill")
+	req POST "$C/invoices" "{\"customer_id\":\"$cid\",\"purchase_date\":\"2019-01-06\",\"purchase_price_cents\":321}"
+	[ "$status" = 201 ]
+	for i in $(seq 100); do
+		new=$(cat "$VAR_DIR/worker.pid")
+		[ "$new" != "$old" ] && kill -0 "$new" && break
+		sleep 0.1
+	done
+	[ "$new" != "$old" ]
+	grep -q 'worker exited' "$T/run.log"
+	wait_projected
+	[ "$(sqlite3 "$DB" "SELECT total_revenue_cents FROM customers WHERE id = $cid")" = 321 ]
 }
