@@ -29,7 +29,8 @@ stack_start() {
 	env "$@" "$ROOT/scripts/run.sh" >"$T/run.log" 2>&1 3>&- &
 	echo $! >"$T/run.pid"
 	local i
-	for i in $(seq 300); do
+	# 30 s: ASan programs start slowly on a loaded machine.
+	for i in $(seq 600); do
 		# Ready when both answer at all: /status is 503 until the worker has run.
 		grep -q '^run: ready' "$T/run.log" &&
 			[ "$(curl -s -o /dev/null -w '%{http_code}' "$C/status")" != 000 ] &&
