@@ -56,7 +56,9 @@ check_exact() {
 	load_stop
 	note "kill rounds: $rounds, worker killed itself (WORKER_FAULT) in $self," \
 		"by the test in $((rounds - self))"
-	[ "$(grep -c 'WORKER_FAULT: killing myself' "$T/worker.log")" -ge 1 ]
+	# A few rounds on a busy machine may end each worker before its first
+	# commit; the long run must have hit the injected points.
+	[ "$rounds" -lt 20 ] || [ "$(grep -c 'WORKER_FAULT: killing myself' "$T/worker.log")" -ge 1 ]
 	worker_start
 	wait_projected
 	check_exact "kill test"
