@@ -1,6 +1,7 @@
 # Build, run and test the customers/accounts services and the projector.
 #   make run    install what is missing (as root), build, run in the foreground
 #   make test   build with ASan/UBSan and run the unit and bats tests
+#   make test-faults  the fault tests alone, the long version (kill rounds)
 #   make        build the programs into build/release/bin
 #   make bench  measure the release build against its own ceilings (bench/)
 
@@ -51,8 +52,8 @@ GEN       = $(BUILD)/gen/events_lua.h $(BUILD)/gen/schema_sql.h
 FUZZ_TARGETS = request event
 FUZZ_BINS = $(patsubst %,$(BIN)/fuzz_%,$(FUZZ_TARGETS))
 
-.PHONY: all programs run test unit bats check clean deps fuzz fuzz-replay \
-        install bench bench-deps bench-programs
+.PHONY: all programs run test test-faults unit bats faults check clean deps \
+        fuzz fuzz-replay install bench bench-deps bench-programs
 all: programs
 programs: $(PROGRAMS)
 
@@ -158,10 +159,23 @@ fuzz:
 	done
 
 # bats speaks TAP; the last line sums it up as "N passed, N failed".
-bats:
-	BIN_DIR=$(TEST_BUILD)/bin bats --timing tests/ | awk '{ print } \
+TAP_SUM = awk '{ print } \
 	    /^ok .* # skip/ { s++; next } /^ok / { p++ } /^not ok / { f++ } \
 	    END { printf "%d passed, %d failed, %d skipped\n", p, f, s }'
+# make test runs the fault tests too, with a few kill rounds.
+bats:
+	BIN_DIR=$(TEST_BUILD)/bin FAULT_ROUNDS=$(FAULT_ROUNDS_SHORT) \
+	    bats --timing tests/ tests/faults/ | $(TAP_SUM)
+
+# The fault tests (tests/faults/): kill, stop and corrupt things on purpose.
+FAULT_ROUNDS ?= 25
+FAULT_ROUNDS_SHORT = 5
+test-faults: deps
+	@$(MAKE) --no-print-directory BUILD=$(TEST_BUILD) SANITIZE=1 programs
+	@$(MAKE) --no-print-directory faults
+faults:
+	BIN_DIR=$(TEST_BUILD)/bin FAULT_ROUNDS=$(FAULT_ROUNDS) \
+	    bats --timing tests/faults/ | $(TAP_SUM)
 
 # Not part of `make test`: a release build on a private instance, about
 # ten minutes; see bench/run.sh.  Sanitizers would measure themselves.

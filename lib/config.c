@@ -81,7 +81,9 @@ config_load(struct config *cfg)
 	    path_in_var(cfg->checkpoint_path, sizeof(cfg->checkpoint_path),
 	    "CHECKPOINT_FILE", cfg->var_dir, "worker.checkpoint") == -1 ||
 	    path_in_var(cfg->secret_path, sizeof(cfg->secret_path),
-	    "JWT_SECRET_FILE", cfg->var_dir, "jwt.secret") == -1)
+	    "JWT_SECRET_FILE", cfg->var_dir, "jwt.secret") == -1 ||
+	    path_in_var(cfg->status_path, sizeof(cfg->status_path),
+	    "WORKER_STATUS_FILE", cfg->var_dir, "worker.status") == -1)
 		return -1;
 	return 0;
 }

@@ -19,6 +19,7 @@ struct config {
 	char		 db_path[PATH_MAX];	    /* ACCOUNTS_DB */
 	char		 checkpoint_path[PATH_MAX]; /* CHECKPOINT_FILE */
 	char		 secret_path[PATH_MAX];	    /* JWT_SECRET_FILE */
+	char		 status_path[PATH_MAX];	    /* WORKER_STATUS_FILE */
 	int		 token_ttl;	/* TOKEN_TTL seconds, 900 */
 	int		 login_max_user; /* LOGIN_MAX_FAILURES, 5 */
 	int		 login_max_addr; /* LOGIN_MAX_FAILURES_PER_ADDR, 20 */

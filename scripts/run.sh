@@ -13,6 +13,7 @@ export REDIS_HOST=${REDIS_HOST:-127.0.0.1}
 export BIND_ADDR=${BIND_ADDR:-127.0.0.1}
 export FCGI_PROCS=${FCGI_PROCS:-4}
 export REDIS_APPENDFSYNC=${REDIS_APPENDFSYNC:-everysec}
+RESTART_DELAY=${RESTART_DELAY:-1}
 VAR_DIR=${VAR_DIR:-var}
 BIN_DIR=${BIN_DIR:-build/release/bin}
 mkdir -p "$VAR_DIR/redis"
@@ -39,32 +40,35 @@ export RUN_GROUP=$(id -gn "$RUN_USER")
 
 say() { printf '%s\n' "run: $*" >&2; }
 
-pids=()
-names=()
-stopping=0
+# Start order; stop_all goes the other way.  Each process has a pid file.
+order=(redis worker lighttpd)
+declare -A pid_of=()
+nap=
 stop_all() {
-	stopping=1
-	local i
+	local i name pid
 	# Newest first: lighttpd, then the worker (it finishes its batch),
 	# then Redis.  Each gets five seconds, then is killed.
-	for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
-		kill -TERM "${pids[$i]}" 2>/dev/null || true
+	for ((i = ${#order[@]} - 1; i >= 0; i--)); do
+		name=${order[$i]}
+		pid=${pid_of[$name]:-}
+		[ -n "$pid" ] || continue
+		kill -TERM "$pid" 2>/dev/null || true
 		for _ in $(seq 50); do
-			kill -0 "${pids[$i]}" 2>/dev/null || break
+			kill -0 "$pid" 2>/dev/null || break
 			sleep 0.1
 		done
-		kill -KILL "${pids[$i]}" 2>/dev/null || true
-		wait "${pids[$i]}" 2>/dev/null || true
-		rm -f "$VAR_DIR/${names[$i]}.pid"
+		kill -KILL "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+		rm -f "$VAR_DIR/$name.pid"
 	done
-	pids=()
+	pid_of=()
+	[ -z "$nap" ] || kill "$nap" 2>/dev/null || true
 }
 trap stop_all EXIT
 trap 'say "stopping"; exit 0' INT TERM
 
 started() {
-	pids+=("$2")
-	names+=("$1")
+	pid_of[$1]=$2
 	echo "$2" > "$VAR_DIR/$1.pid"
 }
 
@@ -76,16 +80,25 @@ for p in "$REDIS_PORT" "$CUSTOMERS_PORT" "$ACCOUNTS_PORT"; do
 	port_free "$p" || { say "port $p is in use; set REDIS_PORT, CUSTOMERS_PORT or ACCOUNTS_PORT"; exit 1; }
 done
 
-# AOF on: every acknowledged XADD is in the append-only file, fsynced
-# once a second by default (a power cut can lose up to that second);
-# REDIS_APPENDFSYNC=always fsyncs before each reply.
-"${as_service[@]}" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$VAR_DIR/redis" \
-	--appendonly yes --appendfsync "$REDIS_APPENDFSYNC" --save "" \
-	--daemonize no --logfile "$VAR_DIR/redis.log" &
-started redis $!
+# AOF on: every acknowledged XADD is written to the append-only file
+# before the reply and fsynced once a second by default (a power cut can
+# lose up to that second); REDIS_APPENDFSYNC=always fsyncs before each
+# reply.
+start_redis() {
+	"${as_service[@]}" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$VAR_DIR/redis" \
+		--appendonly yes --appendfsync "$REDIS_APPENDFSYNC" --save "" \
+		--daemonize no --logfile "$VAR_DIR/redis.log" &
+	started redis $!
+}
+start_worker() {
+	"$BIN_DIR/worker" &
+	started worker $!
+}
+
+start_redis
 for _ in $(seq 100); do
 	redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break
-	kill -0 "${pids[0]}" 2>/dev/null || { say "redis-server failed; see $VAR_DIR/redis.log"; exit 1; }
+	kill -0 "${pid_of[redis]}" 2>/dev/null || { say "redis-server failed; see $VAR_DIR/redis.log"; exit 1; }
 	sleep 0.05
 done
 
@@ -93,8 +106,7 @@ done
 
 # RUN_WORKER=0 leaves the worker to the caller (the tests stop and start it).
 if [ "${RUN_WORKER:-1}" = 1 ]; then
-	"$BIN_DIR/worker" &
-	started worker $!
+	start_worker
 fi
 
 lighttpd -D -f "$ROOT/lighttpd.conf" &
@@ -122,10 +134,32 @@ run: ready (data in $VAR_DIR)
   Ctrl-C stops everything.
 MSG
 
-# Any process that dies takes the rest down: a half-running system is
-# worse than a stopped one.
+# Redis and the worker are restarted when they exit: Redis reloads its
+# AOF, the worker resumes from the database's id, and meanwhile the
+# services answer writes with 503 and keep serving reads.  lighttpd
+# respawns its own FastCGI processes; if lighttpd itself exits, nothing
+# is served, so everything stops.
 set +e
-wait -n "${pids[@]}"
-rc=$?
-[ "$stopping" = 1 ] || say "a process exited (status $rc); stopping the rest"
-exit 1
+while :; do
+	wait -n -p died "${pid_of[@]}"
+	rc=$?
+	name=
+	for n in "${!pid_of[@]}"; do
+		[ "${pid_of[$n]}" = "$died" ] && name=$n
+	done
+	case $name in
+	redis|worker)
+		say "$name exited (status $rc); restarting it in ${RESTART_DELAY}s"
+		# In the background, so that a stop request is not kept waiting.
+		sleep "$RESTART_DELAY" &
+		nap=$!
+		wait "$nap"
+		nap=
+		"start_$name"
+		;;
+	*)
+		say "${name:-a process} exited (status $rc); stopping the rest"
+		exit 1
+		;;
+	esac
+done

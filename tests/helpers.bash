@@ -2,7 +2,8 @@
 # lighttpd with both services, the worker) on free ports in a temporary
 # folder, torn down whatever happens.  Sanitizer reports fail the file.
 
-ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+# Also loaded from tests/faults/: the root is found from this file.
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export BIN_DIR=${BIN_DIR:-$ROOT/build/asan/bin}
 case $BIN_DIR in /*) ;; *) BIN_DIR=$ROOT/$BIN_DIR ;; esac
 
@@ -31,7 +32,8 @@ stack_start() {
 	env "$@" "$ROOT/scripts/run.sh" >"$T/run.log" 2>&1 3>&- &
 	echo $! >"$T/run.pid"
 	local i
-	for i in $(seq 300); do
+	# 30 s: ASan programs start slowly on a loaded machine.
+	for i in $(seq 600); do
 		# Ready when both answer at all: /status is 503 until the worker has run.
 		grep -q '^run: ready' "$T/run.log" &&
 			[ "$(curl -s -o /dev/null -w '%{http_code}' "$C/status")" != 000 ] &&

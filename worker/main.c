@@ -13,6 +13,8 @@
 
 #include "checkpoint.h"
 #include "cli.h"
+#include "fault.h"
+#include "health.h"
 #include "log.h"
 #include "projector.h"
 #include "privdrop.h"
@@ -32,6 +34,44 @@
 #define CHECKPOINT_MS	1000
 
 volatile sig_atomic_t worker_stopping;
+
+/* SQLite's last logged error: why the read model could not be opened. */
+static char sqlite_error[200] = "unknown error";
+
+static void
+on_sqlite_log(void *arg, int code, const char *msg)
+{
+	const char *sql;
+
+	(void)arg;
+	if ((code & 0xff) == SQLITE_NOTICE || (code & 0xff) == SQLITE_WARNING)
+		return;
+	/* "<error> in \"<statement>\"": the error is enough. */
+	sql = strstr(msg, " in \"");
+	snprintf(sqlite_error, sizeof(sqlite_error), "%.*s",
+	    sql != NULL ? (int)(sql - msg) : (int)strlen(msg), msg);
+}
+
+static int
+backoff_next(int ms)
+{
+	return ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : ms * 2;
+}
+
+static void
+report_db_trouble(const struct config *cfg, const char *why)
+{
+	static char shown[256];
+	char problem[256];
+
+	snprintf(problem, sizeof(problem), "read model: %s", why);
+	/* Once per kind of trouble: it is retried every second. */
+	if (strcmp(problem, shown) != 0) {
+		log_warn("%s; retrying until it goes", problem);
+		snprintf(shown, sizeof(shown), "%s", problem);
+	}
+	health_report(cfg->status_path, problem);
+}
 
 static void
 on_signal(int sig)
@@ -101,6 +141,27 @@ drop_prefetch(struct redis_conn *rc, const char *key, int *prefetched)
 	*prefetched = 0;
 }
 
+/*
+ * Opens the read model, retrying while it cannot be written (a read-only
+ * or full disk): the worker waits for the cause to go rather than exit.
+ */
+static int
+open_projector(const struct config *cfg, struct projector *p)
+{
+	int backoff = BACKOFF_MIN_MS;
+
+	while (!worker_stopping) {
+		if (projector_open(p, cfg->db_path, 0) == 0) {
+			fault_arm(p->db);
+			return 0;
+		}
+		report_db_trouble(cfg, sqlite_error);
+		worker_nap(backoff);
+		backoff = backoff_next(backoff);
+	}
+	return -1;
+}
+
 static int
 run(const struct config *cfg, struct redis_conn *rc)
 {
@@ -111,8 +172,8 @@ run(const struct config *cfg, struct redis_conn *rc)
 	long long written_at = 0;
 	int backoff = BACKOFF_MIN_MS, quiet, prefetched = 0;
 
-	if (projector_open(&p, cfg->db_path, 0) == -1)
-		return EXIT_FAILURE;
+	if (open_projector(cfg, &p) == -1)
+		goto out;
 	pos = start_position(cfg, &p);
 	written = pos;
 	while (!worker_stopping) {
@@ -123,9 +184,9 @@ run(const struct config *cfg, struct redis_conn *rc)
 			r = stream_read(rc, cfg->stream_key, &pos,
 			    cfg->batch_size, cfg->block_ms, &entries);
 		if (r == NULL) {
+			health_report(cfg->status_path, "redis unavailable");
 			worker_nap(backoff);
-			backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
-			    backoff * 2;
+			backoff = backoff_next(backoff);
 			continue;
 		}
 		if (backoff != BACKOFF_MIN_MS)
@@ -145,9 +206,12 @@ run(const struct config *cfg, struct redis_conn *rc)
 			prefetched = 1;
 		switch (quiet ? PROJECTOR_OK : projector_apply_batch(&p, entries)) {
 		case PROJECTOR_OK:
-			if (!quiet)
+			health_report(cfg->status_path, NULL);
+			if (!quiet) {
 				stream_id_parse(entries->element[
 				    entries->elements - 1]->element[0]->str, &pos);
+				fault_after_commit();
+			}
 			break;
 		case PROJECTOR_MOVED:
 			log_warn("read model moved by another writer; rereading");
@@ -155,9 +219,20 @@ run(const struct config *cfg, struct redis_conn *rc)
 			pos = p.last;
 			break;
 		case PROJECTOR_FAILED:
-			/* Nothing applied; the same batch is read again. */
+			/*
+			 * Nothing applied.  Reopen: a file opened while its
+			 * disk was read-only stays read-only until then.  The
+			 * database's id says where to read again.
+			 */
 			drop_prefetch(rc, cfg->stream_key, &prefetched);
+			report_db_trouble(cfg, p.error);
+			projector_close(&p);
 			worker_nap(1000);
+			if (open_projector(cfg, &p) == -1) {
+				freeReplyObject(r);
+				goto out;
+			}
+			pos = p.last;
 			break;
 		}
 		freeReplyObject(r);
@@ -172,6 +247,8 @@ run(const struct config *cfg, struct redis_conn *rc)
 	if (stream_id_cmp(&written, &p.last) != 0)
 		checkpoint_write(cfg->checkpoint_path, &p.last);
 	projector_close(&p);
+out:
+	health_report(cfg->status_path, "stopped");
 	log_info("stopped");
 	return EXIT_SUCCESS;
 }
@@ -191,8 +268,9 @@ main(int argc, char *argv[])
 	rebuild = argc == 2;
 	if (privdrop() == -1)
 		return EXIT_FAILURE;
-	if (config_load(&cfg) == -1)
+	if (config_load(&cfg) == -1 || fault_init() == -1)
 		return EXIT_FAILURE;
+	sqlite3_config(SQLITE_CONFIG_LOG, on_sqlite_log, NULL);
 	/* No SA_RESTART: a stop request must end the blocking read. */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;

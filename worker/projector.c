@@ -246,16 +246,19 @@ dead_letter(struct projector *p, const char *id, const char *type,
 	return 0;
 }
 
+/* The value and its length: a value may hold NUL bytes, which strlen would hide. */
 static const char *
-field(const redisReply *fields, const char *name)
+field(const redisReply *fields, const char *name, size_t *len)
 {
 	size_t i;
 
 	for (i = 0; i + 1 < fields->elements; i += 2)
 		if (fields->element[i]->type == REDIS_REPLY_STRING &&
 		    strcmp(fields->element[i]->str, name) == 0 &&
-		    fields->element[i + 1]->type == REDIS_REPLY_STRING)
+		    fields->element[i + 1]->type == REDIS_REPLY_STRING) {
+			*len = fields->element[i + 1]->len;
 			return fields->element[i + 1]->str;
+		}
 	return NULL;
 }
 
@@ -268,11 +271,12 @@ apply_entry(struct projector *p, const char *id, const redisReply *fields,
 	const char *type = NULL, *payload = NULL;
 	char reason[REASON_MAX] = "";
 	enum entry_result res;
+	size_t len = 0;
 
 	*type_out = EVENT_UNKNOWN;
 	if (fields->type == REDIS_REPLY_ARRAY) {
-		type = field(fields, "EventTypeName");
-		payload = field(fields, "Payload");
+		type = field(fields, "EventTypeName", &len);
+		payload = field(fields, "Payload", &len);
 	}
 	if (type != NULL)
 		*type_out = event_type_of(type);
@@ -282,8 +286,8 @@ apply_entry(struct projector *p, const char *id, const redisReply *fields,
 		res = ENTRY_REJECTED;
 	} else if (event_type_of(type) == EVENT_UNKNOWN)
 		return ENTRY_UNKNOWN;
-	else if (event_decode(event_type_of(type), payload, strlen(payload),
-	    &ev, reason, sizeof(reason)) == -1) {
+	else if (event_decode(event_type_of(type), payload, len, &ev, reason,
+	    sizeof(reason)) == -1) {
 		event_free(&ev);
 		res = ENTRY_REJECTED;
 	} else {
@@ -417,7 +421,8 @@ projector_apply_batch(struct projector *p, const redisReply *entries)
 	p->seen = seen;
 	return PROJECTOR_OK;
 fail:
-	log_warn("batch not applied: %s", sqlite3_errmsg(p->db));
+	snprintf(p->error, sizeof(p->error), "%s", sqlite3_errmsg(p->db));
+	log_warn("batch not applied: %s", p->error);
 	rollback(p);
 	return PROJECTOR_FAILED;
 }

@@ -29,6 +29,7 @@ struct projector {
 	sqlite3_stmt	*counter_add;
 	struct stream_id last;		/* as recorded in the database */
 	int64_t		 seen;		/* stream entries counted so far */
+	char		 error[160];	/* why the last batch failed */
 };
 
 enum projector_result {

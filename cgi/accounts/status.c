@@ -1,9 +1,13 @@
 /*
- * GET /status: how far the projection is behind the stream.  lag is the
- * number of stream entries the worker has not yet seen: the stream's
- * entries-added (Redis 7 XINFO) less the entries the worker counted.
+ * GET /status: how far the projection is behind the stream, and what is
+ * down.  lag is the number of stream entries the worker has not yet
+ * seen: the stream's entries-added (Redis 7 XINFO) less the entries the
+ * worker counted.  The worker's state comes from its health file.
  */
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "accounts.h"
@@ -31,6 +35,35 @@ stream_entries_added(struct accounts_app *a)
 	return n;
 }
 
+/*
+ * The worker's health file holds "<pid> ok" or "<pid> <problem>".
+ * Fills out with "ok", the problem, or why there is no answer.
+ */
+static void
+worker_health(const char *path, char *out, size_t len)
+{
+	char line[256], *end;
+	FILE *f;
+	long pid;
+
+	snprintf(out, len, "unknown (no health file)");
+	if ((f = fopen(path, "r")) == NULL)
+		return;
+	if (fgets(line, sizeof(line), f) == NULL) {
+		fclose(f);
+		return;
+	}
+	fclose(f);
+	line[strcspn(line, "\n")] = '\0';
+	pid = strtol(line, &end, 10);
+	if (pid <= 0 || *end != ' ')
+		return;
+	if (kill((pid_t)pid, 0) == -1 && errno == ESRCH)
+		snprintf(out, len, "not running");
+	else
+		snprintf(out, len, "%s", end + 1);
+}
+
 void
 status_get(void *app, struct http_request *req, const char *user,
     char **args)
@@ -40,7 +73,7 @@ status_get(void *app, struct http_request *req, const char *user,
 	struct stream_id last;
 	json_object *body;
 	long long added, seen = 0;
-	char last_id[STREAM_ID_MAX] = "0-0";
+	char last_id[STREAM_ID_MAX] = "0-0", worker[256];
 	int known = 0;
 
 	(void)user;
@@ -50,6 +83,7 @@ status_get(void *app, struct http_request *req, const char *user,
 		known = 1;
 	}
 	added = stream_entries_added(a);
+	worker_health(a->cfg.status_path, worker, sizeof(worker));
 	if ((body = json_object_new_object()) == NULL) {
 		http_respond_error(req, 500, "out of memory");
 		return;
@@ -61,8 +95,13 @@ status_get(void *app, struct http_request *req, const char *user,
 		    !known ? "read model unavailable" :
 		    "redis unavailable"));
 	} else
-		json_object_object_add(body, "status",
-		    json_object_new_string("ok"));
+		json_object_object_add(body, "status", json_object_new_string(
+		    strcmp(worker, "ok") == 0 ? "ok" : "degraded"));
+	json_object_object_add(body, "redis",
+	    json_object_new_string(added >= 0 ? "ok" : "unavailable"));
+	json_object_object_add(body, "read_model", json_object_new_string(
+	    known ? "ok" : "unavailable"));
+	json_object_object_add(body, "worker", json_object_new_string(worker));
 	json_object_object_add(body, "last_event_id",
 	    json_object_new_string(last_id));
 	if (added >= 0)

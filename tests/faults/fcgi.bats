@@ -1,0 +1,88 @@
+#!/usr/bin/env bats
+# Fault 3: a FastCGI process SIGKILLed mid-load.  lighttpd starts a new
+# one; requests in flight fail cleanly (a 5xx, never a hang); nothing is
+# half-written: the stream holds whole events, and the read model is
+# exactly what they add up to.
+
+load faults
+
+setup_file() {
+	stack_start
+	export TOKEN=$(login user1 password1)
+	export DB=$VAR_DIR/accounts.db
+	wait_projected
+}
+
+teardown_file() {
+	load_stop 2>/dev/null || true
+	stack_stop
+}
+
+# children NAME: the pids of lighttpd's FastCGI processes of that program.
+children() {
+	local p
+	for p in $(pgrep -P "$(cat "$VAR_DIR/lighttpd.pid")"); do
+		grep -q "$1" "/proc/$p/cmdline" 2>/dev/null && echo "$p"
+	done
+	true
+}
+
+# The stream's invoices of the given customers: "customer cents" lines.
+stream_invoices() {
+	rcli --raw XRANGE event-stream - + |
+		awk 'prev == "Payload" && $0 ~ /purchase_price_cents/ { print } { prev = $0 }' |
+		jq -r '"\(.customer_id) \(.purchase_price_cents)"' |
+		awk -v ids=" $* " 'index(ids, " " $1 " ")'
+}
+
+@test "a FastCGI process killed mid-load: a new one comes, failures are clean, nothing half-written" {
+	for i in 1 2 3; do ids+=("$(new_customer "Fcgi $i")"); done
+	wait_projected
+	procs=$(children customers.fcgi | wc -l)
+	[ "$procs" -ge 1 ]
+	load_start 4 "${ids[@]}"
+	# Readers too, so that an accounts process dies with requests in flight.
+	( while [ ! -e "$T/load-stop" ]; do
+		curl -s -m 5 -o /dev/null -w '%{http_code}\n' "$A/accounts/1" \
+			-H "Authorization: Bearer $TOKEN" >>"$T/reads" || true
+	done ) 3>&- &
+	readers=$!
+	sleep 1
+	for round in 1 2 3; do
+		victim=$(children customers.fcgi | head -1)
+		kill -KILL "$victim"
+		kill -KILL "$(children accounts.fcgi | head -1)"
+		# lighttpd brings new ones.
+		for i in $(seq 100); do
+			[ "$(children customers.fcgi | wc -l)" = "$procs" ] &&
+				! children customers.fcgi | grep -qx "$victim" && break
+			sleep 0.05
+		done
+		[ "$(children customers.fcgi | wc -l)" = "$procs" ]
+		sleep 0.7
+	done
+	load_stop
+	wait "$readers"
+	wait_projected
+
+	note "fcgi kills: $(load_count 201) writes got 201, $(load_other) failed" \
+		"($(awk '$1 != 201 { print $1 }' "$T/load.all" | sort | uniq -c | paste -sd' '));" \
+		"reads: $(sort "$T/reads" | uniq -c | paste -sd' ')"
+	# Failures are clean 5xx answers, none hung (000).
+	[ "$(awk '$1 != 201 && $1 !~ /^5/' "$T/load.all" | wc -l)" = 0 ]
+	[ "$(grep -cv -E '^(200|5[0-9][0-9])$' "$T/reads")" = 0 ]
+	# Every 201 is in the stream; a failed request appended at most its one event.
+	[ "$(lost_events)" = 0 ]
+	stream_invoices "${ids[@]}" >"$T/stream"
+	[ "$(wc -l <"$T/stream")" -le $(($(load_count 201) + $(load_other))) ]
+	awk '{ s[$1] += $2 } END { for (c in s) printf "%d %.0f\n", c, s[c] }' "$T/stream" |
+		sort -n >"$T/stream.totals"
+	db_totals "$DB" >"$T/actual"
+	diff "$T/stream.totals" "$T/actual"
+	# the read model is what the stream adds up to, and a rebuild agrees
+	rebuild_copy "$T/rebuilt.db"
+	diff <(db_dump "$DB") <(db_dump "$T/rebuilt.db")
+	# and the service works again
+	req POST "$C/invoices" "{\"customer_id\":\"${ids[0]}\",\"purchase_date\":\"2019-01-06\",\"purchase_price_cents\":1}"
+	[ "$status" = 201 ]
+}
