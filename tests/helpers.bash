@@ -19,8 +19,9 @@ free_port() {
 # stack_start [VAR=value ...]: starts the stack with extra environment.
 stack_start() {
 	export T=$(mktemp -d "${TMPDIR:-/tmp}/es-test.XXXXXX")
-	# As root the services run as RUN_USER (see run.sh): let them in.
-	chmod 711 "$T"
+	# As root the services run as RUN_USER (see run.sh): let them in, and
+	# let a worker started by hand (it drops to RUN_USER) write copies here.
+	chmod 1777 "$T"
 	export VAR_DIR=$T/var
 	export REDIS_PORT=$(free_port) CUSTOMERS_PORT=$(free_port) ACCOUNTS_PORT=$(free_port)
 	export C=http://127.0.0.1:$CUSTOMERS_PORT A=http://127.0.0.1:$ACCOUNTS_PORT
@@ -114,6 +115,18 @@ wait_projected() {
 }
 
 stream_len() { rcli XLEN event-stream; }
+
+# The checkpoint file says ID: it follows the database within a second
+# while events flow, and at once when the stream goes quiet.
+checkpoint_is() {
+	local i
+	for i in $(seq 100); do
+		[ "$(cat "$VAR_DIR/worker.checkpoint" 2>/dev/null)" = "$1" ] && return 0
+		sleep 0.05
+	done
+	echo "checkpoint is $(cat "$VAR_DIR/worker.checkpoint" 2>/dev/null), want $1" >&2
+	return 1
+}
 
 # JWTs made by hand, to present the services with tokens they must refuse.
 b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }

@@ -33,7 +33,7 @@ db_last() { sqlite3 "$DB" 'SELECT last_event_id FROM projector_state'; }
 stream_last() { rcli --raw XREVRANGE event-stream + - COUNT 1 | head -1; }
 
 @test "the checkpoint file holds the last applied id, written atomically" {
-	[ "$(cat "$VAR_DIR/worker.checkpoint")" = "$(stream_last)" ]
+	checkpoint_is "$(stream_last)"
 	[ "$(db_last)" = "$(stream_last)" ]
 	! compgen -G "$VAR_DIR/worker.checkpoint.*"
 }
@@ -67,7 +67,7 @@ stream_last() { rcli --raw XREVRANGE event-stream + - COUNT 1 | head -1; }
 	worker_start
 	wait_projected
 	[ "$(revenue "$cid")" = 12 ]
-	[ "$(cat "$VAR_DIR/worker.checkpoint")" = "$(stream_last)" ]
+	checkpoint_is "$(stream_last)"
 }
 
 @test "a garbage or missing checkpoint file: the database's id wins" {

@@ -79,7 +79,7 @@ trouble_seen() {
 	mount -o remount,rw "$DISK"
 	db_caught_up "$DB" 300
 	[ "$(revenue)" = $((before + 50)) ]
-	[ "$(cat "$VAR_DIR/worker.checkpoint")" = "$(stream_last)" ]
+	checkpoint_is "$(stream_last)"
 	worker_says ok
 }
 
@@ -97,6 +97,6 @@ trouble_seen() {
 	rm "$DISK/filler"
 	db_caught_up "$DB" 300
 	[ "$(revenue)" = $((before + 40)) ]
-	[ "$(cat "$VAR_DIR/worker.checkpoint")" = "$(stream_last)" ]
+	checkpoint_is "$(stream_last)"
 	worker_says ok
 }

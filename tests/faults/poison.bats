@@ -109,7 +109,7 @@ inv() { echo "{\"id\":\"77$RANDOM\",\"customer_id\":\"$CID\",\"purchase_price_ce
 	wait_projected
 	[ "$(revenue)" = $((rev + 7)) ]
 	grep -q "resuming after $(cat "$T/old.checkpoint") (checkpoint" "$T/worker.log"
-	[ "$(cat "$VAR_DIR/worker.checkpoint")" = "$(stream_last)" ]
+	checkpoint_is "$(stream_last)"
 }
 
 @test "odd checkpoint files (empty, overflowing, half an id, leftovers): the database's id wins" {

@@ -84,7 +84,7 @@ ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 	done
 	! pgrep -f "$var" >/dev/null
 	! compgen -G "$var/*.pid"
-	grep -q 'worker: stopped' "$T/makerun.log"
+	grep -q 'prog=worker .*msg="stopped"' "$T/makerun.log"
 	! grep -q -E 'runtime error:|Sanitizer' "$T/makerun.log"
 	unset MAKE_PID
 }
