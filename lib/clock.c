@@ -13,3 +13,12 @@ clock_iso8601(char buf[CLOCK_ISO_MAX])
 		return -1;
 	return 0;
 }
+
+int64_t
+clock_monotonic_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}

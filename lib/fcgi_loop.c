@@ -1,24 +1,15 @@
 #include <signal.h>
 #include <stdlib.h>
-#include <time.h>
 #include <fcgiapp.h>
 
+#include "clock.h"
 #include "fcgi_loop.h"
 #include "log.h"
-
-static uint64_t
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
 
 static void
 serve_one(const struct fcgi_service *svc, FCGX_Request *fcgi)
 {
-	uint64_t started = now_us();
+	int64_t started = clock_monotonic_us();
 	struct http_request req;
 	const struct route *r = NULL;
 	char segbuf[HTTP_PATH_MAX];
@@ -56,7 +47,7 @@ out:
 	if (svc->metrics != NULL)
 		metrics_request(svc->metrics, r != NULL ?
 		    (size_t)(r - svc->routes) : METRICS_ROUTES - 1, req.status,
-		    now_us() - started);
+		    (uint64_t)(clock_monotonic_us() - started));
 	http_request_free(&req);
 }
 

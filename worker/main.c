@@ -13,6 +13,7 @@
 
 #include "checkpoint.h"
 #include "cli.h"
+#include "clock.h"
 #include "fault.h"
 #include "health.h"
 #include "log.h"
@@ -97,15 +98,6 @@ static const char usage[] =
     "  (no option)  project the stream into the read model until SIGTERM\n"
     "  --rebuild    replay the whole stream into a new read model and swap\n"
     "               it in; safe while a worker runs\n";
-
-static long long
-monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Where to start reading: the checkpoint if it is not past the database. */
 static struct stream_id
@@ -237,10 +229,10 @@ run(const struct config *cfg, struct redis_conn *rc)
 		}
 		freeReplyObject(r);
 		if (stream_id_cmp(&written, &p.last) != 0 && (quiet ||
-		    monotonic_ms() - written_at >= CHECKPOINT_MS) &&
+		    clock_monotonic_us() / 1000 - written_at >= CHECKPOINT_MS) &&
 		    checkpoint_write(cfg->checkpoint_path, &p.last) == 0) {
 			written = p.last;
-			written_at = monotonic_ms();
+			written_at = clock_monotonic_us() / 1000;
 		}
 	}
 	drop_prefetch(rc, cfg->stream_key, &prefetched);

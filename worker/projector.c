@@ -1,6 +1,5 @@
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "clock.h"
 #include "event.h"
@@ -344,20 +343,11 @@ counters_write(struct projector *p, const struct batch_counts *c,
 	return 0;
 }
 
-static int64_t
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 enum projector_result
 projector_apply_batch(struct projector *p, const redisReply *entries)
 {
 	struct batch_counts counts;
-	int64_t started = now_us();
+	int64_t started = clock_monotonic_us();
 	enum event_type type;
 	struct stream_id db_last, last, id;
 	int64_t db_seen, seen, unknown = 0;
@@ -414,7 +404,7 @@ projector_apply_batch(struct projector *p, const redisReply *entries)
 	sqlite3_bind_int64(p->state_set, 2, seen);
 	sqlite3_bind_int64(p->state_set, 3, unknown);
 	if (run(p->state_set) != SQLITE_DONE ||
-	    counters_write(p, &counts, now_us() - started) == -1 ||
+	    counters_write(p, &counts, clock_monotonic_us() - started) == -1 ||
 	    sqlite3_exec(p->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		goto fail;
 	p->last = last;

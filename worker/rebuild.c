@@ -8,25 +8,16 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "checkpoint.h"
+#include "clock.h"
 #include "log.h"
 #include "projector.h"
 #include "stream_read.h"
 #include "worker.h"
 
 #define REBUILD_BATCH 10000
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static long long
 stream_length(struct redis_conn *rc, const char *key)
@@ -43,7 +34,7 @@ stream_length(struct redis_conn *rc, const char *key)
 static void
 progress(long long done, long long total, double started, int final)
 {
-	double elapsed = now_s() - started;
+	double elapsed = (double)clock_monotonic_us() / 1e6 - started;
 	double rate = elapsed > 0 ? (double)done / elapsed : 0;
 	double left = rate > 0 && total > done ? (double)(total - done) / rate : 0;
 
@@ -59,7 +50,7 @@ replay(struct projector *scratch, const struct config *cfg,
 	const redisReply *entries;
 	redisReply *r;
 	long long total = stream_length(rc, cfg->stream_key);
-	double started = now_s(), shown = 0;
+	double started = (double)clock_monotonic_us() / 1e6, shown = 0;
 	int tty = isatty(STDERR_FILENO);
 
 	if (total < 0)
@@ -81,8 +72,8 @@ replay(struct projector *scratch, const struct config *cfg,
 		    ->element[0]->str, &pos);
 		*done += (long long)entries->elements;
 		freeReplyObject(r);
-		if (tty && now_s() - shown > 0.25) {
-			shown = now_s();
+		if (tty && (double)clock_monotonic_us() / 1e6 - shown > 0.25) {
+			shown = (double)clock_monotonic_us() / 1e6;
 			progress(*done, total > *done ? total : *done, started, 0);
 		}
 	}

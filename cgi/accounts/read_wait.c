@@ -9,15 +9,7 @@
 #include <time.h>
 
 #include "accounts.h"
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#include "clock.h"
 
 int
 read_wait_after(struct accounts_app *a, struct http_request *req)
@@ -37,7 +29,7 @@ read_wait_after(struct accounts_app *a, struct http_request *req)
 		    "1553318690326-0");
 		return -1;
 	}
-	deadline = now_ms() + a->cfg.read_wait_ms;
+	deadline = clock_monotonic_us() / 1000 + a->cfg.read_wait_ms;
 	for (;;) {
 		if (read_model_position(&a->rm, &last, &seen) == -1) {
 			http_respond_error(req, 503, "read model unavailable");
@@ -45,7 +37,7 @@ read_wait_after(struct accounts_app *a, struct http_request *req)
 		}
 		if (stream_id_cmp(&last, &want) >= 0)
 			return 0;
-		if (now_ms() >= deadline)
+		if (clock_monotonic_us() / 1000 >= deadline)
 			break;
 		nanosleep(&nap, NULL);
 	}
