@@ -8,10 +8,9 @@
 #include <string.h>
 
 #include "accounts.h"
-#include "cli.h"
 #include "fcgi_loop.h"
 #include "log.h"
-#include "privdrop.h"
+#include "service.h"
 
 static const struct route routes[] = {
 	{ "GET",    "/status",			0, status_get },
@@ -49,33 +48,16 @@ main(int argc, char *argv[])
 	static struct accounts_app app;
 	struct fcgi_service svc = { routes, sizeof(routes) / sizeof(routes[0]),
 	    &app, &app.key, user_exists, &app.metrics };
-
 	int status;
 
-	log_init("accounts.fcgi");
-	if ((status = cli_handle(argc, argv, "accounts.fcgi",
-	    "usage: accounts.fcgi [--help | --version]\n"
-	    "The accounts service, a FastCGI responder on the socket at fd 0\n"
-	    "(started by lighttpd's bin-path or by spawn-fcgi).\n", NULL)) != -1)
+	if ((status = service_start(argc, argv, "accounts", &app.cfg, &app.key,
+	    &app.redis, &app.metrics)) != -1)
 		return status;
-	/* Under lighttpd already unprivileged; spawn-fcgi as root without -u is not. */
-	if (privdrop() == -1)
-		return EXIT_FAILURE;
-	if (config_load(&app.cfg) == -1 ||
-	    (app.key.len = config_load_secret(&app.cfg, app.key.bytes,
-	    sizeof(app.key.bytes))) == -1) {
-		log_error("configuration error");
-		return EXIT_FAILURE;
-	}
 	if (login_init(&app) == -1) {
 		log_error("libsodium initialisation failed");
 		return EXIT_FAILURE;
 	}
-	redis_conn_init(&app.redis, app.cfg.redis_host, app.cfg.redis_port,
-	    app.cfg.redis_timeout_ms);
 	app.rm.path = app.cfg.db_path;
-	metrics_open(&app.metrics, app.cfg.var_dir, "accounts");
-	app.redis.metrics = &app.metrics;
 	app.routes = routes;
 	app.nroutes = svc.nroutes;
 	return fcgi_loop_run(&svc);

@@ -7,12 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
 #include "customers.h"
 #include "fcgi_loop.h"
-#include "log.h"
-#include "privdrop.h"
 #include "route.h"
+#include "service.h"
 #include "token.h"
 
 static void
@@ -72,28 +70,11 @@ main(int argc, char *argv[])
 	/* No user check here: every Redis Function checks the caller itself. */
 	struct fcgi_service svc = { routes, sizeof(routes) / sizeof(routes[0]),
 	    &app, &key, NULL, &app.metrics };
-
 	int status;
 
-	log_init("customers.fcgi");
-	if ((status = cli_handle(argc, argv, "customers.fcgi",
-	    "usage: customers.fcgi [--help | --version]\n"
-	    "The customers service, a FastCGI responder on the socket at fd 0\n"
-	    "(started by lighttpd's bin-path or by spawn-fcgi).\n", NULL)) != -1)
+	if ((status = service_start(argc, argv, "customers", &app.cfg, &key,
+	    &app.redis, &app.metrics)) != -1)
 		return status;
-	/* Under lighttpd already unprivileged; spawn-fcgi as root without -u is not. */
-	if (privdrop() == -1)
-		return EXIT_FAILURE;
-	if (config_load(&app.cfg) == -1 ||
-	    (key.len = config_load_secret(&app.cfg, key.bytes,
-	    sizeof(key.bytes))) == -1) {
-		log_error("configuration error");
-		return EXIT_FAILURE;
-	}
-	redis_conn_init(&app.redis, app.cfg.redis_host, app.cfg.redis_port,
-	    app.cfg.redis_timeout_ms);
-	metrics_open(&app.metrics, app.cfg.var_dir, "customers");
-	app.redis.metrics = &app.metrics;
 	app.routes = routes;
 	app.nroutes = svc.nroutes;
 	return fcgi_loop_run(&svc);
