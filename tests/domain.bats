@@ -147,7 +147,7 @@ event_at() { rcli --raw XRANGE event-stream "$1" "$1" | sed -n '3p;5p' | paste -
 	[ "$status" = 404 ]
 	req POST "$C/customers" "{\"name\":\"late\",\"account_id\":\"$aid\"}"
 	[ "$status" = 404 ]
-	[ "$(sqlite3 "$VAR_DIR/accounts.db" 'SELECT count(*) FROM dead_letters')" = 0 ]
+	[ "$(sql "$VAR_DIR/accounts.db" 'SELECT count(*) FROM dead_letters')" = 0 ]
 }
 
 @test "two deletes of the same invoice at once: one 204, one 404, one event" {

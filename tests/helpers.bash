@@ -87,6 +87,11 @@ stop_pidfile() {
 
 rcli() { redis-cli -p "$REDIS_PORT" "$@"; }
 
+# sql FILE QUERY: reads a database and never creates it. A plain
+# `sqlite3 FILE` run before the worker made FILE leaves an empty file
+# owned by root, which the worker (running as RUN_USER) cannot write.
+sql() { sqlite3 -readonly "$@"; }
+
 # login USER PASSWORD: prints the token.
 login() {
 	curl -sf -X POST "$A/auth/login" -d "{\"username\":\"$1\",\"password\":\"$2\"}" | jq -r .token

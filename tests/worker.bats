@@ -29,7 +29,7 @@ revenue() {
 	curl -sf "$A/accounts/1" -H "Authorization: Bearer $TOKEN" |
 		jq -r ".customers[] | select(.customer_id == \"$1\") | .total_revenue_cents"
 }
-db_last() { sqlite3 "$DB" 'SELECT last_event_id FROM projector_state'; }
+db_last() { sql "$DB" 'SELECT last_event_id FROM projector_state'; }
 stream_last() { rcli --raw XREVRANGE event-stream + - COUNT 1 | head -1; }
 
 @test "the checkpoint file holds the last applied id, written atomically" {
@@ -111,11 +111,11 @@ stream_last() { rcli --raw XREVRANGE event-stream + - COUNT 1 | head -1; }
 	invoice "$cid" 42
 	wait_projected
 	[ "$(revenue "$cid")" = 42 ]
-	[ "$(sqlite3 "$DB" 'SELECT count(*) FROM dead_letters')" = 5 ]
-	sqlite3 "$DB" 'SELECT reason FROM dead_letters' | grep -q 'not valid JSON'
-	sqlite3 "$DB" 'SELECT reason FROM dead_letters' | grep -q 'customer 987654 unknown'
-	sqlite3 "$DB" 'SELECT reason FROM dead_letters' | grep -q 'lacks EventTypeName'
-	[ "$(sqlite3 "$DB" 'SELECT unknown_skipped FROM projector_state')" = 1 ]
+	[ "$(sql "$DB" 'SELECT count(*) FROM dead_letters')" = 5 ]
+	sql "$DB" 'SELECT reason FROM dead_letters' | grep -q 'not valid JSON'
+	sql "$DB" 'SELECT reason FROM dead_letters' | grep -q 'customer 987654 unknown'
+	sql "$DB" 'SELECT reason FROM dead_letters' | grep -q 'lacks EventTypeName'
+	[ "$(sql "$DB" 'SELECT unknown_skipped FROM projector_state')" = 1 ]
 	grep -q 'dead letter' "$T/worker.log"
 }
 
@@ -136,10 +136,10 @@ stream_last() { rcli --raw XREVRANGE event-stream + - COUNT 1 | head -1; }
 @test "worker --rebuild gives the same GET /accounts, also from no database at all" {
 	wait_projected
 	before=$(curl -sf "$A/accounts" -H "Authorization: Bearer $TOKEN")
-	dead_before=$(sqlite3 "$DB" 'SELECT count(*) FROM dead_letters')
+	dead_before=$(sql "$DB" 'SELECT count(*) FROM dead_letters')
 	"$BIN_DIR/worker" --rebuild 2>>"$T/worker.log" 3>&-
 	[ "$(curl -sf "$A/accounts" -H "Authorization: Bearer $TOKEN")" = "$before" ]
-	[ "$(sqlite3 "$DB" 'SELECT count(*) FROM dead_letters')" = "$dead_before" ]
+	[ "$(sql "$DB" 'SELECT count(*) FROM dead_letters')" = "$dead_before" ]
 	[ "$(db_last)" = "$(stream_last)" ]
 
 	worker_stop

@@ -35,7 +35,7 @@ setup() {
 
 # Read without the -shm file, which a read-only disk lacks.
 RO="file:$DB?immutable=1"
-revenue() { sqlite3 "${1:-$DB}" "SELECT total_revenue_cents FROM customers WHERE id = $CID"; }
+revenue() { sql "${1:-$DB}" "SELECT total_revenue_cents FROM customers WHERE id = $CID"; }
 invoice() {
 	req POST "$C/invoices" "{\"customer_id\":\"$CID\",\"purchase_date\":\"2019-01-06\",\"purchase_price_cents\":$1}"
 	[ "$status" = 201 ]

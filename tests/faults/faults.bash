@@ -67,7 +67,7 @@ expected_totals() {
 db_totals() {
 	local ids
 	ids=$(expected_totals | awk '{ print $1 }' | paste -sd,)
-	sqlite3 -separator ' ' "$1" "SELECT id, total_revenue_cents FROM customers WHERE id IN ($ids) ORDER BY id"
+	sql -separator ' ' "$1" "SELECT id, total_revenue_cents FROM customers WHERE id IN ($ids) ORDER BY id"
 }
 
 # The 201s whose event id is not in the stream: prints their count.
@@ -84,10 +84,10 @@ rebuild_copy() {
 }
 # Everything a read model says about accounts and customers.
 db_dump() {
-	sqlite3 "$1" 'SELECT * FROM accounts ORDER BY id; SELECT * FROM customers ORDER BY id;'
+	sql "$1" 'SELECT * FROM accounts ORDER BY id; SELECT * FROM customers ORDER BY id;'
 }
 
-db_last() { sqlite3 "${1:-$DB}" 'SELECT last_event_id FROM projector_state'; }
+db_last() { sql "${1:-$DB}" 'SELECT last_event_id FROM projector_state'; }
 stream_last() { rcli --raw XREVRANGE event-stream + - COUNT 1 | head -1; }
 # Waits, without the accounts service, until the file has applied the whole stream.
 db_caught_up() {

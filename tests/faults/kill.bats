@@ -34,7 +34,7 @@ check_exact() {
 	diff "$T/expected" "$T/actual"
 	diff <(db_dump "$DB") <(db_dump "$T/rebuilt.db")
 	# Every stream entry counted once: entries seen = entries added.
-	[ "$(sqlite3 "$DB" 'SELECT events_seen FROM projector_state')" = "$(stream_len)" ]
+	[ "$(sql "$DB" 'SELECT events_seen FROM projector_state')" = "$(stream_len)" ]
 }
 
 @test "projector killed at random instants under load: each 201 counted exactly once" {

@@ -19,13 +19,13 @@ teardown_file() {
 	stack_stop
 }
 
-revenue() { sqlite3 "$DB" "SELECT total_revenue_cents FROM customers WHERE id = $CID"; }
+revenue() { sql "$DB" "SELECT total_revenue_cents FROM customers WHERE id = $CID"; }
 invoice() {
 	req POST "$C/invoices" "{\"customer_id\":\"$CID\",\"purchase_date\":\"2019-01-06\",\"purchase_price_cents\":$1}"
 	[ "$status" = 201 ]
 }
-dead() { sqlite3 "$DB" 'SELECT count(*) FROM dead_letters'; }
-skipped() { sqlite3 "$DB" 'SELECT unknown_skipped FROM projector_state'; }
+dead() { sql "$DB" 'SELECT count(*) FROM dead_letters'; }
+skipped() { sql "$DB" 'SELECT unknown_skipped FROM projector_state'; }
 xadd() { rcli XADD event-stream '*' "$@" >/dev/null; }
 inv() { echo "{\"id\":\"77$RANDOM\",\"customer_id\":\"$CID\",\"purchase_price_cents\":$1,\"created_date\":\"2026-11-30T00:00:00Z\",\"purchase_date\":\"2019-01-06\"}"; }
 
@@ -60,7 +60,7 @@ inv() { echo "{\"id\":\"77$RANDOM\",\"customer_id\":\"$CID\",\"purchase_price_ce
 	wait_projected
 	[ "$(revenue)" = $((rev0 + 42)) ]
 	note "poison: $(( $(dead) - dead0 )) dead-lettered, $(( $(skipped) - skipped0 )) skipped as unknown"
-	sqlite3 "$DB" "SELECT stream_id, event_type, reason FROM dead_letters" | tail -20 >&3
+	sql "$DB" "SELECT stream_id, event_type, reason FROM dead_letters" | tail -20 >&3
 	[ "$(dead)" = $((dead0 + 17)) ]
 	[ "$(skipped)" = $((skipped0 + 3)) ]
 	[ "$(db_last)" = "$(stream_last)" ]
@@ -69,7 +69,7 @@ inv() { echo "{\"id\":\"77$RANDOM\",\"customer_id\":\"$CID\",\"purchase_price_ce
 	# the service still answers, and nothing was half-applied
 	req GET "$A/accounts/1"
 	[ "$status" = 200 ]
-	[ "$(sqlite3 "$DB" 'SELECT count(*) FROM customers WHERE id IN (555, 556)')" = 0 ]
+	[ "$(sql "$DB" 'SELECT count(*) FROM customers WHERE id IN (555, 556)')" = 0 ]
 }
 
 @test "killed in the middle of poison: dead letters recorded once each" {
@@ -84,7 +84,7 @@ inv() { echo "{\"id\":\"77$RANDOM\",\"customer_id\":\"$CID\",\"purchase_price_ce
 	worker_start
 	wait_projected
 	[ "$(dead)" = $((dead0 + 3000)) ]
-	[ "$(sqlite3 "$DB" 'SELECT count(DISTINCT stream_id) FROM dead_letters')" = "$(dead)" ]
+	[ "$(sql "$DB" 'SELECT count(DISTINCT stream_id) FROM dead_letters')" = "$(dead)" ]
 }
 
 @test "a payload with a NUL byte is not cut short and applied" {
@@ -135,5 +135,5 @@ inv() { echo "{\"id\":\"77$RANDOM\",\"customer_id\":\"$CID\",\"purchase_price_ce
 	wait_projected
 	[ "$(db_dump "$DB")" = "$before" ]
 	[ "$(dead)" = "$dead_before" ]
-	[ "$(sqlite3 "$DB" 'SELECT events_seen FROM projector_state')" = "$(stream_len)" ]
+	[ "$(sql "$DB" 'SELECT events_seen FROM projector_state')" = "$(stream_len)" ]
 }

@@ -126,5 +126,5 @@ fcgi_pids() { pgrep -P "$(cat "$VAR_DIR/lighttpd.pid")" | sort | paste -sd' '; }
 	[ "$new" != "$old" ]
 	grep -q 'worker exited' "$T/run.log"
 	wait_projected
-	[ "$(sqlite3 "$DB" "SELECT total_revenue_cents FROM customers WHERE id = $cid")" = 321 ]
+	[ "$(sql "$DB" "SELECT total_revenue_cents FROM customers WHERE id = $cid")" = 321 ]
 }

@@ -49,12 +49,12 @@ ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 	# Stopped in the middle, on a batch boundary, with everything before it applied once.
 	[ "$last" != "$(stream_last)" ]
 	[ "$((applied % 1000))" = 0 ]
-	[ "$(sqlite3 "$DB" "SELECT total_revenue_cents FROM customers WHERE id = $cid")" = "$applied" ]
+	[ "$(sql "$DB" "SELECT total_revenue_cents FROM customers WHERE id = $cid")" = "$applied" ]
 	[ "$(cat "$VAR_DIR/worker.checkpoint")" = "$last" ]
 	grep -q stopped "$T/worker.log"
 	worker_start
 	wait_projected
-	[ "$(sqlite3 "$DB" "SELECT total_revenue_cents FROM customers WHERE id = $cid")" = 20000 ]
+	[ "$(sql "$DB" "SELECT total_revenue_cents FROM customers WHERE id = $cid")" = 20000 ]
 }
 
 @test "SIGTERM to make run: everything stops, nothing left running" {
