@@ -28,6 +28,8 @@ RES=$ROOT/bench/results/$STAMP
 mkdir -p "$RES/raw"
 ln -sfn "$STAMP" "$ROOT/bench/results/latest"
 T=$(mktemp -d "${TMPDIR:-/tmp}/es-bench.XXXXXX")
+# As root, run.sh runs everything as RUN_USER, who must reach $VAR_DIR.
+chmod 755 "$T"
 
 say() { printf 'bench: %s\n' "$*" >&2; }
 
@@ -60,6 +62,18 @@ stop_pid() {
 	kill -KILL "$pid" 2>/dev/null || true
 }
 
+rcli() { redis-cli -p "$REDIS_PORT" "$@"; }
+
+worker_start() {
+	"$BIN_DIR/worker" >>"$T/worker.log" 2>&1 &
+	echo $! >"$T/worker.pid"
+}
+worker_stop() {
+	[ -f "$T/worker.pid" ] || return 0
+	stop_pid "$(cat "$T/worker.pid")"
+	rm -f "$T/worker.pid"
+}
+
 cleanup() {
 	worker_stop
 	[ -f "$T/ceil.pid" ] && stop_pid "$(cat "$T/ceil.pid")"
@@ -77,47 +91,58 @@ env VAR_DIR="$VAR_DIR" BIN_DIR="$BIN_DIR" RUN_WORKER=0 \
     scripts/run.sh >"$T/run.log" 2>&1 &
 echo $! >"$T/run.pid"
 
+up=0
+for _ in $(seq 300); do
+	if grep -q '^run: ready' "$T/run.log" &&
+	    [ "$(curl -s -o /dev/null -w '%{http_code}' "$C/status")" = 200 ]; then
+		up=1
+		break
+	fi
+	sleep 0.05
+done
+[ "$up" = 1 ] || { cat "$T/run.log" >&2; say "the instance did not start"; exit 1; }
+
+# As root, run.sh runs every process as a service user and gives it
+# $VAR_DIR.  What this script writes there is written as that user too:
+# a file of root's would be one the worker cannot write.
+OWNER=$(stat -c %U "$VAR_DIR")
+as_owner() {
+	if [ "$(id -u)" = 0 ] && [ "$OWNER" != root ]; then
+		runuser -u "$OWNER" -- "$@"
+	else
+		"$@"
+	fi
+}
+
 # The ceilings run behind the very same lighttpd.conf: only the programs
-# differ (ceiling b for the customers port, ceiling a for the accounts one).
+# differ (ceiling b for the customers port, ceiling a for the accounts
+# one), and as the same user: run.sh gave it $VAR_DIR.
 mkdir -p "$T/ceil/bin"
 ln -s "$BENCH_BIN/fcgi_xadd" "$T/ceil/bin/customers.fcgi"
 ln -s "$BENCH_BIN/fcgi_fixed" "$T/ceil/bin/accounts.fcgi"
+chown "$OWNER:" "$T/ceil"
 env VAR_DIR="$T/ceil" BIN_DIR="$T/ceil/bin" BIND_ADDR=127.0.0.1 \
+    RUN_USER="$OWNER" RUN_GROUP="$(stat -c %G "$VAR_DIR")" \
+    WWW_DIR="$ROOT/www" \
     CUSTOMERS_PORT="$CEIL_POST_PORT" ACCOUNTS_PORT="$CEIL_GET_PORT" \
     lighttpd -D -f "$ROOT/lighttpd.conf" >"$T/ceil.log" 2>&1 &
 echo $! >"$T/ceil.pid"
 
 up=0
 for _ in $(seq 300); do
-	if grep -q '^run: ready' "$T/run.log" &&
-	    [ "$(curl -s -o /dev/null -w '%{http_code}' "$C/status")" = 200 ] &&
-	    [ "$(curl -s -o /dev/null -w '%{http_code}' \
-	    "http://127.0.0.1:$CEIL_GET_PORT/")" = 200 ]; then
-		up=1
-		break
-	fi
+	[ "$(curl -s -o /dev/null -w '%{http_code}' \
+	    "http://127.0.0.1:$CEIL_GET_PORT/accounts")" = 200 ] && { up=1; break; }
 	sleep 0.05
 done
-[ "$up" = 1 ] || { cat "$T/run.log" "$T/ceil.log" >&2; say "the instance did not start"; exit 1; }
-
-rcli() { redis-cli -p "$REDIS_PORT" "$@"; }
-
-worker_start() {
-	"$BIN_DIR/worker" >>"$T/worker.log" 2>&1 &
-	echo $! >"$T/worker.pid"
-}
-worker_stop() {
-	[ -f "$T/worker.pid" ] || return 0
-	stop_pid "$(cat "$T/worker.pid")"
-	rm -f "$T/worker.pid"
-}
+[ "$up" = 1 ] || { cat "$T/ceil.log" >&2; say "the ceilings did not start"; exit 1; }
 
 last_stream_id() { rcli --raw XREVRANGE "$STREAM" + - COUNT 1 | head -1; }
 
 # The last id the read model has applied, from the database itself (the
 # checkpoint file may lag it by a second).
 db_last() {
-	sqlite3 "$VAR_DIR/accounts.db" \
+	# -readonly: never create the file, which the worker could not write.
+	sqlite3 -readonly "$VAR_DIR/accounts.db" \
 	    'SELECT last_event_id FROM projector_state' 2>/dev/null || true
 }
 
@@ -232,7 +257,9 @@ median() {
 CUST_BODY='{"name":"bench","account_id":"2"}'
 INV_BODY="{\"customer_id\":\"$INVOICE_CUSTOMER\",\"purchase_date\":\"2019-01-06\",\"purchase_price_cents\":100}"
 CEIL_POST=http://127.0.0.1:$CEIL_POST_PORT/
-CEIL_GET=http://127.0.0.1:$CEIL_GET_PORT/
+# Not "/": on the accounts port lighttpd serves the dashboard's files
+# there itself, which would measure a static file, not FastCGI.
+CEIL_GET=http://127.0.0.1:$CEIL_GET_PORT/accounts
 
 # The ceiling's own stream is emptied after each run, so Redis does not
 # grow through the benchmark.
@@ -300,8 +327,8 @@ grep -o 'per_second=[0-9]*' "$RES/raw/reader.txt" | cut -d= -f2 >"$RES/raw/reade
 # The read model as the worker left it, so that each catch-up run
 # starts from the same place: a copy swapped in under a new inode (the
 # accounts service reopens it), and a checkpoint file that agrees.
-sqlite3 "$VAR_DIR/accounts.db" 'PRAGMA wal_checkpoint(TRUNCATE)' >/dev/null
-cp "$VAR_DIR/accounts.db" "$T/before_catchup.db"
+as_owner sqlite3 "$VAR_DIR/accounts.db" 'PRAGMA wal_checkpoint(TRUNCATE)' >/dev/null
+as_owner cp "$VAR_DIR/accounts.db" "$VAR_DIR/before_catchup.db"
 LAST=$(last_stream_id)
 echo "# run seconds applied_id rss_kib" >"$RES/raw/catchup_rss.txt"
 # catchup_run N: one catch-up, timed until the database has $LAST;
@@ -309,10 +336,10 @@ echo "# run seconds applied_id rss_kib" >"$RES/raw/catchup_rss.txt"
 catchup_run() {
 	local t0 t1 i cp_id pid done_=0
 	worker_stop
-	cp "$T/before_catchup.db" "$VAR_DIR/accounts.db.new"
+	as_owner cp "$VAR_DIR/before_catchup.db" "$VAR_DIR/accounts.db.new"
 	rm -f "$VAR_DIR/accounts.db-wal" "$VAR_DIR/accounts.db-shm"
 	mv "$VAR_DIR/accounts.db.new" "$VAR_DIR/accounts.db"
-	echo "$FROM" >"$VAR_DIR/worker.checkpoint"
+	echo "$FROM" | as_owner tee "$VAR_DIR/worker.checkpoint" >/dev/null
 	t0=$(date +%s.%N)
 	worker_start
 	pid=$(cat "$T/worker.pid")
@@ -342,9 +369,9 @@ mem_snapshot after_catchup
 # Every invoice counted once: the 10,000 customers hold 100 cents each.
 # (Asked of the database: a GET of 10,000 customers would inflate the
 # accounts processes' peak RSS, which is measured here.)
-sum=$(sqlite3 "$VAR_DIR/accounts.db" "SELECT sum(total_revenue_cents) FROM customers WHERE account_id = $ACCT_LOAD")
+sum=$(sqlite3 -readonly "$VAR_DIR/accounts.db" "SELECT sum(total_revenue_cents) FROM customers WHERE account_id = $ACCT_LOAD")
 [ "$sum" = $((EVENTS * 100)) ] || { say "load account total $sum, not $((EVENTS * 100))"; exit 1; }
-dead=$(sqlite3 "$VAR_DIR/accounts.db" 'SELECT count(*) FROM dead_letters')
+dead=$(sqlite3 -readonly "$VAR_DIR/accounts.db" 'SELECT count(*) FROM dead_letters')
 [ "$dead" = 0 ] || { say "$dead dead letters"; exit 1; }
 
 # POST /invoices beside a projector replaying the whole stream from
