@@ -175,8 +175,7 @@ respond_json_ext(struct http_request *req, int status, const char *extra,
 	const char *text = NULL;
 
 	if (body != NULL)
-		text = json_object_to_json_string_ext(body,
-		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+		text = json_object_to_json_string_ext(body, HTTP_JSON_FLAGS);
 	if (body != NULL && text == NULL) {
 		respond(req, 500, NULL, "{\"error\":\"out of memory\"}");
 		return;
@@ -188,6 +187,12 @@ void
 http_respond_json(struct http_request *req, int status, json_object *body)
 {
 	respond_json_ext(req, status, NULL, body);
+}
+
+void
+http_respond_json_text(struct http_request *req, int status, const char *text)
+{
+	respond(req, status, NULL, text);
 }
 
 /*

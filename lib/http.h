@@ -37,9 +37,16 @@ struct http_request {
 int	http_request_read(struct http_request *req, FCGX_Request *fcgi);
 void	http_request_free(struct http_request *req);
 
+/* How every JSON answer is serialised. */
+#define HTTP_JSON_FLAGS \
+	(JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+
 /* body may be NULL for 204; the function does not take ownership. */
 void	http_respond_json(struct http_request *req, int status,
 	    json_object *body);
+/* The same for a body already serialised with HTTP_JSON_FLAGS. */
+void	http_respond_json_text(struct http_request *req, int status,
+	    const char *text);
 void	http_respond_error(struct http_request *req, int status,
 	    const char *msg);
 /* The same with header lines (each ending in CRLF). */

@@ -158,6 +158,27 @@ stream_last() { rcli --raw XREVRANGE event-stream + - COUNT 1 | head -1; }
 	[ "$(revenue "$cid")" = 20 ]
 }
 
+@test "GET /accounts: each process answers from its cache only while the read model is unchanged" {
+	cid=$(new_customer "Cached")
+	wait_projected
+	total() {
+		curl -sf "$A/accounts" -H "Authorization: Bearer $TOKEN" |
+			jq ".[0].customers[] | select(.customer_id == \"$cid\") | .total_revenue_cents"
+	}
+	# Enough reads that every FastCGI process answers, and keeps its answer.
+	for i in $(seq 16); do [ "$(total)" = 0 ]; done
+	invoice "$cid" 7
+	wait_projected
+	for i in $(seq 16); do [ "$(total)" = 7 ]; done
+	# A new file under the same name: the processes reopen it.
+	worker_stop
+	rm -f "$DB" "$DB-wal" "$DB-shm" "$VAR_DIR/worker.checkpoint"
+	invoice "$cid" 5
+	"$BIN_DIR/worker" --rebuild 2>>"$T/worker.log" 3>&-
+	for i in $(seq 16); do [ "$(total)" = 12 ]; done
+	worker_start
+}
+
 @test "worker --help and --version" {
 	run "$BIN_DIR/worker" --help
 	[ "$status" = 0 ]

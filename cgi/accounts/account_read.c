@@ -87,18 +87,6 @@ fail:
 	return NULL;
 }
 
-static int
-begin(sqlite3 *db)
-{
-	return sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
-}
-
-static void
-end(sqlite3 *db)
-{
-	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-}
-
 static void
 respond_unavailable(struct http_request *req, struct read_model *rm)
 {
@@ -108,21 +96,34 @@ respond_unavailable(struct http_request *req, struct read_model *rm)
 	http_respond_error(req, 503, "read model unavailable");
 }
 
+/*
+ * The caller's accounts.  The answer is kept per user and read model
+ * version (list_cache.c): until the worker commits again, the same
+ * question gets the same bytes without a query.
+ */
 void
 account_list(void *app, struct http_request *req, const char *user,
     char **args)
 {
 	struct accounts_app *a = app;
 	struct read_model *rm = &a->rm;
+	struct read_model_version version;
 	json_object *list = NULL, *item;
+	const char *body;
 	sqlite3_stmt *st;
+	size_t len;
 	int rc;
 
 	(void)args;
 	if (read_wait_after(a, req) == -1)
 		return;
-	if (read_model_get(rm) == NULL || begin(rm->db) == -1) {
+	if (read_model_begin(rm, &version) == -1) {
 		respond_unavailable(req, rm);
+		return;
+	}
+	if ((body = list_cache_get(&a->list_cache, user, &version)) != NULL) {
+		read_model_end(rm);
+		http_respond_json_text(req, 200, body);
 		return;
 	}
 	st = rm->by_owner;
@@ -138,12 +139,18 @@ account_list(void *app, struct http_request *req, const char *user,
 	sqlite3_clear_bindings(st);
 	if (rc != SQLITE_DONE)
 		goto fail;
-	end(rm->db);
-	http_respond_json(req, 200, list);
+	read_model_end(rm);
+	if ((body = json_object_to_json_string_length(list, HTTP_JSON_FLAGS,
+	    &len)) == NULL) {
+		http_respond_error(req, 500, "out of memory");
+	} else {
+		list_cache_put(&a->list_cache, user, &version, body, len);
+		http_respond_json_text(req, 200, body);
+	}
 	json_object_put(list);
 	return;
 fail:
-	end(rm->db);
+	read_model_end(rm);
 	json_object_put(list);
 	respond_unavailable(req, rm);
 }
@@ -168,6 +175,7 @@ account_get(void *app, struct http_request *req, const char *user,
 {
 	struct accounts_app *a = app;
 	struct read_model *rm = &a->rm;
+	struct read_model_version version;
 	json_object *item = NULL;
 	uint64_t id;
 	enum read_result res;
@@ -177,12 +185,12 @@ account_get(void *app, struct http_request *req, const char *user,
 	    read_wait_after(a, req) == -1)
 		return;
 	id_parse(args[0], &id);
-	if (read_model_get(rm) == NULL || begin(rm->db) == -1) {
+	if (read_model_begin(rm, &version) == -1) {
 		respond_unavailable(req, rm);
 		return;
 	}
 	if ((res = account_find(rm, (int64_t)id)) != READ_OK) {
-		end(rm->db);
+		read_model_end(rm);
 		if (res == READ_NOT_FOUND)
 			http_respond_error(req, 404, "no such account");
 		else
@@ -194,7 +202,7 @@ account_get(void *app, struct http_request *req, const char *user,
 	if (mine)
 		item = account_json(rm, rm->by_id);
 	sqlite3_reset(rm->by_id);
-	end(rm->db);
+	read_model_end(rm);
 	if (!mine)
 		http_respond_error(req, 403, "account belongs to another user");
 	else if (item == NULL)

@@ -3,6 +3,8 @@
 
 #include <sys/types.h>
 
+#include <stdint.h>
+
 #include <sqlite3.h>
 
 #include "config.h"
@@ -23,13 +25,45 @@ struct read_model {
 	sqlite3_stmt	*by_id;
 	sqlite3_stmt	*customers;
 	sqlite3_stmt	*state;
+	sqlite3_stmt	*begin;
+	sqlite3_stmt	*commit;
+	sqlite3_stmt	*version;
+	uint64_t	 generation;	/* opens so far */
 };
+
+/* Which contents a read saw: equal versions, equal contents. */
+struct read_model_version {
+	uint64_t	generation;
+	int64_t		data;		/* PRAGMA data_version */
+};
+
+/* list_cache.c: 8 answers of at most 32 KiB, 256 KiB at worst. */
+#define LIST_CACHE_ENTRIES	8
+#define LIST_CACHE_BODY_MAX	(32 * 1024)
+
+struct list_cache_entry {
+	char				user[TOKEN_USER_MAX];
+	struct read_model_version	version;
+	char				*body;	/* owned; NULL if free */
+};
+
+struct list_cache {
+	struct list_cache_entry	entries[LIST_CACHE_ENTRIES];
+	size_t			next;	/* the entry to replace */
+};
+
+const char *list_cache_get(struct list_cache *c, const char *user,
+	    const struct read_model_version *version);
+void	 list_cache_put(struct list_cache *c, const char *user,
+	    const struct read_model_version *version, const char *body,
+	    size_t len);
 
 struct accounts_app {
 	struct config		cfg;
 	struct token_key	key;
 	struct redis_conn	redis;
 	struct read_model	rm;
+	struct list_cache	list_cache;
 	char			dummy_hash[128];	/* for unknown users */
 	struct metrics		metrics;
 	const struct route	*routes;
@@ -41,6 +75,9 @@ sqlite3	*read_model_get(struct read_model *rm);
 void	 read_model_close(struct read_model *rm);
 int	 read_model_position(struct read_model *rm, struct stream_id *last,
 	    long long *seen);
+int	 read_model_begin(struct read_model *rm,
+	    struct read_model_version *version);
+void	 read_model_end(struct read_model *rm);
 
 /* read_wait.c: 0 to go on, -1 after answering (400, 503, 504). */
 int	 read_wait_after(struct accounts_app *a, struct http_request *req);

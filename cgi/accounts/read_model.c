@@ -21,6 +21,10 @@ static const char sql_customers[] =
     " WHERE account_id = ?1 ORDER BY id";
 static const char sql_state[] =
     "SELECT last_event_id, events_seen FROM projector_state WHERE id = 1";
+/* Prepared once too: sqlite3_exec would parse them on every request. */
+static const char sql_begin[] = "BEGIN";
+static const char sql_commit[] = "COMMIT";
+static const char sql_version[] = "PRAGMA data_version";
 
 void
 read_model_close(struct read_model *rm)
@@ -29,8 +33,12 @@ read_model_close(struct read_model *rm)
 	sqlite3_finalize(rm->by_id);
 	sqlite3_finalize(rm->customers);
 	sqlite3_finalize(rm->state);
+	sqlite3_finalize(rm->begin);
+	sqlite3_finalize(rm->commit);
+	sqlite3_finalize(rm->version);
 	sqlite3_close(rm->db);
 	rm->by_owner = rm->by_id = rm->customers = rm->state = NULL;
+	rm->begin = rm->commit = rm->version = NULL;
 	rm->db = NULL;
 }
 
@@ -61,10 +69,14 @@ read_model_get(struct read_model *rm)
 	if (prepare(rm->db, sql_by_owner, &rm->by_owner) == -1 ||
 	    prepare(rm->db, sql_by_id, &rm->by_id) == -1 ||
 	    prepare(rm->db, sql_customers, &rm->customers) == -1 ||
-	    prepare(rm->db, sql_state, &rm->state) == -1)
+	    prepare(rm->db, sql_state, &rm->state) == -1 ||
+	    prepare(rm->db, sql_begin, &rm->begin) == -1 ||
+	    prepare(rm->db, sql_commit, &rm->commit) == -1 ||
+	    prepare(rm->db, sql_version, &rm->version) == -1)
 		goto fail;
 	rm->dev = st.st_dev;
 	rm->ino = st.st_ino;
+	rm->generation++;
 	return rm->db;
 fail:
 	log_warn("%s: %s", rm->path, rm->db != NULL ? sqlite3_errmsg(rm->db) :
@@ -90,4 +102,44 @@ read_model_position(struct read_model *rm, struct stream_id *last,
 	}
 	sqlite3_reset(rm->state);
 	return rc;
+}
+
+static int
+step_once(sqlite3_stmt *stmt)
+{
+	int rc = sqlite3_step(stmt);
+
+	sqlite3_reset(stmt);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/*
+ * Starts a read transaction, so that every statement until
+ * read_model_end sees one snapshot, and puts the snapshot's version in
+ * *version: it changes with every commit of the worker, and with every
+ * reopen (read_model_get), so equal versions mean equal contents.
+ */
+int
+read_model_begin(struct read_model *rm, struct read_model_version *version)
+{
+	if (read_model_get(rm) == NULL || step_once(rm->begin) == -1)
+		return -1;
+	/* The pragma reads the file: the snapshot is taken here. */
+	if (sqlite3_step(rm->version) != SQLITE_ROW) {
+		sqlite3_reset(rm->version);
+		read_model_end(rm);
+		return -1;
+	}
+	version->generation = rm->generation;
+	version->data = sqlite3_column_int64(rm->version, 0);
+	sqlite3_reset(rm->version);
+	return 0;
+}
+
+void
+read_model_end(struct read_model *rm)
+{
+	if (step_once(rm->commit) == -1)
+		log_warn("%s: end of read: %s", rm->path,
+		    sqlite3_errmsg(rm->db));
 }
