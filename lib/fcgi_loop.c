@@ -7,7 +7,8 @@
 #include "log.h"
 
 static void
-serve_one(const struct fcgi_service *svc, FCGX_Request *fcgi)
+serve_one(const struct fcgi_service *svc, struct token_memo *tokens,
+    FCGX_Request *fcgi)
 {
 	int64_t started = clock_monotonic_us();
 	struct http_request req;
@@ -27,8 +28,8 @@ serve_one(const struct fcgi_service *svc, FCGX_Request *fcgi)
 	if ((r = route_find(svc->routes, svc->nroutes, &req, segbuf,
 	    sizeof(segbuf), args)) == NULL)
 		goto out;
-	if (r->auth && (token_verify_header(svc->key, req.authorization,
-	    user) == -1 || (svc->user_exists != NULL &&
+	if (r->auth && (token_verify_header(svc->key, tokens,
+	    req.authorization, user) == -1 || (svc->user_exists != NULL &&
 	    svc->user_exists(svc->app, user) == 0))) {
 		http_respond_error(&req, 401,
 		    "missing, malformed or expired Bearer token");
@@ -54,6 +55,7 @@ out:
 int
 fcgi_loop_run(const struct fcgi_service *svc)
 {
+	static struct token_memo tokens;
 	FCGX_Request fcgi;
 
 	/* A client that hangs up must not kill the process mid-write. */
@@ -64,7 +66,7 @@ fcgi_loop_run(const struct fcgi_service *svc)
 	}
 	log_info("started");
 	while (FCGX_Accept_r(&fcgi) >= 0) {
-		serve_one(svc, &fcgi);
+		serve_one(svc, &tokens, &fcgi);
 		FCGX_Finish_r(&fcgi);
 	}
 	FCGX_Free(&fcgi, 1);

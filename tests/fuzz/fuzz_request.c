@@ -48,7 +48,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	text[size] = '\0';
 	id_parse(text, &id);
 	date_valid(text);
-	token_verify_header(&key, text, user);
+	token_verify_header(&key, NULL, text, user);
 	free(text);
 	return 0;
 }

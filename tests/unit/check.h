@@ -19,5 +19,6 @@ extern int check_passed, check_failed;
 void	test_decode(void);
 void	test_stream_id(void);
 void	test_event(void);
+void	test_token(void);
 
 #endif

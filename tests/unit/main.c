@@ -10,6 +10,7 @@ main(void)
 	test_decode();
 	test_stream_id();
 	test_event();
+	test_token();
 	printf("%d passed, %d failed\n", check_passed, check_failed);
 	return check_failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
