@@ -27,6 +27,7 @@ struct config {
 	int		 read_wait_ms;	/* READ_WAIT_MS, 2000: longest ?after= wait */
 	int		 batch_size;	/* WORKER_BATCH, 1000 */
 	int		 block_ms;	/* WORKER_BLOCK_MS, 500 */
+	int		 worker_nice;	/* WORKER_NICE, 10 */
 };
 
 /* Fills cfg from the environment; -1 with a message on stderr if a value is bad. */

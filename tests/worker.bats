@@ -179,6 +179,13 @@ stream_last() { rcli --raw XREVRANGE event-stream + - COUNT 1 | head -1; }
 	worker_start
 }
 
+@test "the worker runs at WORKER_NICE, 10 unless told, and refuses a bad one" {
+	[ "$(ps -o ni= -p "$(cat "$T/worker.pid")" | tr -d ' ')" = 10 ]
+	run env WORKER_NICE=20 "$BIN_DIR/worker" 3>&-
+	[ "$status" = 1 ]
+	[[ $output == *"WORKER_NICE=20 is not a number from 0 to 19"* ]]
+}
+
 @test "worker --help and --version" {
 	run "$BIN_DIR/worker" --help
 	[ "$status" = 0 ]
