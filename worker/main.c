@@ -199,6 +199,8 @@ run(const struct config *cfg, struct redis_conn *rc)
 		    stream_read_send(rc, cfg->stream_key, &next,
 		    cfg->batch_size, cfg->block_ms) == 0)
 			prefetched = 1;
+		projector_set_catching_up(&p,
+		    entries->elements == (size_t)cfg->batch_size);
 		switch (quiet ? PROJECTOR_OK : projector_apply_batch(&p, entries)) {
 		case PROJECTOR_OK:
 			health_report(cfg->status_path, NULL);

@@ -42,6 +42,9 @@ enum projector_result {
 int	projector_open(struct projector *p, const char *path, int fast);
 void	projector_close(struct projector *p);
 
+/* Full batches (a backlog) checkpoint the WAL less often than live ones. */
+void	projector_set_catching_up(struct projector *p, int catching_up);
+
 /* entries: the list of [id, [field, value, ...]] of one XREAD reply. */
 enum projector_result projector_apply_batch(struct projector *p,
 	    const redisReply *entries);
