@@ -35,7 +35,11 @@ ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 	done | rcli >/dev/null
 	WORKER_BATCH=1000 "$BIN_DIR/worker" >>"$T/worker.log" 2>&1 3>&- &
 	pid=$!
-	sleep 0.5
+	# As soon as the first batch is in: the backlog is then mostly ahead.
+	for i in $(seq 500); do
+		[ "$(db_last)" != "$from" ] && break
+		sleep 0.01
+	done
 	start=$(date +%s%N)
 	kill -TERM "$pid"
 	rc=0
