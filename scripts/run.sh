@@ -96,9 +96,17 @@ start_worker() {
 }
 
 start_redis
-for _ in $(seq 100); do
-	redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break
+# Until PONG, for as long as Redis lives: a large AOF takes a while to
+# load, and Redis answers LOADING (redis-cli still exits 0) meanwhile.
+loading=
+while :; do
+	answer=$(redis-cli -p "$REDIS_PORT" ping 2>/dev/null || true)
+	[ "$answer" = PONG ] && break
 	kill -0 "${pid_of[redis]}" 2>/dev/null || { say "redis-server failed; see $VAR_DIR/redis.log"; exit 1; }
+	if [ -z "$loading" ] && [[ $answer == LOADING* ]]; then
+		say "redis is loading its data (see $VAR_DIR/redis.log)"
+		loading=1
+	fi
 	sleep 0.05
 done
 
