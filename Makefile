@@ -41,8 +41,8 @@ CUST_SRC  = $(wildcard cgi/customers/*.c)
 ACCT_SRC  = $(wildcard cgi/accounts/*.c)
 WORK_SRC  = $(wildcard worker/*.c)
 UNIT_SRC  = $(wildcard tests/unit/*.c)
-# The worker's event decoding is unit-tested too.
-UNIT_DEPS = $(BUILD)/obj/worker/event.o
+# The worker's event decoding and catch-up pacing are unit-tested too.
+UNIT_DEPS = $(BUILD)/obj/worker/event.o $(BUILD)/obj/worker/pace.o
 
 obj       = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 BIN       = $(BUILD)/bin

@@ -75,7 +75,9 @@ config_load(struct config *cfg)
 	    env_int("READ_WAIT_MS", 2000, 0, 60000, &cfg->read_wait_ms) == -1 ||
 	    env_int("WORKER_BATCH", 1000, 1, 100000, &cfg->batch_size) == -1 ||
 	    env_int("WORKER_BLOCK_MS", 500, 1, 60000, &cfg->block_ms) == -1 ||
-	    env_int("WORKER_NICE", 10, 0, 19, &cfg->worker_nice) == -1)
+	    env_int("WORKER_NICE", 10, 0, 19, &cfg->worker_nice) == -1 ||
+	    env_int("WORKER_CATCHUP_SHARE", 25, 1, 100,
+	    &cfg->catchup_share) == -1)
 		return -1;
 	if (path_in_var(cfg->db_path, sizeof(cfg->db_path), "ACCOUNTS_DB",
 	    cfg->var_dir, "accounts.db") == -1 ||

@@ -28,6 +28,7 @@ struct config {
 	int		 batch_size;	/* WORKER_BATCH, 1000 */
 	int		 block_ms;	/* WORKER_BLOCK_MS, 500 */
 	int		 worker_nice;	/* WORKER_NICE, 10 */
+	int		 catchup_share;	/* WORKER_CATCHUP_SHARE %, 25 */
 };
 
 /* Fills cfg from the environment; -1 with a message on stderr if a value is bad. */

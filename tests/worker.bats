@@ -179,11 +179,14 @@ stream_last() { rcli --raw XREVRANGE event-stream + - COUNT 1 | head -1; }
 	worker_start
 }
 
-@test "the worker runs at WORKER_NICE, 10 unless told, and refuses a bad one" {
+@test "the worker runs at WORKER_NICE, 10 unless told, and refuses a bad one or a bad WORKER_CATCHUP_SHARE" {
 	[ "$(ps -o ni= -p "$(cat "$T/worker.pid")" | tr -d ' ')" = 10 ]
 	run env WORKER_NICE=20 "$BIN_DIR/worker" 3>&-
 	[ "$status" = 1 ]
 	[[ $output == *"WORKER_NICE=20 is not a number from 0 to 19"* ]]
+	run env WORKER_CATCHUP_SHARE=0 "$BIN_DIR/worker" 3>&-
+	[ "$status" = 1 ]
+	[[ $output == *"WORKER_CATCHUP_SHARE=0 is not a number from 1 to 100"* ]]
 }
 
 @test "worker --help and --version" {

@@ -20,5 +20,6 @@ void	test_decode(void);
 void	test_stream_id(void);
 void	test_event(void);
 void	test_token(void);
+void	test_pace(void);
 
 #endif

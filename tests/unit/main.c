@@ -11,6 +11,7 @@ main(void)
 	test_stream_id();
 	test_event();
 	test_token();
+	test_pace();
 	printf("%d passed, %d failed\n", check_passed, check_failed);
 	return check_failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
