@@ -41,8 +41,10 @@ CUST_SRC  = $(wildcard cgi/customers/*.c)
 ACCT_SRC  = $(wildcard cgi/accounts/*.c)
 WORK_SRC  = $(wildcard worker/*.c)
 UNIT_SRC  = $(wildcard tests/unit/*.c)
-# The worker's event decoding and catch-up pacing are unit-tested too.
-UNIT_DEPS = $(BUILD)/obj/worker/event.o $(BUILD)/obj/worker/pace.o
+# Parts of the worker and of the accounts service are unit-tested too.
+UNIT_DEPS = $(BUILD)/obj/worker/event.o $(BUILD)/obj/worker/pace.o \
+            $(BUILD)/obj/cgi/accounts/list_cache.o
+$(BUILD)/obj/tests/unit/test_list_cache.o: CPPFLAGS += -Icgi/accounts
 
 obj       = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 BIN       = $(BUILD)/bin

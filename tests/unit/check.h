@@ -21,5 +21,6 @@ void	test_stream_id(void);
 void	test_event(void);
 void	test_token(void);
 void	test_pace(void);
+void	test_list_cache(void);
 
 #endif

@@ -12,6 +12,7 @@ main(void)
 	test_event();
 	test_token();
 	test_pace();
+	test_list_cache();
 	printf("%d passed, %d failed\n", check_passed, check_failed);
 	return check_failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
