@@ -47,6 +47,17 @@ stack_start() {
 	return 1
 }
 
+# stack_start_user1 [VAR=value ...]: stack_start, then user1's token in
+# TOKEN and the read model's path in DB; with RUN_WORKER=0, the file's
+# own worker is started too.  Returns once the projection has caught up.
+stack_start_user1() {
+	stack_start "$@"
+	export TOKEN=$(login user1 password1)
+	export DB=$VAR_DIR/accounts.db
+	case " $* " in *" RUN_WORKER=0 "*) worker_start ;; esac
+	wait_projected
+}
+
 stack_stop() {
 	[ -n "${T:-}" ] && [ -f "$T/run.pid" ] || return 0
 	worker_stop

@@ -7,11 +7,8 @@
 load faults
 
 setup_file() {
-	stack_start RUN_WORKER=0
-	export TOKEN=$(login user1 password1)
-	export DB=$VAR_DIR/accounts.db
+	stack_start_user1 RUN_WORKER=0
 	export CID=$(new_customer "Poison")
-	worker_start
 	wait_projected
 }
 

@@ -7,10 +7,7 @@
 load faults
 
 setup_file() {
-	stack_start
-	export TOKEN=$(login user1 password1)
-	export DB=$VAR_DIR/accounts.db
-	wait_projected
+	stack_start_user1
 }
 
 teardown_file() {

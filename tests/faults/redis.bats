@@ -9,10 +9,7 @@ load faults
 setup_file() {
 	# A long restart delay, cut short by restart_now once the outage has
 	# been looked at: on a loaded machine any fixed window can be too short.
-	stack_start RESTART_DELAY=120
-	export TOKEN=$(login user1 password1)
-	export DB=$VAR_DIR/accounts.db
-	wait_projected
+	stack_start_user1 RESTART_DELAY=120
 }
 
 teardown_file() {

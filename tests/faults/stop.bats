@@ -6,11 +6,7 @@
 load faults
 
 setup_file() {
-	stack_start RUN_WORKER=0
-	export TOKEN=$(login user1 password1)
-	export DB=$VAR_DIR/accounts.db
-	worker_start
-	wait_projected
+	stack_start_user1 RUN_WORKER=0
 }
 
 teardown_file() {
