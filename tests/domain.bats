@@ -150,27 +150,28 @@ event_at() { rcli --raw XRANGE event-stream "$1" "$1" | sed -n '3p;5p' | paste -
 	[ "$(sql "$VAR_DIR/accounts.db" 'SELECT count(*) FROM dead_letters')" = 0 ]
 }
 
-@test "two deletes of the same invoice at once: one 204, one 404, one event" {
-	cid=$(new_customer 1 "Race")
-	inv=$(new_invoice "$cid" 10)
+# deleted_once_of_two PATH: two DELETEs of PATH at once give one 204,
+# one 404 and one event.
+deleted_once_of_two() {
+	local before i
 	before=$(stream_len)
 	for i in 1 2; do
-		curl -s -o /dev/null -w '%{http_code}\n' -X DELETE "$C/invoices/$inv" -H "Authorization: Bearer $TOKEN" &
+		curl -s -o /dev/null -w '%{http_code}\n' -X DELETE "$C$1" -H "Authorization: Bearer $TOKEN" &
 	done >"$T/codes"
 	wait
 	[ "$(sort "$T/codes" | paste -sd,)" = "204,404" ]
 	[ "$(stream_len)" = $((before + 1)) ]
 }
 
+@test "two deletes of the same invoice at once: one 204, one 404, one event" {
+	cid=$(new_customer 1 "Race")
+	inv=$(new_invoice "$cid" 10)
+	deleted_once_of_two "/invoices/$inv"
+}
+
 @test "two deletes of the same customer at once: one 204, one 404, one event" {
 	cid=$(new_customer 1 "Race2")
-	before=$(stream_len)
-	for i in 1 2; do
-		curl -s -o /dev/null -w '%{http_code}\n' -X DELETE "$C/customers/$cid" -H "Authorization: Bearer $TOKEN" &
-	done >"$T/codes"
-	wait
-	[ "$(sort "$T/codes" | paste -sd,)" = "204,404" ]
-	[ "$(stream_len)" = $((before + 1)) ]
+	deleted_once_of_two "/customers/$cid"
 }
 
 @test "totals stay exact through a random mix of creates and deletes, and a rebuild agrees" {
