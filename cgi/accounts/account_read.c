@@ -175,7 +175,6 @@ account_get(void *app, struct http_request *req, const char *user,
 {
 	struct accounts_app *a = app;
 	struct read_model *rm = &a->rm;
-	struct read_model_version version;
 	json_object *item = NULL;
 	uint64_t id;
 	enum read_result res;
@@ -185,7 +184,7 @@ account_get(void *app, struct http_request *req, const char *user,
 	    read_wait_after(a, req) == -1)
 		return;
 	id_parse(args[0], &id);
-	if (read_model_begin(rm, &version) == -1) {
+	if (read_model_begin(rm, NULL) == -1) {
 		respond_unavailable(req, rm);
 		return;
 	}

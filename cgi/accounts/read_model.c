@@ -115,15 +115,18 @@ step_once(sqlite3_stmt *stmt)
 
 /*
  * Starts a read transaction, so that every statement until
- * read_model_end sees one snapshot, and puts the snapshot's version in
- * *version: it changes with every commit of the worker, and with every
- * reopen (read_model_get), so equal versions mean equal contents.
+ * read_model_end sees one snapshot.  Unless version is NULL, puts the
+ * snapshot's version there: it changes with every commit of the worker,
+ * and with every reopen (read_model_get), so equal versions mean equal
+ * contents.
  */
 int
 read_model_begin(struct read_model *rm, struct read_model_version *version)
 {
 	if (read_model_get(rm) == NULL || step_once(rm->begin) == -1)
 		return -1;
+	if (version == NULL)
+		return 0;
 	/* The pragma reads the file: the snapshot is taken here. */
 	if (sqlite3_step(rm->version) != SQLITE_ROW) {
 		sqlite3_reset(rm->version);
