@@ -8,12 +8,12 @@
 SHELL     = /bin/bash
 .SHELLFLAGS = -o pipefail -c
 VERSION   = 0.1.0
-PKGS      = fcgi hiredis json-c sqlite3 libjwt libsodium
 
 BUILD    ?= build/release
 SANITIZE ?= 0
 
 CC       ?= cc
+HOSTCC   ?= cc
 OPT       = -O2
 ifeq ($(SANITIZE),1)
 OPT       = -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
@@ -28,29 +28,58 @@ FUZZ_MAIN =
 else
 FUZZ_MAIN = $(BUILD)/obj/tests/fuzz/replay.o
 endif
-CPPFLAGS += -Ilib -Iworker -I$(BUILD)/gen -DVERSION='"$(VERSION)"' \
+
+# The layers, lowest first.  Each folder's objects see only the headers
+# of the layers below them, so a layer cannot use one above it:
+#   lib/core   log, clock, config, decoding, the contract and its events,
+#              the Redis connection, commands, the stream
+#   lib/http   requests, answers, routes, the FastCGI loop, tokens,
+#              metrics, the shared command handlers
+#   db         the read model's contract: its schema, its SQL, the
+#              worker's health line
+CORE_INC  = -Ilib/core
+HTTP_INC  = $(CORE_INC) -Ilib/http
+DB_INC    = $(CORE_INC) -Idb
+CORE_PKGS = hiredis json-c
+HTTP_PKGS = fcgi libjwt
+DB_PKGS   = sqlite3
+pkg       = $(shell pkg-config --$(1) $(2) 2>/dev/null)
+
+# Text made from the tree, the same for every build.
+GEN       = build/gen
+CPPFLAGS += -I$(GEN) -DVERSION='"$(VERSION)"' \
             -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
 CFLAGS   += -std=c11 -g $(OPT) -Wall -Wextra -Werror -Wshadow \
             -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
-            $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -MMD -MP
+            $(call pkg,cflags,$(CORE_PKGS) $(HTTP_PKGS) $(DB_PKGS) libsodium) \
+            -MMD -MP
 LDFLAGS  += $(OPT) -Wl,--as-needed
-LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
-LIB_SRC   = $(wildcard lib/*.c)
-CUST_SRC  = $(wildcard cgi/customers/*.c)
-ACCT_SRC  = $(wildcard cgi/accounts/*.c)
-WORK_SRC  = $(wildcard worker/*.c)
-UNIT_SRC  = $(wildcard tests/unit/*.c)
-# Parts of the worker and of the accounts service are unit-tested too.
-UNIT_DEPS = $(BUILD)/obj/worker/event.o $(BUILD)/obj/worker/pace.o \
-            $(BUILD)/obj/cgi/accounts/list_cache.o
-$(BUILD)/obj/tests/unit/test_list_cache.o: CPPFLAGS += -Icgi/accounts
+$(BUILD)/obj/lib/core/%.o:      INC = $(CORE_INC)
+$(BUILD)/obj/lib/http/%.o:      INC = $(HTTP_INC)
+$(BUILD)/obj/db/%.o:            INC = $(DB_INC)
+$(BUILD)/obj/worker/%.o:        INC = $(DB_INC) -Iworker
+$(BUILD)/obj/tools/%.o:         INC = $(CORE_INC)
+$(BUILD)/obj/cgi/customers/%.o: INC = $(HTTP_INC)
+$(BUILD)/obj/cgi/accounts/%.o:  INC = $(HTTP_INC) -Idb -Icgi/accounts
+$(BUILD)/obj/tests/%.o:         INC = $(HTTP_INC) -Idb -Iworker -Icgi/accounts
+$(BUILD)/obj/bench/%.o:         INC =
 
 obj       = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+CORE_LIB  = $(BUILD)/libcore.a
+HTTP_LIB  = $(BUILD)/libhttp.a
+DB_LIB    = $(BUILD)/libdb.a
+CUST_OBJ  = $(call obj,$(wildcard cgi/customers/*.c))
+ACCT_OBJ  = $(call obj,$(wildcard cgi/accounts/*.c))
+WORK_OBJ  = $(call obj,$(wildcard worker/*.c))
+UNIT_OBJ  = $(call obj,$(wildcard tests/unit/*.c))
+# Parts of the worker and of the accounts service are unit-tested too.
+UNIT_DEPS = $(filter-out %/main.o,$(WORK_OBJ)) \
+            $(BUILD)/obj/cgi/accounts/list_cache.o
+
 BIN       = $(BUILD)/bin
 PROGRAMS  = $(BIN)/customers.fcgi $(BIN)/accounts.fcgi $(BIN)/worker \
             $(BIN)/setup
-GEN       = $(BUILD)/gen/events_lua.h $(BUILD)/gen/schema_sql.h
 FUZZ_TARGETS = request event
 FUZZ_BINS = $(patsubst %,$(BIN)/fuzz_%,$(FUZZ_TARGETS))
 
@@ -58,6 +87,16 @@ FUZZ_BINS = $(patsubst %,$(BIN)/fuzz_%,$(FUZZ_TARGETS))
         fuzz fuzz-replay install bench bench-deps bench-programs
 all: programs
 programs: $(PROGRAMS)
+
+# The Redis Function library: the contract as Lua, from the C table
+# (tools/contract_lua), then db/events.lua.
+$(GEN)/contract_lua: tools/contract_lua.c lib/core/contract.c \
+    lib/core/contract.h
+	@mkdir -p $(@D)
+	$(HOSTCC) -std=c11 -Wall -Wextra -Werror $(CORE_INC) -o $@ \
+	    tools/contract_lua.c lib/core/contract.c
+$(GEN)/events.lua: $(GEN)/contract_lua db/events.lua
+	{ $(GEN)/contract_lua && cat db/events.lua; } > $@.tmp && mv $@.tmp $@
 
 # A C string literal from a text file, so that the programs carry the
 # Redis Function library and the SQLite schema they were built with.
@@ -67,27 +106,41 @@ define embed
 	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $(1); \
 	  echo ';'; } > $@.tmp && mv $@.tmp $@
 endef
-$(BUILD)/gen/events_lua.h: db/events.lua
+$(GEN)/events_lua.h: $(GEN)/events.lua
 	$(call embed,$<,events_lua)
-$(BUILD)/gen/schema_sql.h: db/schema.sql
+$(GEN)/schema_sql.h: db/schema.sql
 	$(call embed,$<,schema_sql)
+$(BUILD)/obj/lib/core/command.o: $(GEN)/events_lua.h
+$(BUILD)/obj/db/read_model.o: $(GEN)/schema_sql.h
 
-$(BUILD)/obj/%.o: %.c $(GEN)
+$(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(INC) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/libshared.a: $(call obj,$(LIB_SRC))
+$(CORE_LIB): $(call obj,$(wildcard lib/core/*.c))
+$(HTTP_LIB): $(call obj,$(wildcard lib/http/*.c))
+$(DB_LIB): $(call obj,$(wildcard db/*.c))
+$(CORE_LIB) $(HTTP_LIB) $(DB_LIB):
 	$(AR) rcs $@ $^
 
-$(BIN)/customers.fcgi: $(call obj,$(CUST_SRC)) $(BUILD)/libshared.a
-$(BIN)/accounts.fcgi: $(call obj,$(ACCT_SRC)) $(BUILD)/libshared.a
-$(BIN)/worker: $(call obj,$(WORK_SRC)) $(BUILD)/libshared.a
-$(BIN)/setup: $(call obj,tools/setup.c) $(BUILD)/libshared.a
-$(BIN)/unit_tests: $(call obj,$(UNIT_SRC)) $(UNIT_DEPS) $(BUILD)/libshared.a
+# Each program links the layers it uses, and only their packages: the
+# worker and setup carry no FastCGI and no HTTP.
+$(BIN)/customers.fcgi: $(CUST_OBJ) $(HTTP_LIB) $(CORE_LIB)
+$(BIN)/customers.fcgi: LIBS = $(HTTP_PKGS) $(CORE_PKGS)
+$(BIN)/accounts.fcgi: $(ACCT_OBJ) $(HTTP_LIB) $(DB_LIB) $(CORE_LIB)
+$(BIN)/accounts.fcgi: LIBS = $(HTTP_PKGS) $(DB_PKGS) libsodium $(CORE_PKGS)
+$(BIN)/worker: $(WORK_OBJ) $(DB_LIB) $(CORE_LIB)
+$(BIN)/worker: LIBS = $(DB_PKGS) $(CORE_PKGS)
+$(BIN)/setup: $(call obj,tools/setup.c) $(CORE_LIB)
+$(BIN)/setup: LIBS = libsodium $(CORE_PKGS)
+$(BIN)/unit_tests: $(UNIT_OBJ) $(UNIT_DEPS) $(HTTP_LIB) $(DB_LIB) $(CORE_LIB)
+$(BIN)/unit_tests: LIBS = $(HTTP_PKGS) $(DB_PKGS) $(CORE_PKGS)
 $(BIN)/fuzz_request: $(call obj,tests/fuzz/fuzz_request.c) $(FUZZ_MAIN) \
-    $(BUILD)/libshared.a
-$(BIN)/fuzz_event: $(call obj,tests/fuzz/fuzz_event.c) \
-    $(BUILD)/obj/worker/event.o $(FUZZ_MAIN) $(BUILD)/libshared.a
+    $(HTTP_LIB) $(CORE_LIB)
+$(BIN)/fuzz_request: LIBS = $(HTTP_PKGS) $(CORE_PKGS)
+$(BIN)/fuzz_event: $(call obj,tests/fuzz/fuzz_event.c) $(FUZZ_MAIN) \
+    $(CORE_LIB)
+$(BIN)/fuzz_event: LIBS = $(CORE_PKGS)
 # The benchmark's own programs: ceilings and probes, never installed.
 BENCH_BIN = $(BUILD)/bench
 BENCH_PROGRAMS = $(BENCH_BIN)/fcgi_fixed $(BENCH_BIN)/fcgi_xadd \
@@ -96,10 +149,11 @@ $(BENCH_BIN)/fcgi_fixed: $(call obj,bench/fcgi_fixed.c)
 $(BENCH_BIN)/fcgi_xadd: $(call obj,bench/fcgi_xadd.c)
 $(BENCH_BIN)/stream_reader: $(call obj,bench/stream_reader.c)
 $(BENCH_BIN)/freshness: $(call obj,bench/freshness.c)
+$(BENCH_PROGRAMS): LIBS = fcgi $(CORE_PKGS)
 $(BENCH_BIN)/freshness: LDLIBS += -lpthread
 $(PROGRAMS) $(BIN)/unit_tests $(FUZZ_BINS) $(BENCH_PROGRAMS):
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) $(FUZZ_LINK) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) $(FUZZ_LINK) -o $@ $^ $(call pkg,libs,$(LIBS)) $(LDLIBS)
 
 deps:
 	@scripts/deps.sh
@@ -108,7 +162,7 @@ deps:
 # (the FastCGI programs); configs and systemd units to share/microsvc/.
 PREFIX  ?= /usr/local
 SHARE    = $(DESTDIR)$(PREFIX)/share/microsvc
-install: programs
+install: programs $(GEN)/events.lua
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/microsvc \
 	    $(SHARE)/systemd
 	install -m 755 $(BIN)/worker $(DESTDIR)$(PREFIX)/bin/microsvc-worker
@@ -116,7 +170,7 @@ install: programs
 	install -m 755 $(BIN)/customers.fcgi $(BIN)/accounts.fcgi \
 	    $(DESTDIR)$(PREFIX)/libexec/microsvc/
 	install -m 644 lighttpd.conf deploy/lighttpd-spawn.conf \
-	    deploy/lighttpd-tcp.conf db/events.lua \
+	    deploy/lighttpd-tcp.conf $(GEN)/events.lua \
 	    db/schema.sql $(SHARE)/
 	install -m 644 deploy/systemd/microsvc.env $(SHARE)/systemd/
 	for u in deploy/systemd/*.service; do \
@@ -200,8 +254,8 @@ bench-deps: deps
 
 check:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
-	    --std=c11 -Ilib --suppress=missingIncludeSystem \
-	    lib cgi worker tools tests/unit tests/fuzz bench
+	    --std=c11 -Ilib/core -Ilib/http -Idb --suppress=missingIncludeSystem \
+	    lib cgi worker tools db tests/unit tests/fuzz bench
 
 clean:
 	rm -rf build

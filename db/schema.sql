@@ -1,6 +1,7 @@
 -- The accounts read model: a projection of the event stream, kept by the
 -- worker, read by the accounts service.  It can be deleted at any time
--- and rebuilt with `worker --rebuild`.
+-- and rebuilt with `worker --rebuild`.  Every statement run against it
+-- is in db/read_model.c.
 
 CREATE TABLE IF NOT EXISTS accounts (
     id           INTEGER PRIMARY KEY,
@@ -23,14 +24,17 @@ CREATE INDEX IF NOT EXISTS customers_account ON customers (account_id, id);
 
 -- The last stream entry applied, written in the same transaction as the
 -- effects of the entries before it: this row, not the checkpoint file,
--- is what makes each event count exactly once.
+-- is what makes each event count exactly once.  batches and batch_us
+-- are the projector's timing for /metrics.
 CREATE TABLE IF NOT EXISTS projector_state (
     id              INTEGER PRIMARY KEY CHECK (id = 1),
     last_event_id   TEXT NOT NULL,
     events_seen     INTEGER NOT NULL,
-    unknown_skipped INTEGER NOT NULL
+    unknown_skipped INTEGER NOT NULL,
+    batches         INTEGER NOT NULL,
+    batch_us        INTEGER NOT NULL
 );
-INSERT OR IGNORE INTO projector_state VALUES (1, '0-0', 0, 0);
+INSERT OR IGNORE INTO projector_state VALUES (1, '0-0', 0, 0, 0, 0);
 
 -- Entries the projector could not apply, kept for an operator.
 CREATE TABLE IF NOT EXISTS dead_letters (
@@ -41,10 +45,16 @@ CREATE TABLE IF NOT EXISTS dead_letters (
     recorded_at TEXT NOT NULL
 );
 
--- The projector's counters for /metrics (applied:<type>, rejected:<type>,
--- batches, batch_us), added to in each batch's own transaction, so they
--- count what was committed, exactly.
-CREATE TABLE IF NOT EXISTS projector_counters (
-    name  TEXT PRIMARY KEY,
-    value INTEGER NOT NULL
-);
+-- What the projector did with each event type ('other': an entry with
+-- no known type), added to in each batch's own transaction, so that it
+-- counts what was committed, exactly.
+CREATE TABLE IF NOT EXISTS projector_events (
+    event_type TEXT NOT NULL,
+    outcome    TEXT NOT NULL CHECK (outcome IN ('applied', 'dead_letter')),
+    events     INTEGER NOT NULL,
+    PRIMARY KEY (event_type, outcome)
+) WITHOUT ROWID;
+
+-- The layout's version (READ_MODEL_VERSION in db/read_model.h): a file
+-- of another one is rebuilt from the stream, not misread.
+PRAGMA user_version = 2;

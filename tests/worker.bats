@@ -100,7 +100,7 @@ stream_last() { rcli --raw XREVRANGE event-stream + - COUNT 1 | head -1; }
 	rcli XADD event-stream '*' EventTypeName InvoiceCreated Payload 'not json' >/dev/null
 	rcli XADD event-stream '*' EventTypeName InvoiceCreated Payload '{"id":"1"}' >/dev/null
 	rcli XADD event-stream '*' EventTypeName InvoiceCreated Payload \
-		'{"id":"999","customer_id":"987654","purchase_price_cents":5,"created_date":"x","purchase_date":"2019-01-06"}' >/dev/null
+		'{"id":"999","customer_id":"987654","purchase_price_cents":5,"created_date":"2026-11-30T00:00:00Z","purchase_date":"2019-01-06"}' >/dev/null
 	rcli XADD event-stream '*' Payload '{}' >/dev/null
 	rcli XADD event-stream '*' EventTypeName SomethingNew Payload '{}' >/dev/null
 	rcli XADD event-stream '*' EventTypeName CustomerCreated Payload "$(head -c 100000 /dev/zero | tr '\0' x)" >/dev/null

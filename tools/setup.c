@@ -11,14 +11,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <json-c/json.h>
 #include <sodium.h>
 
 #include "cli.h"
-#include "clock.h"
+#include "command.h"
 #include "config.h"
 #include "log.h"
-#include "redis_conn.h"
 #include "privdrop.h"
+#include "redis.h"
 
 static const struct {
 	const char *name, *password;
@@ -27,10 +28,12 @@ static const struct {
 	{ "user2", "password2" },
 };
 
-/* created_date, then owner, name, description of each pre-loaded account */
-static const char *seed_accounts[] = {
-	"user1", "one", "one",
-	"user2", "two", "two",
+/* The pre-loaded accounts. */
+static const struct {
+	const char *owned_by, *name, *description;
+} seed_accounts[] = {
+	{ "user1", "one", "one" },
+	{ "user2", "two", "two" },
 };
 
 static int
@@ -94,21 +97,47 @@ out:
 	return rcode;
 }
 
+/* The pre-loaded accounts as accounts_seed takes them: a JSON array. */
+static json_object *
+seed_json(void)
+{
+	json_object *list, *a;
+	size_t i;
+
+	if ((list = json_object_new_array()) == NULL)
+		return NULL;
+	for (i = 0; i < sizeof(seed_accounts) / sizeof(seed_accounts[0]); i++) {
+		if ((a = json_object_new_object()) == NULL ||
+		    json_object_array_add(list, a) != 0) {
+			json_object_put(a);
+			json_object_put(list);
+			return NULL;
+		}
+		json_object_object_add(a, "owned_by",
+		    json_object_new_string(seed_accounts[i].owned_by));
+		json_object_object_add(a, "name",
+		    json_object_new_string(seed_accounts[i].name));
+		json_object_object_add(a, "description",
+		    json_object_new_string(seed_accounts[i].description));
+	}
+	return list;
+}
+
+/* Appends them once in the stream's life: accounts_seed knows. */
 static int
 accounts_seed(struct redis_conn *rc, const char *stream)
 {
-	const char *args[1 + sizeof(seed_accounts) / sizeof(seed_accounts[0])];
-	char now[CLOCK_ISO_MAX];
+	struct command_args args = { .n = 0 };
+	json_object *seed;
 	redisReply *r;
-	size_t i, n = sizeof(seed_accounts) / sizeof(seed_accounts[0]);
+	size_t i;
 	int rcode = -1;
 
-	if (clock_iso8601(now) == -1)
+	if ((seed = seed_json()) == NULL)
 		return -1;
-	args[0] = now;
-	for (i = 0; i < n; i++)
-		args[i + 1] = seed_accounts[i];
-	r = redis_conn_fcall(rc, "accounts_seed", stream, (int)n + 1, args);
+	command_arg(&args, "accounts", json_object_to_json_string_ext(seed,
+	    JSON_C_TO_STRING_PLAIN));
+	r = command_call(rc, stream, "accounts_seed", NULL, &args);
 	if (r != NULL && r->type == REDIS_REPLY_ARRAY) {
 		for (i = 0; i < r->elements; i++)
 			log_info("appended AccountCreated for account %s",
@@ -117,6 +146,7 @@ accounts_seed(struct redis_conn *rc, const char *stream)
 	} else if (r != NULL && r->type == REDIS_REPLY_ERROR)
 		log_warn("accounts_seed: %s", r->str);
 	freeReplyObject(r);
+	json_object_put(seed);
 	return rcode;
 }
 
@@ -144,7 +174,7 @@ main(int argc, char *argv[])
 		return EXIT_FAILURE;
 	redis_conn_init(&rc, cfg.redis_host, cfg.redis_port,
 	    cfg.redis_timeout_ms);
-	if (redis_conn_load_functions(&rc) == -1)
+	if (command_load_library(&rc) == -1)
 		goto out;
 	for (i = 0; i < sizeof(users) / sizeof(users[0]); i++)
 		if (user_create(&rc, users[i].name, users[i].password) == -1)

@@ -6,7 +6,7 @@
 #ifndef PACE_H
 #define PACE_H
 
-#include "redis_conn.h"
+#include "redis.h"
 
 struct pace {
 	int		share;		/* % of the time to work; 100: no rest */

@@ -3,50 +3,57 @@
  * read model, each batch in one SQLite transaction that also records the
  * last stream id applied.  That id, read inside the transaction, is what
  * makes every event count exactly once, whatever crashed and whoever
- * else writes the file.
+ * else writes the file.  What each event does, in SQL, is the read
+ * model's contract (db/read_model.c).
  */
 #ifndef PROJECTOR_H
 #define PROJECTOR_H
 
 #include <stdint.h>
 
-#include <hiredis/hiredis.h>
 #include <sqlite3.h>
 
-#include "stream_id.h"
+#include "read_model.h"
+#include "stream.h"
+
+enum projector_stmt {
+	PS_STATE,
+	PS_STATE_SET,
+	PS_DEAD_LETTER_ADD,
+	PS_EVENTS_ADD,
+	PS_BEGIN,
+	PS_COMMIT,
+	PS_ROLLBACK,
+	PS_STMTS
+};
 
 struct projector {
 	sqlite3		*db;
-	sqlite3_stmt	*state_get;
-	sqlite3_stmt	*state_set;
-	sqlite3_stmt	*account_insert;
-	sqlite3_stmt	*customer_insert;
-	sqlite3_stmt	*invoice_add;
-	sqlite3_stmt	*invoice_remove;
-	sqlite3_stmt	*customer_remove;
-	sqlite3_stmt	*account_remove;
-	sqlite3_stmt	*dead_letter;
-	sqlite3_stmt	*counter_add;
+	sqlite3_stmt	*stmt[PS_STMTS];
+	sqlite3_stmt	*effect[EVENT_TYPES];
+	/* The parameter each field of an event binds to; 0: none. */
+	int		 param[EVENT_TYPES][CONTRACT_FIELDS_MAX];
 	struct stream_id last;		/* as recorded in the database */
 	int64_t		 seen;		/* stream entries counted so far */
-	char		 error[160];	/* why the last batch failed */
+	char		 error[200];	/* why the last open or batch failed */
 };
 
 enum projector_result {
 	PROJECTOR_OK,		/* applied; last moved on */
 	PROJECTOR_MOVED,	/* the database's id was not ours: reread from last */
-	PROJECTOR_FAILED,	/* nothing applied (disk, lock): retry later */
+	PROJECTOR_FAILED,	/* nothing applied (disk, lock): error says why */
+	PROJECTOR_OTHER_LAYOUT,	/* (open) a file of another schema version */
 };
 
-/* fast: for a rebuild's scratch file, which is worthless after a crash. */
-int	projector_open(struct projector *p, const char *path, int fast);
+/* PROJECTOR_OK, PROJECTOR_FAILED or PROJECTOR_OTHER_LAYOUT (closed then). */
+enum projector_result projector_open(struct projector *p, const char *path,
+	    enum rm_mode mode);
 void	projector_close(struct projector *p);
 
 /* Full batches (a backlog) checkpoint the WAL less often than live ones. */
 void	projector_set_catching_up(struct projector *p, int catching_up);
 
-/* entries: the list of [id, [field, value, ...]] of one XREAD reply. */
 enum projector_result projector_apply_batch(struct projector *p,
-	    const redisReply *entries);
+	    const struct stream_batch *batch);
 
 #endif

@@ -1,10 +1,3 @@
-/*
- * worker --rebuild: replays the stream from its first entry into a
- * scratch file, then copies it over the live read model with SQLite's
- * backup API, which swaps the content in one write transaction: readers
- * see the old model or the new one, never a mix.  A worker running
- * beside it notices that the recorded id moved and rereads from there.
- */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,127 +5,134 @@
 
 #include "checkpoint.h"
 #include "clock.h"
+#include "follow.h"
 #include "log.h"
-#include "projector.h"
-#include "stream_read.h"
-#include "worker.h"
+#include "rebuild.h"
+#include "stop.h"
 
+/* Larger batches than live: nobody waits for any one event here. */
 #define REBUILD_BATCH 10000
 
-static long long
-stream_length(struct redis_conn *rc, const char *key)
-{
-	redisReply *r = redis_conn_command(rc, "XLEN %s", key);
-	long long n = -1;
+struct progress {
+	long long	total;		/* XLEN when the replay started */
+	long long	done;
+	double		started, shown;	/* seconds */
+	int		tty;		/* shown only on a terminal */
+};
 
-	if (r != NULL && r->type == REDIS_REPLY_INTEGER)
-		n = r->integer;
-	freeReplyObject(r);
-	return n;
+static double
+now_s(void)
+{
+	return (double)clock_monotonic_us() / 1e6;
 }
 
 static void
-progress(long long done, long long total, double started, int final)
+progress_show(struct progress *pg, int final)
 {
-	double elapsed = (double)clock_monotonic_us() / 1e6 - started;
-	double rate = elapsed > 0 ? (double)done / elapsed : 0;
-	double left = rate > 0 && total > done ? (double)(total - done) / rate : 0;
+	double elapsed = now_s() - pg->started;
+	double rate = elapsed > 0 ? (double)pg->done / elapsed : 0;
+	long long total = pg->total > pg->done ? pg->total : pg->done;
+	double left = rate > 0 ? (double)(total - pg->done) / rate : 0;
 
+	if (!pg->tty || (!final && now_s() - pg->shown < 0.25))
+		return;
+	pg->shown = now_s();
 	fprintf(stderr, "\rrebuild: %lld/%lld events, %.0f/s, %.0f s left   %s",
-	    done, total, rate, left, final ? "\n" : "");
+	    pg->done, final ? pg->done : total, rate, left, final ? "\n" : "");
 }
 
+/* Every entry of the stream into scratch: 0, or -1 if it stopped short. */
 static int
 replay(struct projector *scratch, const struct config *cfg,
-    struct redis_conn *rc, long long *done)
+    struct redis_conn *rc, struct progress *pg)
 {
-	struct stream_id pos = { 0, 0 };
-	const redisReply *entries;
-	redisReply *r;
-	long long total = stream_length(rc, cfg->stream_key);
-	double started = (double)clock_monotonic_us() / 1e6, shown = 0;
-	int tty = isatty(STDERR_FILENO);
+	struct follow f = { .rc = rc, .stream = cfg->stream_key,
+	    .proj = scratch, .count = REBUILD_BATCH, .block_ms = -1 };
+	enum follow_result res = FOLLOW_NO_REDIS;
 
-	if (total < 0)
+	pg->tty = isatty(STDERR_FILENO);
+	pg->started = now_s();
+	if ((pg->total = stream_length(rc, cfg->stream_key)) < 0)
 		return -1;
-	for (*done = 0; !worker_stopping; ) {
-		r = stream_read(rc, cfg->stream_key, &pos, REBUILD_BATCH, -1,
-		    &entries);
-		if (r == NULL)
-			return -1;
-		if (entries->elements == 0) {
-			freeReplyObject(r);
-			break;
-		}
-		if (projector_apply_batch(scratch, entries) != PROJECTOR_OK) {
-			freeReplyObject(r);
-			return -1;
-		}
-		stream_id_parse(entries->element[entries->elements - 1]
-		    ->element[0]->str, &pos);
-		*done += (long long)entries->elements;
-		freeReplyObject(r);
-		if (tty && (double)clock_monotonic_us() / 1e6 - shown > 0.25) {
-			shown = (double)clock_monotonic_us() / 1e6;
-			progress(*done, total > *done ? total : *done, started, 0);
-		}
+	while (!worker_stopping &&
+	    (res = follow_step(&f)) == FOLLOW_APPLIED) {
+		pg->done += (long long)f.last_n;
+		progress_show(pg, 0);
 	}
-	if (tty)
-		progress(*done, *done, started, 1);
-	return worker_stopping ? -1 : 0;
+	follow_drop(&f);
+	progress_show(pg, 1);
+	return !worker_stopping && res == FOLLOW_QUIET ? 0 : -1;
 }
 
 /* Copies scratch over the live file, waiting while the live worker holds it. */
 static int
-swap_in(struct projector *scratch, struct projector *live)
+swap_in(struct projector *scratch, sqlite3 *live)
 {
 	sqlite3_backup *b;
 	int rc;
 
-	if ((b = sqlite3_backup_init(live->db, "main", scratch->db,
-	    "main")) == NULL) {
-		log_warn("backup: %s", sqlite3_errmsg(live->db));
+	if ((b = sqlite3_backup_init(live, "main", scratch->db, "main")) ==
+	    NULL) {
+		log_warn("backup: %s", sqlite3_errmsg(live));
 		return -1;
 	}
 	while ((rc = sqlite3_backup_step(b, -1)) == SQLITE_BUSY ||
 	    rc == SQLITE_LOCKED)
 		worker_nap(50);
 	if (sqlite3_backup_finish(b) != SQLITE_OK || rc != SQLITE_DONE) {
-		log_warn("backup: %s", sqlite3_errmsg(live->db));
+		log_warn("backup: %s", sqlite3_errmsg(live));
 		return -1;
 	}
 	return 0;
 }
 
-int
-worker_rebuild(const struct config *cfg, struct redis_conn *rc)
+/* The live file, set up as the worker keeps it, whatever its layout. */
+static sqlite3 *
+open_live(const char *path)
 {
-	struct projector scratch, live;
+	sqlite3 *db = NULL;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE, NULL) != SQLITE_OK ||
+	    read_model_setup(db, RM_LIVE) == RM_LAYOUT_FAILED) {
+		log_warn("%s: %s", path, db != NULL ? sqlite3_errmsg(db) :
+		    "out of memory");
+		sqlite3_close(db);
+		return NULL;
+	}
+	sqlite3_busy_timeout(db, 5000);
+	return db;
+}
+
+int
+rebuild_run(const struct config *cfg, struct redis_conn *rc)
+{
+	struct projector scratch;
+	struct progress pg = { 0 };
 	char tmp[PATH_MAX], last[STREAM_ID_MAX];
-	long long done = 0;
+	sqlite3 *live = NULL;
 	int status = EXIT_FAILURE;
 
 	if (snprintf(tmp, sizeof(tmp), "%s.rebuild", cfg->db_path) >=
 	    (int)sizeof(tmp))
 		return EXIT_FAILURE;
 	unlink(tmp);
-	if (projector_open(&scratch, tmp, 1) == -1)
+	if (projector_open(&scratch, tmp, RM_SCRATCH) != PROJECTOR_OK)
 		return EXIT_FAILURE;
-	if (replay(&scratch, cfg, rc, &done) == -1) {
+	if (replay(&scratch, cfg, rc, &pg) == -1) {
 		log_warn("rebuild stopped before the end of the stream; the live "
 		    "read model is untouched");
 		goto out;
 	}
-	if (projector_open(&live, cfg->db_path, 0) == -1)
-		goto out;
-	if (swap_in(&scratch, &live) == 0 &&
+	if ((live = open_live(cfg->db_path)) != NULL &&
+	    swap_in(&scratch, live) == 0 &&
 	    checkpoint_write(cfg->checkpoint_path, &scratch.last) == 0) {
 		stream_id_format(&scratch.last, last);
 		log_info("rebuilt %s from %lld entries, up to %s", cfg->db_path,
-		    done, last);
+		    pg.done, last);
 		status = EXIT_SUCCESS;
 	}
-	projector_close(&live);
+	sqlite3_close(live);
 out:
 	projector_close(&scratch);
 	unlink(tmp);

@@ -4,17 +4,17 @@
  * rebuilt the same accounts and customers from SQLite and serialised them
  * with json-c: most of the request's cost (see make bench), while the
  * read model only changes when the worker commits.  A version names the
- * contents exactly (read_model_begin), so an answer from here is the
+ * contents exactly (reader_begin), so an answer from here is the
  * answer the database would give.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "accounts.h"
+#include "list_cache.h"
 
 static int
-same_version(const struct read_model_version *a,
-    const struct read_model_version *b)
+same_version(const struct reader_version *a,
+    const struct reader_version *b)
 {
 	return a->generation == b->generation && a->data == b->data;
 }
@@ -31,20 +31,18 @@ find(struct list_cache *c, const char *user)
 	return NULL;
 }
 
-/* The user's answer at this version, or NULL. */
 const char *
 list_cache_get(struct list_cache *c, const char *user,
-    const struct read_model_version *version)
+    const struct reader_version *version)
 {
 	struct list_cache_entry *e = find(c, user);
 
 	return e != NULL && same_version(&e->version, version) ? e->body : NULL;
 }
 
-/* Keeps a copy of body; a body too large, or no memory, keeps nothing. */
 void
 list_cache_put(struct list_cache *c, const char *user,
-    const struct read_model_version *version, const char *body, size_t len)
+    const struct reader_version *version, const char *body, size_t len)
 {
 	struct list_cache_entry *e;
 	size_t ulen = strlen(user);

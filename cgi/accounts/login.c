@@ -26,13 +26,12 @@ login_init(struct accounts_app *a)
 }
 
 static void
-respond_token(struct http_request *req, struct accounts_app *a,
-    const char *user)
+respond_token(struct http_request *req, struct service *svc, const char *user)
 {
 	json_object *body;
 	char *token;
 
-	if ((token = token_issue(&a->key, user, a->cfg.token_ttl)) == NULL) {
+	if ((token = token_issue(&svc->key, user, svc->cfg.token_ttl)) == NULL) {
 		http_respond_error(req, 500, "cannot make a token");
 		return;
 	}
@@ -42,7 +41,7 @@ respond_token(struct http_request *req, struct accounts_app *a,
 		json_object_object_add(body, "token_type",
 		    json_object_new_string("Bearer"));
 		json_object_object_add(body, "expires_in",
-		    json_object_new_int(a->cfg.token_ttl));
+		    json_object_new_int(svc->cfg.token_ttl));
 		http_respond_json(req, 200, body);
 		json_object_put(body);
 	} else
@@ -52,58 +51,80 @@ respond_token(struct http_request *req, struct accounts_app *a,
 	free(token);
 }
 
-void
-auth_login(void *app, struct http_request *req, const char *unused,
-    char **args)
+/* 0 when the caller may try a password now, else -1 after answering. */
+static int
+throttled(struct service *svc, struct http_request *req, const char *user)
 {
-	struct accounts_app *a = app;
+	char retry[48];
+	int wait;
+
+	if ((wait = login_throttle_wait(svc, user, req->remote_addr)) == -1) {
+		http_respond_error(req, 503, "user store unavailable");
+		return -1;
+	}
+	if (wait == 0)
+		return 0;
+	snprintf(retry, sizeof(retry), "Retry-After: %d\r\n", wait);
+	http_respond_error_ext(req, 429, retry,
+	    "too many failed logins; try again later");
+	return -1;
+}
+
+/*
+ * The user's password hash in *hash (pointing into *reply, which the
+ * caller frees), or the dummy one for an unknown user: both cost one
+ * check.  1 known, 0 unknown, -1 after answering 503.
+ */
+static int
+hash_of(struct service *svc, struct http_request *req, const char *user,
+    redisReply **reply, const char **hash)
+{
+	*hash = ((struct accounts_app *)svc->app)->dummy_hash;
+	*reply = NULL;
+	if (!user_name_valid(user))
+		return 0;
+	*reply = redis_conn_command(&svc->redis, "HGET user:%s password_hash",
+	    user);
+	if (*reply == NULL) {
+		http_respond_error(req, 503, "user store unavailable");
+		return -1;
+	}
+	if ((*reply)->type != REDIS_REPLY_STRING)
+		return 0;
+	*hash = (*reply)->str;
+	return 1;
+}
+
+void
+auth_login(const struct route_call *call)
+{
+	struct service *svc = call->svc;
+	struct http_request *req = call->req;
 	struct decode_error err;
 	json_object *body;
 	const char *user, *password, *hash;
 	redisReply *r = NULL;
-	char retry[48];
-	int known, match, wait;
+	int known;
 
-	(void)unused;
-	(void)args;
-	if ((body = decode_body("request body", req->body, req->body_len, &err)) == NULL) {
-		http_respond_error(req, err.status, err.msg);
+	if ((body = decode_body("request body", req->body, req->body_len,
+	    &err)) == NULL) {
+		http_respond_decode_error(req, &err);
 		return;
 	}
 	if (decode_text(body, "username", 1, &user, &err) == -1 ||
 	    decode_text(body, "password", 1, &password, &err) == -1) {
-		http_respond_error(req, err.status, err.msg);
+		http_respond_decode_error(req, &err);
 		goto out;
 	}
-	if ((wait = login_throttle_wait(a, user, req->remote_addr)) == -1) {
-		http_respond_error(req, 503, "user store unavailable");
+	if (throttled(svc, req, user) == -1 ||
+	    (known = hash_of(svc, req, user, &r, &hash)) == -1)
 		goto out;
-	}
-	if (wait > 0) {
-		snprintf(retry, sizeof(retry), "Retry-After: %d\r\n", wait);
-		http_respond_error_ext(req, 429, retry,
-		    "too many failed logins; try again later");
-		goto out;
-	}
-	hash = a->dummy_hash;
-	if ((known = token_user_valid(user))) {
-		r = redis_conn_command(&a->redis, "HGET user:%s password_hash",
-		    user);
-		if (r == NULL) {
-			http_respond_error(req, 503, "user store unavailable");
-			goto out;
-		}
-		if (r->type == REDIS_REPLY_STRING)
-			hash = r->str;
-		else
-			known = 0;
-	}
-	match = crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
-	if (known && match) {
-		login_throttle_clear(a, user);
-		respond_token(req, a, user);
+	if (crypto_pwhash_str_verify(hash, password, strlen(password)) == 0 &&
+	    known) {
+		login_throttle_clear(svc, user);
+		respond_token(req, svc, user);
 	} else {
-		login_throttle_fail(a, user, req->remote_addr);
+		login_throttle_fail(svc, user, req->remote_addr);
 		http_respond_error(req, 401, "invalid user name or password");
 	}
 out:

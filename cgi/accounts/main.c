@@ -1,26 +1,25 @@
 /*
- * accounts.fcgi: the accounts service (:8090).  Logs users in and answers
- * reads from the SQLite read model that the worker projects from the
- * stream; it never writes that database.
+ * accounts.fcgi: the accounts service (:8090).  Logs users in, takes the
+ * account commands, and answers reads from the SQLite read model that
+ * the worker projects from the stream; it never writes that database.
  */
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "accounts.h"
-#include "fcgi_loop.h"
+#include "commands.h"
 #include "log.h"
-#include "service.h"
 
 static const struct route routes[] = {
-	{ "GET",    "/status",			0, status_get },
-	{ "GET",    "/metrics",			0, metrics_get },
-	{ "POST",   "/auth/login",		0, auth_login },
-	{ "GET",    "/accounts",		1, account_list },
-	{ "POST",   "/accounts",		1, account_create },
-	{ "GET",    "/accounts/*",		1, account_get },
-	{ "DELETE", "/accounts/*",		1, account_delete },
-	{ "GET",    "/accounts/*/is-owned-by/*", 1, account_is_owned_by },
+	{ "GET",    "/status",			0, status_get, 0 },
+	{ "GET",    "/metrics",			0, service_metrics_get, 0 },
+	{ "POST",   "/auth/login",		0, auth_login, 0 },
+	{ "GET",    "/accounts",		1, account_list, 0 },
+	{ "POST",   "/accounts",		1, commands_create,
+	    EVENT_ACCOUNT_CREATED },
+	{ "GET",    "/accounts/*",		1, account_get, 0 },
+	{ "DELETE", "/accounts/*",		1, commands_delete,
+	    EVENT_ACCOUNT_DELETED },
+	{ "GET",    "/accounts/*/is-owned-by/*", 1, account_is_owned_by, 0 },
 };
 
 /*
@@ -29,36 +28,43 @@ static const struct route routes[] = {
  * keep working; commands check the user inside Redis regardless.
  */
 static int
-user_exists(void *app, const char *user)
+user_exists(struct service *svc, const char *user)
 {
-	struct accounts_app *a = app;
 	redisReply *r;
 	int exists = -1;
 
-	r = redis_conn_command(&a->redis, "EXISTS user:%s", user);
+	r = redis_conn_command(&svc->redis, "EXISTS user:%s", user);
 	if (r != NULL && r->type == REDIS_REPLY_INTEGER)
 		exists = r->integer == 1;
 	freeReplyObject(r);
 	return exists;
 }
 
+static int
+init(struct service *svc)
+{
+	struct accounts_app *a = svc->app;
+
+	if (login_init(a) == -1) {
+		log_error("libsodium initialisation failed");
+		return -1;
+	}
+	a->reader.path = svc->cfg.db_path;
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
 	static struct accounts_app app;
-	struct fcgi_service svc = { routes, sizeof(routes) / sizeof(routes[0]),
-	    &app, &app.key, user_exists, &app.metrics };
-	int status;
+	static struct service svc = {
+		.name = "accounts",
+		.routes = routes,
+		.nroutes = sizeof(routes) / sizeof(routes[0]),
+		.user_exists = user_exists,
+		.metrics_extra = projector_metrics,
+		.app = &app,
+	};
 
-	if ((status = service_start(argc, argv, "accounts", &app.cfg, &app.key,
-	    &app.redis, &app.metrics)) != -1)
-		return status;
-	if (login_init(&app) == -1) {
-		log_error("libsodium initialisation failed");
-		return EXIT_FAILURE;
-	}
-	app.rm.path = app.cfg.db_path;
-	app.routes = routes;
-	app.nroutes = svc.nroutes;
-	return fcgi_loop_run(&svc);
+	return service_main(&svc, argc, argv, init);
 }

@@ -12,8 +12,9 @@
 #include "clock.h"
 
 int
-read_wait_after(struct accounts_app *a, struct http_request *req)
+read_wait_after(const struct route_call *call)
 {
+	struct http_request *req = call->req;
 	static const struct timespec nap = { 0, 2 * 1000 * 1000 };
 	struct stream_id want, last;
 	json_object *body;
@@ -29,9 +30,9 @@ read_wait_after(struct accounts_app *a, struct http_request *req)
 		    "1553318690326-0");
 		return -1;
 	}
-	deadline = clock_monotonic_us() / 1000 + a->cfg.read_wait_ms;
+	deadline = clock_monotonic_us() / 1000 + call->svc->cfg.read_wait_ms;
 	for (;;) {
-		if (read_model_position(&a->rm, &last, &seen) == -1) {
+		if (reader_position(&APP(call)->reader, &last, &seen) == -1) {
 			http_respond_error(req, 503, "read model unavailable");
 			return -1;
 		}

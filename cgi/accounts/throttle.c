@@ -19,9 +19,9 @@ keys(const char *user, const char *addr, char ku[KEY_MAX], char ka[KEY_MAX])
 }
 
 static long long
-ttl(struct accounts_app *a, const char *key)
+ttl(struct service *svc, const char *key)
 {
-	redisReply *r = redis_conn_command(&a->redis, "TTL %s", key);
+	redisReply *r = redis_conn_command(&svc->redis, "TTL %s", key);
 	long long t = 1;
 
 	if (r != NULL && r->type == REDIS_REPLY_INTEGER && r->integer > 0)
@@ -37,7 +37,7 @@ count(const redisReply *r)
 }
 
 int
-login_throttle_wait(struct accounts_app *a, const char *user,
+login_throttle_wait(struct service *svc, const char *user,
     const char *addr)
 {
 	char ku[KEY_MAX], ka[KEY_MAX];
@@ -45,20 +45,20 @@ login_throttle_wait(struct accounts_app *a, const char *user,
 	long long wait = 0;
 
 	keys(user, addr, ku, ka);
-	if ((r = redis_conn_command(&a->redis, "MGET %s %s", ku, ka)) == NULL)
+	if ((r = redis_conn_command(&svc->redis, "MGET %s %s", ku, ka)) == NULL)
 		return -1;
 	if (r->type == REDIS_REPLY_ARRAY && r->elements == 2) {
-		if (count(r->element[0]) >= a->cfg.login_max_user)
-			wait = ttl(a, ku);
-		else if (count(r->element[1]) >= a->cfg.login_max_addr)
-			wait = ttl(a, ka);
+		if (count(r->element[0]) >= svc->cfg.login_max_user)
+			wait = ttl(svc, ku);
+		else if (count(r->element[1]) >= svc->cfg.login_max_addr)
+			wait = ttl(svc, ka);
 	}
 	freeReplyObject(r);
 	return (int)wait;
 }
 
 void
-login_throttle_fail(struct accounts_app *a, const char *user,
+login_throttle_fail(struct service *svc, const char *user,
     const char *addr)
 {
 	char ku[KEY_MAX], ka[KEY_MAX];
@@ -70,17 +70,17 @@ login_throttle_fail(struct accounts_app *a, const char *user,
 	k[1] = ka;
 	/* INCR, then start the window only on the first failure (NX). */
 	for (i = 0; i < 2; i++) {
-		freeReplyObject(redis_conn_command(&a->redis, "INCR %s", k[i]));
-		freeReplyObject(redis_conn_command(&a->redis, "EXPIRE %s %d NX",
-		    k[i], a->cfg.login_window));
+		freeReplyObject(redis_conn_command(&svc->redis, "INCR %s", k[i]));
+		freeReplyObject(redis_conn_command(&svc->redis, "EXPIRE %s %d NX",
+		    k[i], svc->cfg.login_window));
 	}
 }
 
 void
-login_throttle_clear(struct accounts_app *a, const char *user)
+login_throttle_clear(struct service *svc, const char *user)
 {
 	char ku[KEY_MAX], ka[KEY_MAX];
 
 	keys(user, "", ku, ka);
-	freeReplyObject(redis_conn_command(&a->redis, "DEL %s", ku));
+	freeReplyObject(redis_conn_command(&svc->redis, "DEL %s", ku));
 }

@@ -22,7 +22,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size == 0)
 		return 0;
-	event_decode(event_type_of(types[data[0] % 7]),
+	event_decode(event_type_of(types[data[0] % 7], strlen(types[data[0] % 7])),
 	    (const char *)data + 1, size - 1, &ev, reason, sizeof(reason));
 	event_free(&ev);
 	if ((text = malloc(size)) == NULL)

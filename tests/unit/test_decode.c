@@ -1,7 +1,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "decode.h"
+#include "event.h"
 
 static int
 body_ok(const char *text)
@@ -25,7 +25,11 @@ cents(const char *text, int64_t *out)
 {
 	struct decode_error err;
 	json_object *o = decode_body("body", text, strlen(text), &err);
-	int rc = o != NULL ? decode_cents(o, "c", out, &err) : -2;
+	static const struct contract_field c = { "c", FIELD_CENTS, FROM_REQUEST };
+	struct event_value v;
+	int rc = o != NULL ? event_field_decode(o, &c, &v, &err) : -2;
+
+	*out = v.num;
 
 	json_object_put(o);
 	return rc;
@@ -36,7 +40,7 @@ test_decode(void)
 {
 	uint64_t id;
 	int64_t c;
-	char big[DECODE_TEXT_MAX + 2];
+	char big[CONTRACT_TEXT_MAX + 2];
 
 	CHECK(id_parse("7", &id) == 0 && id == 7);
 	CHECK(id_parse("9223372036854775807", &id) == 0);
@@ -76,7 +80,7 @@ test_decode(void)
 	memset(big, 'a', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	CHECK(!text_ok(big));
-	big[DECODE_TEXT_MAX] = '\0';
+	big[CONTRACT_TEXT_MAX] = '\0';
 	CHECK(text_ok(big));
 
 	CHECK(body_ok("{}"));

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "accounts.h"
+#include "list_cache.h"
 #include "check.h"
 
 static void
@@ -19,7 +19,7 @@ void
 test_list_cache(void)
 {
 	static struct list_cache c;
-	struct read_model_version v1 = { 1, 7 }, v2 = { 1, 8 }, v3 = { 2, 7 };
+	struct reader_version v1 = { 1, 7 }, v2 = { 1, 8 }, v3 = { 2, 7 };
 	char user[16], *big;
 	const char *got;
 	size_t i;

@@ -1,0 +1,121 @@
+#include <stdarg.h>
+#include <string.h>
+
+#include "log.h"
+#include "redis.h"
+
+void
+redis_conn_init(struct redis_conn *rc, const char *host, int port,
+    int timeout_ms)
+{
+	memset(rc, 0, sizeof(*rc));
+	rc->host = host;
+	rc->port = port;
+	rc->timeout_ms = timeout_ms;
+}
+
+void
+redis_conn_close(struct redis_conn *rc)
+{
+	if (rc->ctx != NULL)
+		redisFree(rc->ctx);
+	rc->ctx = NULL;
+}
+
+/* hiredis leaves a context unusable after an error: drop it. */
+static void
+failed(struct redis_conn *rc, const char *why)
+{
+	log_warn("redis %s:%d: %s", rc->host, rc->port, why);
+	redis_conn_close(rc);
+	rc->failing = 1;
+	if (rc->on_failure != NULL)
+		rc->on_failure(rc->on_failure_arg);
+}
+
+static int
+connect_if_needed(struct redis_conn *rc)
+{
+	struct timeval tv;
+
+	if (rc->ctx != NULL)
+		return 0;
+	tv.tv_sec = rc->timeout_ms / 1000;
+	tv.tv_usec = (rc->timeout_ms % 1000) * 1000;
+	rc->ctx = redisConnectWithTimeout(rc->host, rc->port, tv);
+	if (rc->ctx == NULL) {
+		log_warn("redis %s:%d: out of memory", rc->host, rc->port);
+		return -1;
+	}
+	if (rc->ctx->err != 0 || redisSetTimeout(rc->ctx, tv) != REDIS_OK) {
+		failed(rc, rc->ctx->errstr);
+		return -1;
+	}
+	if (rc->failing)
+		log_info("redis %s:%d: connected again", rc->host, rc->port);
+	rc->failing = 0;
+	return 0;
+}
+
+static redisReply *
+checked(struct redis_conn *rc, void *reply)
+{
+	if (reply == NULL)
+		failed(rc, rc->ctx->errstr[0] != '\0' ? rc->ctx->errstr :
+		    "no reply");
+	return reply;
+}
+
+redisReply *
+redis_conn_argv(struct redis_conn *rc, int argc, const char **argv,
+    const size_t *lens)
+{
+	if (connect_if_needed(rc) == -1)
+		return NULL;
+	return checked(rc, redisCommandArgv(rc->ctx, argc, argv, lens));
+}
+
+int
+redis_conn_send(struct redis_conn *rc, int argc, const char **argv,
+    const size_t *lens)
+{
+	int done = 0;
+
+	if (connect_if_needed(rc) == -1)
+		return -1;
+	if (redisAppendCommandArgv(rc->ctx, argc, argv, lens) != REDIS_OK)
+		goto fail;
+	while (!done)
+		if (redisBufferWrite(rc->ctx, &done) != REDIS_OK)
+			goto fail;
+	return 0;
+fail:
+	checked(rc, NULL);
+	return -1;
+}
+
+redisReply *
+redis_conn_reply(struct redis_conn *rc)
+{
+	void *reply = NULL;
+
+	if (rc->ctx == NULL)
+		return NULL;
+	if (redisGetReply(rc->ctx, &reply) != REDIS_OK)
+		reply = NULL;
+	return checked(rc, reply);
+}
+
+redisReply *
+redis_conn_command(struct redis_conn *rc, const char *fmt, ...)
+{
+	va_list ap;
+	void *reply;
+
+	if (connect_if_needed(rc) == -1)
+		return NULL;
+	va_start(ap, fmt);
+	reply = redisvCommand(rc->ctx, fmt, ap);
+	va_end(ap);
+	return checked(rc, reply);
+}

@@ -1,0 +1,160 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "stream.h"
+
+int
+stream_read_send(struct redis_conn *rc, const char *key,
+    const struct stream_id *after, int count, int block_ms)
+{
+	char id[STREAM_ID_MAX], count_s[16], block_s[16];
+	const char *argv[8];
+	int argc = 0;
+
+	stream_id_format(after, id);
+	snprintf(count_s, sizeof(count_s), "%d", count);
+	snprintf(block_s, sizeof(block_s), "%d", block_ms);
+	argv[argc++] = "XREAD";
+	argv[argc++] = "COUNT";
+	argv[argc++] = count_s;
+	if (block_ms >= 0) {
+		argv[argc++] = "BLOCK";
+		argv[argc++] = block_s;
+	}
+	argv[argc++] = "STREAMS";
+	argv[argc++] = key;
+	argv[argc++] = id;
+	return redis_conn_send(rc, argc, argv, NULL);
+}
+
+/* The value of field name among [field, value, ...], with its length. */
+static const char *
+field(const redisReply *fields, const char *name, size_t *len)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < fields->elements; i += 2)
+		if (fields->element[i]->type == REDIS_REPLY_STRING &&
+		    strcmp(fields->element[i]->str, name) == 0 &&
+		    fields->element[i + 1]->type == REDIS_REPLY_STRING) {
+			*len = fields->element[i + 1]->len;
+			return fields->element[i + 1]->str;
+		}
+	*len = 0;
+	return NULL;
+}
+
+/* One [id, [field, value, ...]]: 0, or -1 if it is not that. */
+static int
+entry_parse(const redisReply *e, struct stream_entry *out)
+{
+	const redisReply *fields;
+
+	if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
+	    e->element[0]->type != REDIS_REPLY_STRING ||
+	    stream_id_parse(e->element[0]->str, &out->id) == -1)
+		return -1;
+	out->id_text = e->element[0]->str;
+	fields = e->element[1];
+	if (fields->type != REDIS_REPLY_ARRAY) {
+		out->type = out->payload = NULL;
+		out->type_len = out->payload_len = 0;
+		return 0;
+	}
+	out->type = field(fields, "EventTypeName", &out->type_len);
+	out->payload = field(fields, "Payload", &out->payload_len);
+	return 0;
+}
+
+/* [[key, [entry, ...]]], or nil when nothing came before BLOCK ran out. */
+static int
+batch_parse(redisReply *r, struct stream_batch *b)
+{
+	const redisReply *list;
+	size_t i;
+
+	if (r->type == REDIS_REPLY_NIL)
+		return 0;
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 1 ||
+	    r->element[0]->type != REDIS_REPLY_ARRAY ||
+	    r->element[0]->elements != 2 ||
+	    r->element[0]->element[1]->type != REDIS_REPLY_ARRAY)
+		return -1;
+	list = r->element[0]->element[1];
+	if (list->elements == 0)
+		return 0;
+	if ((b->entries = calloc(list->elements, sizeof(*b->entries))) == NULL)
+		return -1;
+	for (i = 0; i < list->elements; i++)
+		if (entry_parse(list->element[i], &b->entries[i]) == -1)
+			return -1;
+	b->n = list->elements;
+	return 0;
+}
+
+int
+stream_read_recv(struct redis_conn *rc, const char *key,
+    struct stream_batch *b)
+{
+	memset(b, 0, sizeof(*b));
+	if ((b->reply = redis_conn_reply(rc)) == NULL)
+		return -1;
+	if (batch_parse(b->reply, b) == 0)
+		return 0;
+	log_warn("XREAD %s: %s", key, b->reply->type == REDIS_REPLY_ERROR ?
+	    b->reply->str : "unexpected reply");
+	stream_batch_free(b);
+	return -1;
+}
+
+void
+stream_batch_free(struct stream_batch *b)
+{
+	free(b->entries);
+	freeReplyObject(b->reply);
+	memset(b, 0, sizeof(*b));
+}
+
+int
+stream_info(struct redis_conn *rc, const char *key, struct stream_info *info)
+{
+	const redisReply *k, *v;
+	redisReply *r;
+	size_t i;
+
+	memset(info, 0, sizeof(*info));
+	if ((r = redis_conn_command(rc, "XINFO STREAM %s", key)) == NULL)
+		return -1;
+	for (i = 0; r->type == REDIS_REPLY_ARRAY && i + 1 < r->elements;
+	    i += 2) {
+		k = r->element[i];
+		v = r->element[i + 1];
+		if (k->type != REDIS_REPLY_STRING)
+			continue;
+		if (strcmp(k->str, "length") == 0 &&
+		    v->type == REDIS_REPLY_INTEGER)
+			info->length = v->integer;
+		else if (strcmp(k->str, "entries-added") == 0 &&
+		    v->type == REDIS_REPLY_INTEGER)
+			info->entries_added = v->integer;
+		else if (strcmp(k->str, "last-generated-id") == 0 &&
+		    v->type == REDIS_REPLY_STRING)
+			stream_id_parse(v->str, &info->last_generated);
+	}
+	freeReplyObject(r);
+	return 0;
+}
+
+long long
+stream_length(struct redis_conn *rc, const char *key)
+{
+	redisReply *r = redis_conn_command(rc, "XLEN %s", key);
+	long long n = -1;
+
+	if (r != NULL && r->type == REDIS_REPLY_INTEGER)
+		n = r->integer;
+	freeReplyObject(r);
+	return n;
+}

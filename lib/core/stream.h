@@ -1,0 +1,58 @@
+/*
+ * Reading the event stream: batches of entries with XREAD, each entry's
+ * id parsed once, here; and what XINFO says of the stream.
+ */
+#ifndef STREAM_H
+#define STREAM_H
+
+#include <stddef.h>
+
+#include <hiredis/hiredis.h>
+
+#include "redis.h"
+#include "stream_id.h"
+
+/* One entry; the strings point into the batch's reply. */
+struct stream_entry {
+	struct stream_id	 id;
+	const char		*id_text;	/* as Redis wrote it */
+	const char		*type;		/* EventTypeName; NULL if absent */
+	size_t			 type_len;
+	const char		*payload;	/* Payload; NULL if absent */
+	size_t			 payload_len;	/* it may hold NUL bytes */
+};
+
+struct stream_batch {
+	struct stream_entry	*entries;	/* owned */
+	size_t			 n;		/* 0: nothing new */
+	redisReply		*reply;		/* owned; NULL for a batch made by hand */
+};
+
+/*
+ * XREAD COUNT count [BLOCK block_ms] STREAMS key after, in two halves, so
+ * that the next batch can be asked for while one is applied; block_ms < 0
+ * does not block.  send: 0, or -1 if Redis is unreachable.  recv: 0 and
+ * the batch (stream_batch_free), or -1 if Redis is unreachable or
+ * answered with something else (logged).
+ */
+int	 stream_read_send(struct redis_conn *rc, const char *key,
+	    const struct stream_id *after, int count, int block_ms);
+int	 stream_read_recv(struct redis_conn *rc, const char *key,
+	    struct stream_batch *batch);
+void	 stream_batch_free(struct stream_batch *batch);
+
+/* XINFO STREAM: a stream that does not exist yet is all zeros. */
+struct stream_info {
+	long long		length;
+	long long		entries_added;	/* ever, deleted ones too */
+	struct stream_id	last_generated;
+};
+
+/* 0, or -1 if Redis is unreachable. */
+int	 stream_info(struct redis_conn *rc, const char *key,
+	    struct stream_info *info);
+
+/* XLEN: the entries in the stream, or -1 if Redis is unreachable. */
+long long stream_length(struct redis_conn *rc, const char *key);
+
+#endif

@@ -1,0 +1,256 @@
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "event.h"
+#include "log.h"
+#include "service.h"
+
+static const int refusal_status[REFUSALS] = {
+	[REFUSAL_INVALID] =	 400,
+	[REFUSAL_UNAUTHORIZED] = 401,
+	[REFUSAL_FORBIDDEN] =	 403,
+	[REFUSAL_NOT_FOUND] =	 404,
+	[REFUSAL_CONFLICT] =	 409,
+};
+
+int
+commands_status(const struct command_result *res)
+{
+	switch (res->outcome) {
+	case COMMAND_REFUSED:
+		return refusal_status[res->refusal];
+	case COMMAND_UNAVAILABLE:
+		return 503;
+	default:
+		return 500;
+	}
+}
+
+int
+commands_answer_failure(struct http_request *req,
+    const struct command_result *res)
+{
+	int status = commands_status(res);
+
+	if (res->outcome == COMMAND_DONE)
+		return 0;
+	if (res->outcome != COMMAND_REFUSED && !res->unreachable)
+		log_warn("%s %s: redis: %s", req->method, req->path,
+		    res->message);
+	if (status == 401)
+		http_respond_error(req, 401,
+		    "missing, malformed or expired Bearer token");
+	else if (status == 503)
+		http_respond_error(req, 503, "event store unavailable");
+	else if (status == 500)
+		http_respond_error(req, 500, "internal error");
+	else
+		http_respond_error(req, status, res->message);
+	return 1;
+}
+
+/* The spec's FROM_REQUEST fields from body, as named arguments. */
+static int
+body_args(json_object *body, const struct event_spec *spec,
+    char digits[][24], struct command_args *args, struct decode_error *err)
+{
+	struct event_value v;
+	const char *value;
+	size_t i;
+
+	for (i = 0; i < spec->nfields; i++) {
+		if (spec->fields[i].source != FROM_REQUEST)
+			continue;
+		if (event_field_decode(body, &spec->fields[i], &v, err) == -1)
+			return -1;
+		value = v.text;
+		if (spec->fields[i].kind == FIELD_CENTS) {
+			snprintf(digits[i], sizeof(digits[i]), "%" PRId64, v.num);
+			value = digits[i];
+		}
+		if (command_arg(args, spec->fields[i].name, value) == -1)
+			return decode_fail(err, NULL, "too many fields");
+	}
+	return 0;
+}
+
+/* FCALL of the spec's function; the result, and the reply it points into. */
+static redisReply *
+call_appending(const struct route_call *call, const struct event_spec *spec,
+    const struct command_args *args, struct command_result *res)
+{
+	struct service *svc = call->svc;
+	redisReply *reply;
+
+	reply = command_call(&svc->redis, svc->cfg.stream_key, spec->function,
+	    call->user, args);
+	command_result_of(reply, 1, res);
+	if (res->outcome == COMMAND_DONE)
+		metrics_event(&svc->metrics, res->appended);
+	return reply;
+}
+
+static void
+respond_created(struct http_request *req, const struct command_result *res)
+{
+	json_object *body;
+
+	if ((body = json_object_new_object()) == NULL ||
+	    json_object_object_add(body, "id",
+	    json_object_new_string(res->id)) != 0 ||
+	    json_object_object_add(body, "event_id",
+	    json_object_new_string(res->event_id)) != 0) {
+		json_object_put(body);
+		http_respond_error(req, 500, "out of memory");
+		return;
+	}
+	http_respond_json(req, 201, body);
+	json_object_put(body);
+}
+
+void
+commands_create(const struct route_call *call)
+{
+	const struct event_spec *spec = &contract_events[call->route->arg];
+	struct http_request *req = call->req;
+	struct command_args args = { .n = 0 };
+	struct command_result res;
+	struct decode_error err;
+	char digits[CONTRACT_FIELDS_MAX][24];
+	json_object *body;
+	redisReply *reply;
+
+	if ((body = decode_body("request body", req->body, req->body_len,
+	    &err)) == NULL) {
+		http_respond_decode_error(req, &err);
+		return;
+	}
+	if (body_args(body, spec, digits, &args, &err) == -1) {
+		http_respond_decode_error(req, &err);
+		goto out;
+	}
+	reply = call_appending(call, spec, &args, &res);
+	if (!commands_answer_failure(req, &res))
+		respond_created(req, &res);
+	freeReplyObject(reply);
+out:
+	json_object_put(body);
+}
+
+void
+commands_delete(const struct route_call *call)
+{
+	const struct event_spec *spec = &contract_events[call->route->arg];
+	struct command_args args = { .n = 0 };
+	struct command_result res;
+	redisReply *reply;
+	char hdr[96];
+
+	if (route_id(call->req, call->args[0], spec->record) == -1)
+		return;
+	command_arg(&args, "id", call->args[0]);
+	reply = call_appending(call, spec, &args, &res);
+	if (!commands_answer_failure(call->req, &res)) {
+		snprintf(hdr, sizeof(hdr), "Event-Id: %.48s\r\n", res.event_id);
+		http_respond_empty(call->req, 204, hdr);
+	}
+	freeReplyObject(reply);
+}
+
+static const struct contract_field *
+field_named(const struct event_spec *spec, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < spec->nfields; i++)
+		if (strcmp(spec->fields[i].name, name) == 0)
+			return &spec->fields[i];
+	return NULL;
+}
+
+/* A record answered as [name, value, ...]; NULL if it is not that. */
+static json_object *
+record_json(const redisReply *r, const struct event_spec *shape)
+{
+	const struct contract_field *f;
+	json_object *o, *v;
+	long long n;
+	char *end;
+	size_t i;
+
+	if (r->type != REDIS_REPLY_ARRAY || r->elements % 2 != 0 ||
+	    (o = json_object_new_object()) == NULL)
+		return NULL;
+	for (i = 0; i + 1 < r->elements; i += 2) {
+		if (r->element[i]->type != REDIS_REPLY_STRING ||
+		    r->element[i + 1]->type != REDIS_REPLY_STRING ||
+		    (f = field_named(shape, r->element[i]->str)) == NULL)
+			goto fail;
+		errno = 0;
+		n = strtoll(r->element[i + 1]->str, &end, 10);
+		if (f->kind == FIELD_CENTS && (errno != 0 || *end != '\0'))
+			goto fail;
+		v = f->kind == FIELD_CENTS ? json_object_new_int64(n) :
+		    json_object_new_string(r->element[i + 1]->str);
+		if (json_object_object_add(o, f->name, v) != 0)
+			goto fail;
+	}
+	return o;
+fail:
+	json_object_put(o);
+	return NULL;
+}
+
+static json_object *
+records_json(const redisReply *r, const struct event_spec *shape)
+{
+	json_object *list, *item;
+	size_t i;
+
+	if (r->type != REDIS_REPLY_ARRAY ||
+	    (list = json_object_new_array()) == NULL)
+		return NULL;
+	for (i = 0; i < r->elements; i++) {
+		if ((item = record_json(r->element[i], shape)) == NULL ||
+		    json_object_array_add(list, item) != 0) {
+			json_object_put(item);
+			json_object_put(list);
+			return NULL;
+		}
+	}
+	return list;
+}
+
+void
+commands_read(const struct route_call *call)
+{
+	const struct record_read_spec *rs = &contract_reads[call->route->arg];
+	const struct event_spec *shape = &contract_events[rs->shape];
+	struct service *svc = call->svc;
+	struct command_args args = { .n = 0 };
+	struct command_result res;
+	json_object *body = NULL;
+	redisReply *reply;
+
+	if (route_id(call->req, call->args[0], rs->of) == -1)
+		return;
+	command_arg(&args, "id", call->args[0]);
+	reply = command_call(&svc->redis, svc->cfg.stream_key, rs->function,
+	    call->user, &args);
+	command_result_of(reply, 0, &res);
+	if (commands_answer_failure(call->req, &res))
+		goto out;
+	body = rs->list ? records_json(reply, shape) : record_json(reply, shape);
+	if (body == NULL) {
+		log_warn("%s: answer outside the contract", rs->function);
+		http_respond_error(call->req, 500, "internal error");
+	} else
+		http_respond_json(call->req, 200, body);
+out:
+	json_object_put(body);
+	freeReplyObject(reply);
+}

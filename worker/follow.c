@@ -1,0 +1,77 @@
+#include "clock.h"
+#include "follow.h"
+
+static int
+receive(struct follow *f, struct stream_batch *b)
+{
+	if (!f->prefetched && stream_read_send(f->rc, f->stream, &f->pos,
+	    f->count, f->block_ms) == -1)
+		return -1;
+	f->prefetched = 0;
+	return stream_read_recv(f->rc, f->stream, b);
+}
+
+void
+follow_drop(struct follow *f)
+{
+	struct stream_batch b;
+
+	if (f->prefetched && stream_read_recv(f->rc, f->stream, &b) == 0)
+		stream_batch_free(&b);
+	f->prefetched = 0;
+}
+
+/*
+ * A full batch: more is waiting.  Ask for it now, so that Redis prepares
+ * it while this one is applied (make bench: catch-up 150,000-200,000
+ * events/s without, 250,000 with).  The pace's own question to Redis
+ * goes first: no other reply may come between.
+ */
+static void
+prefetch(struct follow *f, const struct stream_batch *b)
+{
+	if (f->pace != NULL)
+		pace_observe(f->pace, f->rc, f->stream);
+	f->prefetched = stream_read_send(f->rc, f->stream,
+	    &b->entries[b->n - 1].id, f->count, f->block_ms) == 0;
+}
+
+enum follow_result
+follow_step(struct follow *f)
+{
+	struct stream_batch b;
+	enum follow_result res = FOLLOW_APPLIED;
+	int64_t started;
+	int full;
+
+	f->last_n = 0;
+	if (receive(f, &b) == -1)
+		return FOLLOW_NO_REDIS;
+	if (b.n == 0) {
+		stream_batch_free(&b);
+		return FOLLOW_QUIET;
+	}
+	if ((full = b.n == (size_t)f->count))
+		prefetch(f, &b);
+	projector_set_catching_up(f->proj, full);
+	started = clock_monotonic_us();
+	switch (projector_apply_batch(f->proj, &b)) {
+	case PROJECTOR_OK:
+		f->pos = b.entries[b.n - 1].id;
+		f->last_n = b.n;
+		if (full && f->pace != NULL)
+			pace_rest(f->pace, clock_monotonic_us() - started);
+		break;
+	case PROJECTOR_MOVED:
+		follow_drop(f);
+		f->pos = f->proj->last;
+		res = FOLLOW_MOVED;
+		break;
+	default:
+		follow_drop(f);
+		res = FOLLOW_DB_FAILED;
+		break;
+	}
+	stream_batch_free(&b);
+	return res;
+}

@@ -1,0 +1,42 @@
+/*
+ * Following the stream: the state of a reader that applies what it reads
+ * to a read model, and the one step that both the live worker and a
+ * rebuild's replay take again and again: read the next batch after the
+ * position, apply it, move on.
+ */
+#ifndef FOLLOW_H
+#define FOLLOW_H
+
+#include <stddef.h>
+
+#include "pace.h"
+#include "projector.h"
+#include "redis.h"
+#include "stream_id.h"
+
+struct follow {
+	struct redis_conn	*rc;
+	const char		*stream;
+	struct projector	*proj;
+	struct pace		*pace;		/* NULL: never rest */
+	int			 count;		/* XREAD COUNT */
+	int			 block_ms;	/* XREAD BLOCK; -1: do not wait */
+	struct stream_id	 pos;		/* read the entries after this */
+	int			 prefetched;	/* the next read is in flight */
+	size_t			 last_n;	/* entries the last step applied */
+};
+
+enum follow_result {
+	FOLLOW_APPLIED,		/* a batch applied; pos moved past it */
+	FOLLOW_QUIET,		/* nothing new: the end, for a replay */
+	FOLLOW_NO_REDIS,	/* Redis unreachable; nothing applied */
+	FOLLOW_MOVED,		/* another writer moved the read model; pos follows */
+	FOLLOW_DB_FAILED,	/* nothing applied; proj->error says why */
+};
+
+enum follow_result follow_step(struct follow *f);
+
+/* Drops a read in flight (before f->pos is set anew, or at the end). */
+void	follow_drop(struct follow *f);
+
+#endif
