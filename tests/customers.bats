@@ -22,9 +22,9 @@ expect() {
 	before=$(stream_len)
 	req "$2" "$C$3" "$4"
 	after=$(stream_len)
-	if [ "$status" != "$want" ] || [ "$before" != "$after" ] ||
+	if [ "$code" != "$want" ] || [ "$before" != "$after" ] ||
 	    ! jq -e '.error | strings' <<<"$body" >/dev/null; then
-		echo "$2 $3 $4: got $status $body (stream $before -> $after), want $want" >&2
+		echo "$2 $3 $4: got $code $body (stream $before -> $after), want $want" >&2
 		return 1
 	fi
 }
@@ -32,7 +32,7 @@ expect() {
 @test "POST /customers answers 201 with id and event_id, and appends one event" {
 	before=$(stream_len)
 	req POST "$C/customers" '{"name":"John Adams","account_id":"1"}'
-	[ "$status" = 201 ]
+	[ "$code" = 201 ]
 	jq -e '(.id | test("^[0-9]+$")) and (.event_id | test("^[0-9]+-[0-9]+$"))' <<<"$body"
 	[ "$(stream_len)" = $((before + 1)) ]
 }
@@ -65,7 +65,7 @@ expect() {
 	name="${name}y"
 	[ "$(printf '%s' "$name" | wc -c)" = 200 ]
 	req POST "$C/customers" "$(jq -cn --arg n "$name" '{name:$n, account_id:"1"}')"
-	[ "$status" = 201 ]
+	[ "$code" = 201 ]
 }
 
 @test "POST /customers: unknown account 404, another user's account 403" {
@@ -77,7 +77,7 @@ expect() {
 	cid=$(cat "$T/cid")
 	before=$(stream_len)
 	req POST "$C/invoices" "{\"customer_id\":\"$cid\",\"purchase_date\":\"2019-01-06\",\"purchase_price_cents\":10000}"
-	[ "$status" = 201 ]
+	[ "$code" = 201 ]
 	jq -e '(.id | test("^[0-9]+$")) and (.event_id | test("^[0-9]+-[0-9]+$"))' <<<"$body"
 	[ "$(stream_len)" = $((before + 1)) ]
 }
@@ -102,9 +102,9 @@ expect() {
 @test "POST /invoices: the price limits 0 and 2^53-1 are accepted" {
 	cid=$(cat "$T/cid")
 	req POST "$C/invoices" "{\"customer_id\":\"$cid\",\"purchase_date\":\"2019-01-06\",\"purchase_price_cents\":0}"
-	[ "$status" = 201 ]
+	[ "$code" = 201 ]
 	req POST "$C/invoices" "{\"customer_id\":\"$cid\",\"purchase_date\":\"2000-02-29\",\"purchase_price_cents\":9007199254740991}"
-	[ "$status" = 201 ]
+	[ "$code" = 201 ]
 }
 
 @test "POST /invoices: unknown customer 404, another user's customer 403" {
@@ -122,10 +122,10 @@ expect() {
 	TOKEN= expect 401 POST /customers '{"name":"A","account_id":"1"}'
 	TOKEN=garbage expect 401 POST /customers '{"name":"A","account_id":"1"}'
 	before=$(stream_len)
-	status=$(curl -s -o "$T/body" -w '%{http_code}' -X POST "$C/customers" -H "Authorization: Basic dXNlcjE6cGFzc3dvcmQx" -d '{"name":"A","account_id":"1"}')
-	[ "$status" = 401 ]
-	status=$(curl -s -o "$T/body" -w '%{http_code}' -X POST "$C/invoices" -H "Authorization: bearer $TOKEN" -d '{}')
-	[ "$status" = 401 ]
+	code=$(curl -s -o "$T/body" -w '%{http_code}' -X POST "$C/customers" -H "Authorization: Basic dXNlcjE6cGFzc3dvcmQx" -d '{"name":"A","account_id":"1"}')
+	[ "$code" = 401 ]
+	code=$(curl -s -o "$T/body" -w '%{http_code}' -X POST "$C/invoices" -H "Authorization: bearer $TOKEN" -d '{}')
+	[ "$code" = 401 ]
 	[ "$(stream_len)" = "$before" ]
 }
 

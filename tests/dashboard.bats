@@ -27,7 +27,7 @@ teardown_file() {
 	done
 	# the API is untouched
 	req GET "$A/accounts" "" ""
-	[ "$status" = 401 ]
+	[ "$code" = 401 ]
 }
 
 @test "in Chromium: log in, add a customer, see a real invoice's revenue appear by itself" {

@@ -28,14 +28,14 @@ event_at() { rcli --raw XRANGE event-stream "$1" "$1" | sed -n '3p;5p' | paste -
 @test "GET /customers/{id}: the record, only for its owner; 404 unknown; 400 not a number" {
 	cid=$(new_customer 1 "Reader")
 	req GET "$C/customers/$cid"
-	[ "$status" = 200 ]
+	[ "$code" = 200 ]
 	jq -e --arg id "$cid" '.id == $id and .account_id == "1" and .name == "Reader" and (.created_date | test("^20[0-9-]{8}T[0-9:]{8}Z$")) and (keys | length == 4)' <<<"$body"
 	req GET "$C/customers/$cid" "" "$TOKEN2"
-	[ "$status" = 403 ]
+	[ "$code" = 403 ]
 	req GET "$C/customers/999999"
-	[ "$status" = 404 ]
+	[ "$code" = 404 ]
 	req GET "$C/customers/x1"
-	[ "$status" = 400 ]
+	[ "$code" = 400 ]
 }
 
 @test "GET /invoices/{id} and GET /customers/{id}/invoices, ordered by id" {
@@ -43,18 +43,18 @@ event_at() { rcli --raw XRANGE event-stream "$1" "$1" | sed -n '3p;5p' | paste -
 	i1=$(new_invoice "$cid" 100)
 	i2=$(new_invoice "$cid" 250)
 	req GET "$C/invoices/$i2"
-	[ "$status" = 200 ]
+	[ "$code" = 200 ]
 	jq -e --arg id "$i2" --arg c "$cid" '.id == $id and .customer_id == $c and .purchase_date == "2019-01-06" and .purchase_price_cents == 250 and (keys | length == 5)' <<<"$body"
 	req GET "$C/invoices/$i2" "" "$TOKEN2"
-	[ "$status" = 403 ]
+	[ "$code" = 403 ]
 	req GET "$C/customers/$cid/invoices"
-	[ "$status" = 200 ]
+	[ "$code" = 200 ]
 	[ "$(jq -c '[.[].id]' <<<"$body")" = "[\"$i1\",\"$i2\"]" ]
 	req GET "$C/customers/$cid/invoices" "" "$TOKEN2"
-	[ "$status" = 403 ]
+	[ "$code" = 403 ]
 	cid2=$(new_customer 1 "NoInvoices")
 	req GET "$C/customers/$cid2/invoices"
-	[ "$status" = 200 ] && [ "$body" = "[]" ]
+	[ "$code" = 200 ] && [ "$body" = "[]" ]
 }
 
 @test "DELETE /invoices/{id}: 204, one InvoiceDeleted, revenue goes down; a second delete 404 and no event" {
@@ -67,38 +67,38 @@ event_at() { rcli --raw XRANGE event-stream "$1" "$1" | sed -n '3p;5p' | paste -
 	[ "$(event_at "$eid")" = "InvoiceDeleted {\"id\":\"$i1\",\"customer_id\":\"$cid\",\"purchase_price_cents\":1000}" ]
 	before=$(stream_len)
 	req DELETE "$C/invoices/$i1"
-	[ "$status" = 404 ]
+	[ "$code" = 404 ]
 	[ "$(stream_len)" = "$before" ]
 	req GET "$C/invoices/$i1"
-	[ "$status" = 404 ]
+	[ "$code" = 404 ]
 	wait_projected
 	req GET "$A/accounts/1"
 	[ "$(jq -r ".customers[] | select(.customer_id == \"$cid\") | .total_revenue_cents" <<<"$body")" = 300 ]
 	req DELETE "$C/invoices/$i2" "" "$TOKEN2"
-	[ "$status" = 403 ]
+	[ "$code" = 403 ]
 }
 
 @test "DELETE /customers/{id}: 204, one CustomerDeleted, invoices go with it, new invoices 404" {
 	cid=$(new_customer 1 "Leaving")
 	inv=$(new_invoice "$cid" 5000)
 	req DELETE "$C/customers/$cid" "" "$TOKEN2"
-	[ "$status" = 403 ]
+	[ "$code" = 403 ]
 	before=$(stream_len)
 	req DELETE "$C/customers/$cid"
-	[ "$status" = 204 ]
+	[ "$code" = 204 ]
 	[ "$(stream_len)" = $((before + 1)) ]
 	last=$(rcli --raw XREVRANGE event-stream + - COUNT 1 | head -1)
 	[ "$(event_at "$last")" = "CustomerDeleted {\"id\":\"$cid\",\"account_id\":\"1\"}" ]
 	req GET "$C/customers/$cid"
-	[ "$status" = 404 ]
+	[ "$code" = 404 ]
 	req GET "$C/invoices/$inv"
-	[ "$status" = 404 ]
+	[ "$code" = 404 ]
 	req DELETE "$C/invoices/$inv"
-	[ "$status" = 404 ]
+	[ "$code" = 404 ]
 	req POST "$C/invoices" "{\"customer_id\":\"$cid\",\"purchase_date\":\"2019-01-06\",\"purchase_price_cents\":1}"
-	[ "$status" = 404 ]
+	[ "$code" = 404 ]
 	req DELETE "$C/customers/$cid"
-	[ "$status" = 404 ]
+	[ "$code" = 404 ]
 	wait_projected
 	req GET "$A/accounts/1"
 	[ "$(jq "[.customers[] | select(.customer_id == \"$cid\")] | length" <<<"$body")" = 0 ]
@@ -106,23 +106,23 @@ event_at() { rcli --raw XRANGE event-stream "$1" "$1" | sed -n '3p;5p' | paste -
 
 @test "POST /accounts: 201, owned by the caller, projected; bad bodies 400" {
 	req POST "$A/accounts" '{"name":"three","description":"the third"}'
-	[ "$status" = 201 ]
+	[ "$code" = 201 ]
 	aid=$(jq -r .id <<<"$body")
 	eid=$(jq -r .event_id <<<"$body")
 	payload=$(rcli --raw XRANGE event-stream "$eid" "$eid" | sed -n 5p)
 	jq -e --arg id "$aid" '.id == $id and .name == "three" and .description == "the third" and .owned_by == "user1"' <<<"$payload"
 	wait_projected
 	req GET "$A/accounts/$aid"
-	[ "$status" = 200 ]
+	[ "$code" = 200 ]
 	jq -e '.account.owned_by == "user1" and .customers == []' <<<"$body"
 	req GET "$A/accounts/$aid" "" "$TOKEN2"
-	[ "$status" = 403 ]
+	[ "$code" = 403 ]
 	for b in '{"name":"x"}' '{"description":"x"}' '{"name":"","description":"x"}' '{"name":1,"description":"x"}' 'x'; do
 		req POST "$A/accounts" "$b"
-		[ "$status" = 400 ] || { echo "$b -> $status" >&2; false; }
+		[ "$code" = 400 ] || { echo "$b -> $code" >&2; false; }
 	done
 	req POST "$A/accounts" '{"name":"n","description":"d"}' ""
-	[ "$status" = 401 ]
+	[ "$code" = 401 ]
 }
 
 @test "DELETE /accounts/{id}: 409 while it has customers, 204 after; 403 another's; 404 twice" {
@@ -131,22 +131,22 @@ event_at() { rcli --raw XRANGE event-stream "$1" "$1" | sed -n '3p;5p' | paste -
 	cid=$(new_customer "$aid" "Holder")
 	before=$(stream_len)
 	req DELETE "$A/accounts/$aid"
-	[ "$status" = 409 ]
+	[ "$code" = 409 ]
 	jq -e '.error | test("customers")' <<<"$body"
 	req DELETE "$A/accounts/$aid" "" "$TOKEN2"
-	[ "$status" = 403 ]
+	[ "$code" = 403 ]
 	[ "$(stream_len)" = "$before" ]
 	req DELETE "$C/customers/$cid"
-	[ "$status" = 204 ]
+	[ "$code" = 204 ]
 	req DELETE "$A/accounts/$aid"
-	[ "$status" = 204 ]
+	[ "$code" = 204 ]
 	req DELETE "$A/accounts/$aid"
-	[ "$status" = 404 ]
+	[ "$code" = 404 ]
 	wait_projected
 	req GET "$A/accounts/$aid"
-	[ "$status" = 404 ]
+	[ "$code" = 404 ]
 	req POST "$C/customers" "{\"name\":\"late\",\"account_id\":\"$aid\"}"
-	[ "$status" = 404 ]
+	[ "$code" = 404 ]
 	[ "$(sql "$VAR_DIR/accounts.db" 'SELECT count(*) FROM dead_letters')" = 0 ]
 }
 
@@ -190,11 +190,11 @@ deleted_once_of_two() {
 			total[$c]=$((total[$c] + cents))
 		elif [ $op -lt 9 ] && [ ${#inv_of[@]} -gt 0 ]; then
 			ids=("${!inv_of[@]}"); id=${ids[$((RANDOM % ${#ids[@]}))]}
-			req DELETE "$C/invoices/$id"; [ "$status" = 204 ]
+			req DELETE "$C/invoices/$id"; [ "$code" = 204 ]
 			c=${inv_of[$id]}; total[$c]=$((total[$c] - inv_price[$id])); unset "inv_of[$id]"
 		else
 			idx=$((RANDOM % ${#custs[@]})); c=${custs[$idx]}
-			req DELETE "$C/customers/$c"; [ "$status" = 204 ]
+			req DELETE "$C/customers/$c"; [ "$code" = 204 ]
 			for id in "${!inv_of[@]}"; do [ "${inv_of[$id]}" = "$c" ] && unset "inv_of[$id]"; done
 			unset "total[$c]"; custs=("${custs[@]:0:$idx}" "${custs[@]:$((idx + 1))}")
 		fi

@@ -108,13 +108,14 @@ login() {
 	curl -sf -X POST "$A/auth/login" -d "{\"username\":\"$1\",\"password\":\"$2\"}" | jq -r .token
 }
 
-# req METHOD URL [BODY] [TOKEN]: sets $status and $body.
+# req METHOD URL [BODY] [TOKEN]: sets $code (the HTTP status) and $body.
+# Not $status: bats' run sets that one.
 req() {
 	local method=$1 url=$2 data=${3-} tok=${4-${TOKEN:-}}
 	local args=(-s -o "$T/body" -w '%{http_code}' -X "$method")
 	[ -n "$tok" ] && args+=(-H "Authorization: Bearer $tok")
 	[ "$method" = POST ] && args+=(-H 'Content-Type: application/json' --data-binary "$data")
-	status=$(curl "${args[@]}" "$url")
+	code=$(curl "${args[@]}" "$url")
 	body=$(cat "$T/body")
 }
 

@@ -111,12 +111,12 @@ wait_replica() {
 
 @test "the seed's flow across the hosts; both replicas answer GET /accounts with the same figures" {
 	req GET "$C/status"
-	[ "$status" = 200 ]
+	[ "$code" = 200 ]
 	req POST "$C/customers" '{"name": "John Adams", "account_id": "1"}'
-	[ "$status" = 201 ]
+	[ "$code" = 201 ]
 	cid=$(jq -r .id <<<"$body")
 	req POST "$C/invoices" "{\"customer_id\": \"$cid\", \"purchase_date\": \"2019-01-06\", \"purchase_price_cents\": 10000}"
-	[ "$status" = 201 ]
+	[ "$code" = 201 ]
 	eid=$(jq -r .event_id <<<"$body")
 	[ "$(last_id)" = "$eid" ]
 	# Read-your-writes on each replica, then the same answer from both.
@@ -124,24 +124,24 @@ wait_replica() {
 		# 504 means "not yet, after READ_WAIT_MS": ask again, a few times.
 		for i in 1 2 3 4 5; do
 			req GET "$u/accounts/1?after=$eid"
-			[ "$status" = 504 ] || break
+			[ "$code" = 504 ] || break
 		done
-		[ "$status" = 200 ]
+		[ "$code" = 200 ]
 		[ "$(jq -r --arg c "$cid" '.customers[] | select(.customer_id == $c) | .total_revenue_cents' <<<"$body")" = 10000 ]
 	done
 	wait_replica "$A1"
 	wait_replica "$A2"
 	req GET "$A1/accounts"
-	[ "$status" = 200 ]
+	[ "$code" = 200 ]
 	one=$body
 	req GET "$A2/accounts"
-	[ "$status" = 200 ]
+	[ "$code" = 200 ]
 	[ "$body" = "$one" ]
 	[ "$(jq -r --arg c "$cid" '.[0].customers[] | select(.customer_id == $c) | .name' <<<"$one")" = "John Adams" ]
 	# Through the balanced port, whichever replica answers, the same.
 	for i in 1 2 3 4; do
 		req GET "$A/accounts"
-		[ "$status" = 200 ]
+		[ "$code" = 200 ]
 		[ "$body" = "$one" ]
 	done
 }
@@ -150,23 +150,23 @@ wait_replica() {
 	tok=$(curl -sf -X POST "$A1/auth/login" -d '{"username":"user2","password":"password2"}' | jq -r .token)
 	[ -n "$tok" ] && [ "$tok" != null ]
 	req GET "$A2/accounts" "" "$tok"
-	[ "$status" = 200 ]
+	[ "$code" = 200 ]
 	[ "$(jq -r '.[0].account.owned_by' <<<"$body")" = user2 ]
 	req GET "$A2/accounts/1" "" "$tok"
-	[ "$status" = 403 ]
+	[ "$code" = 403 ]
 }
 
 @test "after a burst of writes and deletions both replicas converge" {
 	req POST "$C/customers" '{"name": "Burst", "account_id": "1"}'
-	[ "$status" = 201 ]
+	[ "$code" = 201 ]
 	cid=$(jq -r .id <<<"$body")
 	for i in $(seq 20); do
 		req POST "$C/invoices" "{\"customer_id\": \"$cid\", \"purchase_date\": \"2019-01-06\", \"purchase_price_cents\": $((i * 100))}"
-		[ "$status" = 201 ]
+		[ "$code" = 201 ]
 		[ "$i" != 5 ] || first=$(jq -r .id <<<"$body")
 	done
 	req DELETE "$C/invoices/$first"
-	[ "$status" = 204 ]
+	[ "$code" = 204 ]
 	wait_replica "$A1"
 	wait_replica "$A2"
 	req GET "$A1/accounts/1"

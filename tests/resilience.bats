@@ -33,11 +33,11 @@ ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 	rcli CLIENT KILL TYPE normal >/dev/null
 	req POST "$C/customers" '{"name":"After kill","account_id":"1"}'
 	# The first request on a dead connection may fail cleanly; the next must work.
-	if [ "$status" != 201 ]; then
-		[ "$status" = 503 ]
+	if [ "$code" != 201 ]; then
+		[ "$code" = 503 ]
 		req POST "$C/customers" '{"name":"After kill","account_id":"1"}'
 	fi
-	[ "$status" = 201 ]
+	[ "$code" = 201 ]
 	wait_projected
 }
 
@@ -47,16 +47,16 @@ ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 	start=$(date +%s%N)
 	req GET "$C/status"
 	took=$(ms_since "$start")
-	[ "$status" = 503 ]
+	[ "$code" = 503 ]
 	[ "$(jq -r .error <<<"$body")" = "redis unavailable" ]
 	[ "$took" -lt 3000 ]
 	# The read model does not need Redis.
 	req GET "$A/accounts"
-	[ "$status" = 200 ]
+	[ "$code" = 200 ]
 	kill -CONT "$redis_pid"
 	req GET "$C/status"
-	[ "$status" = 200 ]
+	[ "$code" = 200 ]
 	req POST "$C/customers" '{"name":"After stall","account_id":"1"}'
-	[ "$status" = 201 ]
+	[ "$code" = 201 ]
 	wait_projected
 }

@@ -38,7 +38,7 @@ RO="file:$DB?immutable=1"
 revenue() { sql "${1:-$DB}" "SELECT total_revenue_cents FROM customers WHERE id = $CID"; }
 invoice() {
 	req POST "$C/invoices" "{\"customer_id\":\"$CID\",\"purchase_date\":\"2019-01-06\",\"purchase_price_cents\":$1}"
-	[ "$status" = 201 ]
+	[ "$code" = 201 ]
 }
 # worker_says TEXT: waits until /status reports that worker state.
 worker_says() {

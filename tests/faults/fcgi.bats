@@ -81,5 +81,5 @@ stream_invoices() {
 	diff <(db_dump "$DB") <(db_dump "$T/rebuilt.db")
 	# and the service works again
 	req POST "$C/invoices" "{\"customer_id\":\"${ids[0]}\",\"purchase_date\":\"2019-01-06\",\"purchase_price_cents\":1}"
-	[ "$status" = 201 ]
+	[ "$code" = 201 ]
 }

@@ -19,7 +19,7 @@ teardown_file() {
 revenue() { sql "$DB" "SELECT total_revenue_cents FROM customers WHERE id = $CID"; }
 invoice() {
 	req POST "$C/invoices" "{\"customer_id\":\"$CID\",\"purchase_date\":\"2019-01-06\",\"purchase_price_cents\":$1}"
-	[ "$status" = 201 ]
+	[ "$code" = 201 ]
 }
 dead() { sql "$DB" 'SELECT count(*) FROM dead_letters'; }
 skipped() { sql "$DB" 'SELECT unknown_skipped FROM projector_state'; }
@@ -65,7 +65,7 @@ inv() { echo "{\"id\":\"77$RANDOM\",\"customer_id\":\"$CID\",\"purchase_price_ce
 	kill -0 "$pid"
 	# the service still answers, and nothing was half-applied
 	req GET "$A/accounts/1"
-	[ "$status" = 200 ]
+	[ "$code" = 200 ]
 	[ "$(sql "$DB" 'SELECT count(*) FROM customers WHERE id IN (555, 556)')" = 0 ]
 }
 
