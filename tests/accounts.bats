@@ -1,15 +1,14 @@
 #!/usr/bin/env bats
 # The accounts service: login, tokens, and the reads of the projection.
 
-load helpers
+load fixtures
 
 setup_file() {
 	stack_start
 	export TOKEN=$(login user1 password1)
 	export TOKEN2=$(login user2 password2)
 	export SECRET=$(cat "$VAR_DIR/jwt.secret")
-	curl -sf -X POST "$C/customers" -H "Authorization: Bearer $TOKEN" \
-		-d '{"name":"Zed","account_id":"1"}' >/dev/null
+	new_customer Zed >/dev/null
 	wait_projected
 }
 
@@ -165,5 +164,5 @@ teardown_file() {
 	req GET "$A/accounts?after=99999999999999-0"
 	[ "$code" = 504 ]
 	jq -e '.last_event_id | test("^[0-9]+-[0-9]+$")' <<<"$body"
-	[ $(( ($(date +%s%N) - start) / 1000000 )) -lt 5000 ]
+	[ "$(ms_since "$start")" -lt 5000 ]
 }

@@ -2,7 +2,7 @@
 # Hostile input and auth: each attack gets a clean refusal, nothing is
 # appended, and nothing leaks.
 
-load helpers
+load fixtures
 
 setup_file() {
 	stack_start LOGIN_WINDOW=30 LOGIN_MAX_FAILURES_PER_ADDR=10
@@ -13,18 +13,6 @@ setup_file() {
 
 teardown_file() {
 	stack_stop
-}
-
-# refused STATUS METHOD URL BODY: that status, a JSON error, no new event.
-refused() {
-	local want=$1 before
-	before=$(stream_len)
-	req "$2" "$3" "$4" ${5+"$5"}
-	if [ "$code" != "$want" ] || [ "$(stream_len)" != "$before" ] ||
-	    ! jq -e '.error | strings' <<<"$body" >/dev/null; then
-		echo "$2 $3 ${4:0:80}: got $code ${body:0:200}, want $want" >&2
-		return 1
-	fi
 }
 
 login_status() {	# USER PASSWORD -> HTTP status; headers in $T/headers
@@ -50,7 +38,7 @@ window_ends() {
 	refused 400 POST "$C/customers" '{"name":"A","account_id":"2","account_id":"1"}'
 	refused 400 POST "$C/customers" "{\"name\":\"A\",\"account_id\":\"1\",\"x\":$(printf '[%.0s' $(seq 100))$(printf ']%.0s' $(seq 100))}"
 	refused 400 POST "$C/customers" "$(printf '[%.0s' $(seq 5000))"
-	cid=$(curl -sf -X POST "$C/customers" -H "Authorization: Bearer $TOKEN" -d '{"name":"Target","account_id":"1"}' | jq -r .id)
+	cid=$(new_customer Target)
 	for cents in -0 1e308 9007199254740993 -9223372036854775808 18446744073709551616 00 007 0x10 NaN Infinity '"1"' '[1]' '{"a":1}'; do
 		refused 400 POST "$C/invoices" "{\"customer_id\":\"$cid\",\"purchase_date\":\"2019-01-06\",\"purchase_price_cents\":$cents}"
 	done

@@ -3,7 +3,7 @@
 # Chromium (playwright-core from npm, no downloaded browser).  The
 # screenshot is kept as build/test-artifacts/dashboard.png.
 
-load helpers
+load fixtures
 
 setup_file() {
 	[ -x /usr/bin/chromium ] || skip "Debian's chromium is not installed (apt-get install chromium)"

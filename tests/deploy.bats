@@ -3,7 +3,7 @@
 # --help/--version, and lighttpd forwarding to FastCGI programs that
 # spawn-fcgi started (as the systemd units in deploy/ do).
 
-load helpers
+load fixtures
 
 setup_file() {
 	stack_start

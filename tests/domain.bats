@@ -2,7 +2,7 @@
 # Reads of single records, deletes and the account lifecycle, and the
 # projection staying exact through any mix of them.
 
-load helpers
+load fixtures
 
 setup_file() {
 	stack_start
@@ -14,19 +14,11 @@ teardown_file() {
 	stack_stop
 }
 
-new_customer() {	# ACCOUNT NAME -> id
-	curl -sf -X POST "$C/customers" -H "Authorization: Bearer ${3:-$TOKEN}" \
-		-d "$(jq -cn --arg n "$2" --arg a "$1" '{name:$n, account_id:$a}')" | jq -r .id
-}
-new_invoice() {		# CUSTOMER CENTS -> id
-	curl -sf -X POST "$C/invoices" -H "Authorization: Bearer $TOKEN" \
-		-d "{\"customer_id\":\"$1\",\"purchase_date\":\"2019-01-06\",\"purchase_price_cents\":$2}" | jq -r .id
-}
 # The event the stream has under id $1, as "<type> <payload>".
 event_at() { rcli --raw XRANGE event-stream "$1" "$1" | sed -n '3p;5p' | paste -sd' '; }
 
 @test "GET /customers/{id}: the record, only for its owner; 404 unknown; 400 not a number" {
-	cid=$(new_customer 1 "Reader")
+	cid=$(new_customer "Reader")
 	req GET "$C/customers/$cid"
 	[ "$code" = 200 ]
 	jq -e --arg id "$cid" '.id == $id and .account_id == "1" and .name == "Reader" and (.created_date | test("^20[0-9-]{8}T[0-9:]{8}Z$")) and (keys | length == 4)' <<<"$body"
@@ -39,7 +31,7 @@ event_at() { rcli --raw XRANGE event-stream "$1" "$1" | sed -n '3p;5p' | paste -
 }
 
 @test "GET /invoices/{id} and GET /customers/{id}/invoices, ordered by id" {
-	cid=$(new_customer 1 "Lister")
+	cid=$(new_customer "Lister")
 	i1=$(new_invoice "$cid" 100)
 	i2=$(new_invoice "$cid" 250)
 	req GET "$C/invoices/$i2"
@@ -52,13 +44,13 @@ event_at() { rcli --raw XRANGE event-stream "$1" "$1" | sed -n '3p;5p' | paste -
 	[ "$(jq -c '[.[].id]' <<<"$body")" = "[\"$i1\",\"$i2\"]" ]
 	req GET "$C/customers/$cid/invoices" "" "$TOKEN2"
 	[ "$code" = 403 ]
-	cid2=$(new_customer 1 "NoInvoices")
+	cid2=$(new_customer "NoInvoices")
 	req GET "$C/customers/$cid2/invoices"
 	[ "$code" = 200 ] && [ "$body" = "[]" ]
 }
 
 @test "DELETE /invoices/{id}: 204, one InvoiceDeleted, revenue goes down; a second delete 404 and no event" {
-	cid=$(new_customer 1 "Refund")
+	cid=$(new_customer "Refund")
 	i1=$(new_invoice "$cid" 1000)
 	i2=$(new_invoice "$cid" 300)
 	run curl -s -i -X DELETE "$C/invoices/$i1" -H "Authorization: Bearer $TOKEN"
@@ -79,7 +71,7 @@ event_at() { rcli --raw XRANGE event-stream "$1" "$1" | sed -n '3p;5p' | paste -
 }
 
 @test "DELETE /customers/{id}: 204, one CustomerDeleted, invoices go with it, new invoices 404" {
-	cid=$(new_customer 1 "Leaving")
+	cid=$(new_customer "Leaving")
 	inv=$(new_invoice "$cid" 5000)
 	req DELETE "$C/customers/$cid" "" "$TOKEN2"
 	[ "$code" = 403 ]
@@ -87,7 +79,7 @@ event_at() { rcli --raw XRANGE event-stream "$1" "$1" | sed -n '3p;5p' | paste -
 	req DELETE "$C/customers/$cid"
 	[ "$code" = 204 ]
 	[ "$(stream_len)" = $((before + 1)) ]
-	last=$(rcli --raw XREVRANGE event-stream + - COUNT 1 | head -1)
+	last=$(stream_last)
 	[ "$(event_at "$last")" = "CustomerDeleted {\"id\":\"$cid\",\"account_id\":\"1\"}" ]
 	req GET "$C/customers/$cid"
 	[ "$code" = 404 ]
@@ -128,7 +120,7 @@ event_at() { rcli --raw XRANGE event-stream "$1" "$1" | sed -n '3p;5p' | paste -
 @test "DELETE /accounts/{id}: 409 while it has customers, 204 after; 403 another's; 404 twice" {
 	req POST "$A/accounts" '{"name":"short-lived","description":"d"}'
 	aid=$(jq -r .id <<<"$body")
-	cid=$(new_customer "$aid" "Holder")
+	cid=$(new_customer "Holder" "$aid")
 	before=$(stream_len)
 	req DELETE "$A/accounts/$aid"
 	[ "$code" = 409 ]
@@ -164,13 +156,13 @@ deleted_once_of_two() {
 }
 
 @test "two deletes of the same invoice at once: one 204, one 404, one event" {
-	cid=$(new_customer 1 "Race")
+	cid=$(new_customer "Race")
 	inv=$(new_invoice "$cid" 10)
 	deleted_once_of_two "/invoices/$inv"
 }
 
 @test "two deletes of the same customer at once: one 204, one 404, one event" {
-	cid=$(new_customer 1 "Race2")
+	cid=$(new_customer "Race2")
 	deleted_once_of_two "/customers/$cid"
 }
 
@@ -182,7 +174,7 @@ deleted_once_of_two() {
 	for i in $(seq 60); do
 		op=$((RANDOM % 10))
 		if [ ${#custs[@]} = 0 ] || [ $op -lt 2 ]; then
-			c=$(new_customer 1 "Mix $i"); custs+=("$c"); total[$c]=0
+			c=$(new_customer "Mix $i"); custs+=("$c"); total[$c]=0
 		elif [ $op -lt 7 ]; then
 			c=${custs[$((RANDOM % ${#custs[@]}))]}
 			cents=$((RANDOM * 1000 + RANDOM))

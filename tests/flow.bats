@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # The seed's flow, verbatim, through lighttpd, Redis and the worker.
 
-load helpers
+load fixtures
 
 setup_file() {
 	stack_start

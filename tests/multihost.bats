@@ -6,12 +6,14 @@
 # worker and SQLite replica, must answer GET /accounts with the same
 # figures.  Needs root and network namespaces; skips otherwise.
 
-load helpers
+load fixtures
 
-# Every curl (also in helpers' req and login) runs on the web host.
+# Every curl (also in the fixtures' req, login and wait_projected) runs
+# on the web host.
 curl() { nsenter --net="/run/netns/$NS_WEB" curl --max-time 10 "$@"; }
-# redis-cli against the Redis host, from the web host.
-rcli() { nsenter --net="/run/netns/$NS_WEB" redis-cli -h "$REDIS" "$@"; }
+# Every redis-cli (the fixtures' rcli) talks to the Redis host, from the
+# web host.
+redis-cli() { nsenter --net="/run/netns/$NS_WEB" redis-cli -h "$REDIS" "$@"; }
 
 netns_usable() {
 	[ "$(id -u)" = 0 ] || return 1
@@ -46,6 +48,8 @@ setup_file() {
 	set -a
 	. "$T/hosts/hosts.env"
 	set +a
+	# The fixtures' rcli asks for it.
+	export REDIS_PORT=6379
 	export TOKEN=$(login user1 password1)
 	[ -n "$TOKEN" ] && [ "$TOKEN" != null ]
 }
@@ -72,21 +76,6 @@ teardown_file() {
 
 setup() {
 	[ -z "${MH_SKIP:-}" ] || skip "$MH_SKIP"
-}
-
-# The stream's last id, as Redis has it.
-last_id() { rcli --raw XREVRANGE event-stream + - COUNT 1 | head -1; }
-
-# Waits until the replica behind URL has applied the stream's last entry.
-wait_replica() {
-	local url=$1 last i
-	last=$(last_id)
-	for i in $(seq 100); do
-		[ "$(curl -s "$url/status" | jq -r .last_event_id)" = "$last" ] && return 0
-		sleep 0.05
-	done
-	echo "$url did not catch up with $last" >&2
-	return 1
 }
 
 @test "each host is its own namespace; each accounts host has its own replica" {
@@ -118,7 +107,7 @@ wait_replica() {
 	req POST "$C/invoices" "{\"customer_id\": \"$cid\", \"purchase_date\": \"2019-01-06\", \"purchase_price_cents\": 10000}"
 	[ "$code" = 201 ]
 	eid=$(jq -r .event_id <<<"$body")
-	[ "$(last_id)" = "$eid" ]
+	[ "$(stream_last)" = "$eid" ]
 	# Read-your-writes on each replica, then the same answer from both.
 	for u in "$A1" "$A2"; do
 		# 504 means "not yet, after READ_WAIT_MS": ask again, a few times.
@@ -129,8 +118,8 @@ wait_replica() {
 		[ "$code" = 200 ]
 		[ "$(jq -r --arg c "$cid" '.customers[] | select(.customer_id == $c) | .total_revenue_cents' <<<"$body")" = 10000 ]
 	done
-	wait_replica "$A1"
-	wait_replica "$A2"
+	wait_projected "$A1"
+	wait_projected "$A2"
 	req GET "$A1/accounts"
 	[ "$code" = 200 ]
 	one=$body
@@ -167,8 +156,8 @@ wait_replica() {
 	done
 	req DELETE "$C/invoices/$first"
 	[ "$code" = 204 ]
-	wait_replica "$A1"
-	wait_replica "$A2"
+	wait_projected "$A1"
+	wait_projected "$A2"
 	req GET "$A1/accounts/1"
 	one=$body
 	req GET "$A2/accounts/1"

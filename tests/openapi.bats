@@ -2,7 +2,7 @@
 # docs/openapi.yaml against the real thing: every operation is exercised,
 # its answers recorded, and each checked against the spec (ajv, from npm).
 
-load helpers
+load fixtures
 
 setup_file() {
 	command -v node >/dev/null && command -v npm >/dev/null ||

@@ -2,7 +2,7 @@
 # Concurrency and a Redis that stalls or drops connections: answers stay
 # fast and clean, and the services recover by themselves.
 
-load helpers
+load fixtures
 
 setup_file() {
 	stack_start
@@ -14,8 +14,6 @@ teardown_file() {
 	kill -CONT "$(cat "$VAR_DIR/redis.pid")" 2>/dev/null || true
 	stack_stop
 }
-
-ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 
 @test "twenty creates at once: twenty distinct ids, twenty events" {
 	before=$(stream_len)

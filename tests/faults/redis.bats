@@ -123,5 +123,5 @@ fcgi_pids() { pgrep -P "$(cat "$VAR_DIR/lighttpd.pid")" | sort | paste -sd' '; }
 	[ "$new" != "$old" ]
 	grep -q 'worker exited' "$T/run.log"
 	wait_projected
-	[ "$(sql "$DB" "SELECT total_revenue_cents FROM customers WHERE id = $cid")" = 321 ]
+	[ "$(revenue_db "$cid")" = 321 ]
 }
