@@ -1,11 +1,15 @@
 # The one fixture library: every bats file loads it (tests/faults/ through
-# faults.bash).  A private stack per file
+# faults.bash), and bench/run.sh sources it.  A private stack per file
 # (redis-server, lighttpd with both services, the worker) on free ports
 # in a temporary folder, torn down whatever happens; sanitizer reports
 # fail the file.  Then requests, waits and reads of the stream and the
 # read model.
+#
+# Sourcing it only sets ROOT and BIN_DIR and defines functions: plain
+# bash under set -euo pipefail can source it.  Only faults.bash's note
+# needs bats (its fd 3).
 
-# Also loaded from tests/faults/: the root is found from this file.
+# Also loaded from tests/faults/ and bench/: the root is found from this file.
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export BIN_DIR=${BIN_DIR:-$ROOT/build/asan/bin}
 case $BIN_DIR in /*) ;; *) BIN_DIR=$ROOT/$BIN_DIR ;; esac
@@ -86,7 +90,8 @@ worker_stop() {
 	stop_pidfile "$T/worker.pid"
 }
 
-# SIGTERM to the process in a pid file; waits up to ten seconds for it.
+# SIGTERM to the process in a pid file; waits up to ten seconds for it,
+# then SIGKILL.
 stop_pidfile() {
 	[ -f "$1" ] || return 0
 	local pid i
@@ -96,6 +101,7 @@ stop_pidfile() {
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
+	! kill -0 "$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
 	rm -f "$1"
 }
 
@@ -178,10 +184,16 @@ wait_projected() {
 }
 # db_caught_up [DB] [SECONDS]: the same, without the accounts service:
 # waits until the file has applied the whole stream (10 s unless told).
+# A worker of worker_start's that has exited fails it at once.
 db_caught_up() {
 	local db=${1:-$DB} i
 	for i in $(seq $((${2:-10} * 20))); do
 		[ "$(db_last "$db" 2>/dev/null)" = "$(stream_last)" ] && return 0
+		if [ -f "$T/worker.pid" ] && ! kill -0 "$(cat "$T/worker.pid")" 2>/dev/null; then
+			cat "$T/worker.log" >&2
+			echo "the worker exited" >&2
+			return 1
+		fi
 		sleep 0.05
 	done
 	echo "read model stuck at $(db_last "$db"), stream at $(stream_last)" >&2
