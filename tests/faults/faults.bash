@@ -43,6 +43,15 @@ load_client() {
 		    "$cfg.sent" "$cfg.out" >>"$T/load.$i"
 	done
 }
+# reads_start URL: after load_start, a client GETs URL until load_stop,
+# and writes one HTTP code a line to $T/reads (000: no answer in 5 s).
+reads_start() {
+	( while [ ! -e "$T/load-stop" ]; do
+		curl -s -m 5 -o /dev/null -w '%{http_code}\n' "$1" \
+			-H "Authorization: Bearer $TOKEN" >>"$T/reads" || true
+	done ) 3>&- &
+	echo $! >>"$T/load-pids"
+}
 load_stop() {
 	touch "$T/load-stop"
 	local pid
