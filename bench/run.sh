@@ -14,6 +14,9 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 BIN_DIR=$(cd "${BIN_DIR:-build/release/bin}" && pwd)
 BENCH_BIN=$(cd "${BENCH_BIN:-build/release/bench}" && pwd)
+# The tests' fixtures: free_port, worker_start, rcli, login, the waits.
+# After BIN_DIR, which they would otherwise set to the test build.
+. "$ROOT/tests/fixtures.bash"
 SECONDS_PER_RUN=${BENCH_SECONDS:-10}
 RUNS=${BENCH_RUNS:-3}
 EVENTS=${BENCH_EVENTS:-1000000}
@@ -35,49 +38,19 @@ say() { printf 'bench: %s\n' "$*" >&2; }
 
 # --- the private instance ---------------------------------------------
 
-free_port() {
-	local p
-	while :; do
-		# Below Linux's ephemeral range, as the tests do.
-		p=$((10000 + RANDOM % 22000))
-		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-	done
-}
-
 REDIS_PORT=$(free_port) CUSTOMERS_PORT=$(free_port) ACCOUNTS_PORT=$(free_port)
 CEIL_POST_PORT=$(free_port) CEIL_GET_PORT=$(free_port)
 VAR_DIR=$T/var
+DB=$VAR_DIR/accounts.db
 # The worker started here reads the same configuration as run.sh's.
 export REDIS_PORT VAR_DIR
 C=http://127.0.0.1:$CUSTOMERS_PORT
 A=http://127.0.0.1:$ACCOUNTS_PORT
 
-stop_pid() {
-	local pid=$1 i
-	kill -TERM "$pid" 2>/dev/null || return 0
-	for i in $(seq 100); do
-		kill -0 "$pid" 2>/dev/null || return 0
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null || true
-}
-
-rcli() { redis-cli -p "$REDIS_PORT" "$@"; }
-
-worker_start() {
-	"$BIN_DIR/worker" >>"$T/worker.log" 2>&1 &
-	echo $! >"$T/worker.pid"
-}
-worker_stop() {
-	[ -f "$T/worker.pid" ] || return 0
-	stop_pid "$(cat "$T/worker.pid")"
-	rm -f "$T/worker.pid"
-}
-
 cleanup() {
 	worker_stop
-	[ -f "$T/ceil.pid" ] && stop_pid "$(cat "$T/ceil.pid")"
-	[ -f "$T/run.pid" ] && stop_pid "$(cat "$T/run.pid")"
+	stop_pidfile "$T/ceil.pid"
+	stop_pidfile "$T/run.pid"
 	[ -n "${BENCH_KEEP:-}" ] || rm -rf "$T"
 }
 trap cleanup EXIT
@@ -136,35 +109,6 @@ for _ in $(seq 300); do
 done
 [ "$up" = 1 ] || { cat "$T/ceil.log" >&2; say "the ceilings did not start"; exit 1; }
 
-last_stream_id() { rcli --raw XREVRANGE "$STREAM" + - COUNT 1 | head -1; }
-
-# The last id the read model has applied, from the database itself (the
-# checkpoint file may lag it by a second).
-db_last() {
-	# -readonly: never create the file, which the worker could not write.
-	sqlite3 -readonly "$VAR_DIR/accounts.db" \
-	    'SELECT last_event_id FROM projector_state' 2>/dev/null || true
-}
-
-# wait_projected SECONDS: until the read model has the stream's last entry.
-wait_projected() {
-	local last i
-	last=$(last_stream_id)
-	for i in $(seq $(($1 * 20))); do
-		[ "$(db_last)" = "$last" ] && return 0
-		kill -0 "$(cat "$T/worker.pid")" 2>/dev/null ||
-		    { cat "$T/worker.log" >&2; say "the worker exited"; return 1; }
-		sleep 0.05
-	done
-	say "the worker did not reach $last in $1 s"
-	return 1
-}
-
-login() {
-	curl -sf -X POST "$A/auth/login" \
-	    -d "{\"username\":\"$1\",\"password\":\"$2\"}" | jq -r .token
-}
-
 # --- the data ---------------------------------------------------------
 
 # Extra users share user1's password hash: they log in like any other.
@@ -202,8 +146,10 @@ TOKEN_1=$(login user1 password1)
 TOKEN_2=$(login user2 password2)
 TOKEN_1000=$(login bench1000 password1)
 TOKEN_FRESH=$(login benchfresh password1)
+# The waits ask the database itself (db_caught_up, db_last): the
+# checkpoint file may lag it by a second.
 worker_start
-wait_projected 60
+db_caught_up "$DB" 60
 worker_stop
 [ "$(curl -s "$A/accounts" -H "Authorization: Bearer $TOKEN_1" |
     jq '.[0].customers | length')" = 100 ] || { say "account 1 lacks its 100 customers"; exit 1; }
@@ -295,7 +241,7 @@ done
 
 say "projecting the services' events so far"
 worker_start
-wait_projected 300
+db_caught_up "$DB" 300
 worker_stop
 FROM=$(db_last)
 
@@ -329,7 +275,7 @@ grep -o 'per_second=[0-9]*' "$RES/raw/reader.txt" | cut -d= -f2 >"$RES/raw/reade
 # accounts service reopens it), and a checkpoint file that agrees.
 as_owner sqlite3 "$VAR_DIR/accounts.db" 'PRAGMA wal_checkpoint(TRUNCATE)' >/dev/null
 as_owner cp "$VAR_DIR/accounts.db" "$VAR_DIR/before_catchup.db"
-LAST=$(last_stream_id)
+LAST=$(stream_last)
 echo "# run seconds applied_id rss_kib" >"$RES/raw/catchup_rss.txt"
 # catchup_run N: one catch-up, timed until the database has $LAST;
 # prints the seconds.  The worker is left running.
@@ -344,7 +290,7 @@ catchup_run() {
 	worker_start
 	pid=$(cat "$T/worker.pid")
 	for i in $(seq 6000); do	# at most 600 s
-		cp_id=$(db_last)
+		cp_id=$(db_last 2>/dev/null || true)
 		if [ "$cp_id" = "$LAST" ]; then
 			done_=1
 			break
@@ -369,9 +315,9 @@ mem_snapshot after_catchup
 # Every invoice counted once: the 10,000 customers hold 100 cents each.
 # (Asked of the database: a GET of 10,000 customers would inflate the
 # accounts processes' peak RSS, which is measured here.)
-sum=$(sqlite3 -readonly "$VAR_DIR/accounts.db" "SELECT sum(total_revenue_cents) FROM customers WHERE account_id = $ACCT_LOAD")
+sum=$(sql "$DB" "SELECT sum(total_revenue_cents) FROM customers WHERE account_id = $ACCT_LOAD")
 [ "$sum" = $((EVENTS * 100)) ] || { say "load account total $sum, not $((EVENTS * 100))"; exit 1; }
-dead=$(sqlite3 -readonly "$VAR_DIR/accounts.db" 'SELECT count(*) FROM dead_letters')
+dead=$(sql "$DB" 'SELECT count(*) FROM dead_letters')
 [ "$dead" = 0 ] || { say "$dead dead letters"; exit 1; }
 
 # POST /invoices beside a projector replaying the whole stream from
@@ -388,7 +334,7 @@ for run in $(seq "$RUNS"); do
 	lag=$(curl -s "$A/status" | jq .lag)
 	echo "run $run: lag at the end $lag" >>"$RES/raw/invoices_projecting_lag.txt"
 	say "  projector lag when wrk ended: $lag entries"
-	wait_projected 300
+	db_caught_up "$DB" 300
 done
 
 say "freshness at $FRESH_RATE invoices/s for ${SECONDS_PER_RUN}s"

@@ -1,15 +1,14 @@
 #!/usr/bin/env bats
 # The accounts service: login, tokens, and the reads of the projection.
 
-load helpers
+load fixtures
 
 setup_file() {
 	stack_start
 	export TOKEN=$(login user1 password1)
 	export TOKEN2=$(login user2 password2)
 	export SECRET=$(cat "$VAR_DIR/jwt.secret")
-	curl -sf -X POST "$C/customers" -H "Authorization: Bearer $TOKEN" \
-		-d '{"name":"Zed","account_id":"1"}' >/dev/null
+	new_customer Zed >/dev/null
 	wait_projected
 }
 
@@ -19,7 +18,7 @@ teardown_file() {
 
 @test "login answers a Bearer token good for 900 s" {
 	req POST "$A/auth/login" '{"username":"user1","password":"password1"}'
-	[ "$status" = 200 ]
+	[ "$code" = 200 ]
 	[ "$(jq -r .token_type <<<"$body")" = Bearer ]
 	[ "$(jq -r .expires_in <<<"$body")" = 900 ]
 	tok=$(jq -r .token <<<"$body")
@@ -32,71 +31,71 @@ teardown_file() {
 
 @test "login accepts the original's Username/Password keys" {
 	req POST "$A/auth/login" '{"Username":"user2","Password":"password2"}'
-	[ "$status" = 200 ]
+	[ "$code" = 200 ]
 	[ "$(jwt_payload "$(jq -r .token <<<"$body")" | jq -r .username)" = user2 ]
 }
 
 @test "wrong password and unknown user get the same 401" {
 	req POST "$A/auth/login" '{"username":"user1","password":"wrong"}'
-	[ "$status" = 401 ]
+	[ "$code" = 401 ]
 	wrong=$body
 	req POST "$A/auth/login" '{"username":"nobody","password":"password1"}'
-	[ "$status" = 401 ]
+	[ "$code" = 401 ]
 	[ "$body" = "$wrong" ]
 	req POST "$A/auth/login" '{"username":"user1","password":"password2"}'
-	[ "$status" = 401 ]
+	[ "$code" = 401 ]
 }
 
 @test "login with a bad body: 400" {
 	for b in '' 'x' '[]' '{"username":"user1"}' '{"password":"p"}' '{"username":1,"password":"p"}'; do
 		req POST "$A/auth/login" "$b" ""
-		[ "$status" = 400 ] || { echo "$b -> $status" >&2; false; }
+		[ "$code" = 400 ] || { echo "$b -> $code" >&2; false; }
 		jq -e '.error | strings' <<<"$body"
 	done
 }
 
 @test "GET /accounts: the caller's accounts only, in the original's shape" {
 	req GET "$A/accounts"
-	[ "$status" = 200 ]
+	[ "$code" = 200 ]
 	[ "$(jq -r 'length' <<<"$body")" = 1 ]
 	jq -e '.[0] | (.account | keys) == ["created_date","description","id","name","owned_by"]' <<<"$body"
 	jq -e '.[0].account | .id == 1 and .name == "one" and .description == "one" and .owned_by == "user1"' <<<"$body"
 	jq -e '.[0].customers[0] | keys == ["customer_id","name","total_revenue_cents"]' <<<"$body"
 	req GET "$A/accounts" "" "$TOKEN2"
-	[ "$status" = 200 ]
+	[ "$code" = 200 ]
 	jq -e 'length == 1 and .[0].account.name == "two" and .[0].customers == [] and .[0].total_revenue_cents == 0' <<<"$body"
 }
 
 @test "GET /accounts/{id}: yours 200, another's 403, unknown 404, not a number 400" {
 	req GET "$A/accounts/1"
-	[ "$status" = 200 ]
+	[ "$code" = 200 ]
 	jq -e '.account.id == 1' <<<"$body"
 	req GET "$A/accounts/2"
-	[ "$status" = 403 ]
+	[ "$code" = 403 ]
 	req GET "$A/accounts/999"
-	[ "$status" = 404 ]
+	[ "$code" = 404 ]
 	req GET "$A/accounts/abc"
-	[ "$status" = 400 ]
+	[ "$code" = 400 ]
 	jq -e '.error | strings' <<<"$body"
 }
 
 @test "GET /accounts/{id}/is-owned-by/{user}" {
 	req GET "$A/accounts/1/is-owned-by/user1"
-	[ "$status" = 200 ] && [ "$body" = '{"ok":true}' ]
+	[ "$code" = 200 ] && [ "$body" = '{"ok":true}' ]
 	req GET "$A/accounts/1/is-owned-by/user2"
 	[ "$body" = '{"ok":false}' ]
 	req GET "$A/accounts/999/is-owned-by/user1"
 	[ "$body" = '{"ok":false}' ]
 	req GET "$A/accounts/1/is-owned-by/user1" "" ""
-	[ "$status" = 401 ]
+	[ "$code" = 401 ]
 }
 
 @test "/status needs no token; everything else does" {
 	req GET "$A/status" "" ""
-	[ "$status" = 200 ]
+	[ "$code" = 200 ]
 	for p in /accounts /accounts/1; do
 		req GET "$A$p" "" ""
-		[ "$status" = 401 ]
+		[ "$code" = 401 ]
 	done
 }
 
@@ -105,7 +104,7 @@ teardown_file() {
 	hs='{"alg":"HS256","typ":"JWT"}'
 	good=$(jwt_make "$hs" "{\"sub\":\"user1\",\"username\":\"user1\",\"iat\":$now,\"exp\":$((now + 60))}" "$SECRET")
 	req GET "$A/accounts" "" "$good"
-	[ "$status" = 200 ]		# the forger works: the refusals below mean something
+	[ "$code" = 200 ]		# the forger works: the refusals below mean something
 
 	expired=$(jwt_make "$hs" "{\"sub\":\"user1\",\"username\":\"user1\",\"iat\":$((now - 1000)),\"exp\":$((now - 100))}" "$SECRET")
 	noexp=$(jwt_make "$hs" "{\"sub\":\"user1\",\"username\":\"user1\",\"iat\":$now}" "$SECRET")
@@ -116,22 +115,22 @@ teardown_file() {
 	badsig="${TOKEN%?}$( [ "${TOKEN: -1}" = A ] && echo B || echo A)"
 	for t in "$expired" "$noexp" "$wrongkey" "$hs512" "$none" "$tampered" "$badsig" "x.y.z" "$TOKEN.extra"; do
 		req GET "$A/accounts" "" "$t"
-		[ "$status" = 401 ] || { echo "accepted: $t" >&2; false; }
+		[ "$code" = 401 ] || { echo "accepted: $t" >&2; false; }
 		[ "$body" = '{"error":"missing, malformed or expired Bearer token"}' ]
 		req POST "$C/customers" '{"name":"x","account_id":"1"}' "$t"
-		[ "$status" = 401 ]
+		[ "$code" = 401 ]
 	done
 	for h in "bearer $TOKEN" "Bearer  $TOKEN" "Token $TOKEN" "$TOKEN" "Bearer"; do
-		status=$(curl -s -o /dev/null -w '%{http_code}' "$A/accounts" -H "Authorization: $h")
-		[ "$status" = 401 ] || { echo "accepted header: $h" >&2; false; }
+		code=$(curl -s -o /dev/null -w '%{http_code}' "$A/accounts" -H "Authorization: $h")
+		[ "$code" = 401 ] || { echo "accepted header: $h" >&2; false; }
 	done
 }
 
 @test "a token of user2 cannot act for user1" {
 	req POST "$C/customers" '{"name":"x","account_id":"1"}' "$TOKEN2"
-	[ "$status" = 403 ]
+	[ "$code" = 403 ]
 	req GET "$A/accounts/1" "" "$TOKEN2"
-	[ "$status" = 403 ]
+	[ "$code" = 403 ]
 }
 
 @test "the JWT secret file is created with mode 0600" {
@@ -151,19 +150,19 @@ teardown_file() {
 	(sleep 0.3; kill -CONT "$worker") &
 	req GET "$A/accounts?after=$eid"
 	kill -CONT "$worker"
-	[ "$status" = 200 ]
+	[ "$code" = 200 ]
 	jq -e --arg c "$cid" '[.[0].customers[].customer_id] | index($c)' <<<"$body"
 	req GET "$A/accounts/1?after=$eid"
-	[ "$status" = 200 ]
+	[ "$code" = 200 ]
 	jq -e --arg c "$cid" '[.customers[].customer_id] | index($c)' <<<"$body"
 	req GET "$A/accounts?after=nonsense"
-	[ "$status" = 400 ]
+	[ "$code" = 400 ]
 }
 
 @test "read-your-writes: an id the projection never reaches gets 504 with its position, in bounded time" {
 	start=$(date +%s%N)
 	req GET "$A/accounts?after=99999999999999-0"
-	[ "$status" = 504 ]
+	[ "$code" = 504 ]
 	jq -e '.last_event_id | test("^[0-9]+-[0-9]+$")' <<<"$body"
-	[ $(( ($(date +%s%N) - start) / 1000000 )) -lt 5000 ]
+	[ "$(ms_since "$start")" -lt 5000 ]
 }

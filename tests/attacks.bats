@@ -2,7 +2,7 @@
 # Hostile input and auth: each attack gets a clean refusal, nothing is
 # appended, and nothing leaks.
 
-load helpers
+load fixtures
 
 setup_file() {
 	stack_start LOGIN_WINDOW=30 LOGIN_MAX_FAILURES_PER_ADDR=10
@@ -13,18 +13,6 @@ setup_file() {
 
 teardown_file() {
 	stack_stop
-}
-
-# refused STATUS METHOD URL BODY: that status, a JSON error, no new event.
-refused() {
-	local want=$1 before
-	before=$(stream_len)
-	req "$2" "$3" "$4" ${5+"$5"}
-	if [ "$status" != "$want" ] || [ "$(stream_len)" != "$before" ] ||
-	    ! jq -e '.error | strings' <<<"$body" >/dev/null; then
-		echo "$2 $3 ${4:0:80}: got $status ${body:0:200}, want $want" >&2
-		return 1
-	fi
 }
 
 login_status() {	# USER PASSWORD -> HTTP status; headers in $T/headers
@@ -50,7 +38,7 @@ window_ends() {
 	refused 400 POST "$C/customers" '{"name":"A","account_id":"2","account_id":"1"}'
 	refused 400 POST "$C/customers" "{\"name\":\"A\",\"account_id\":\"1\",\"x\":$(printf '[%.0s' $(seq 100))$(printf ']%.0s' $(seq 100))}"
 	refused 400 POST "$C/customers" "$(printf '[%.0s' $(seq 5000))"
-	cid=$(curl -sf -X POST "$C/customers" -H "Authorization: Bearer $TOKEN" -d '{"name":"Target","account_id":"1"}' | jq -r .id)
+	cid=$(new_customer Target)
 	for cents in -0 1e308 9007199254740993 -9223372036854775808 18446744073709551616 00 007 0x10 NaN Infinity '"1"' '[1]' '{"a":1}'; do
 		refused 400 POST "$C/invoices" "{\"customer_id\":\"$cid\",\"purchase_date\":\"2019-01-06\",\"purchase_price_cents\":$cents}"
 	done
@@ -71,7 +59,7 @@ window_ends() {
 	)
 	for n in "${names[@]}"; do
 		req POST "$C/customers" "$(jq -cn --arg n "$n" '{name:$n, account_id:"1"}')"
-		[ "$status" = 201 ]
+		[ "$code" = 201 ]
 		cid=$(jq -r .id <<<"$body")
 		eid=$(jq -r .event_id <<<"$body")
 		[ "$(rcli --raw XRANGE event-stream "$eid" "$eid" | sed -n 5p | jq -r .name)" = "$n" ]
@@ -87,9 +75,9 @@ window_ends() {
 @test "ids in paths: SQL, signs, huge numbers, encodings are refused" {
 	for p in "1%20OR%201=1" "1;DROP" "-1" "0" "01" "%31" "99999999999999999999" "1e3"; do
 		req GET "$A/accounts/$p"
-		[ "$status" = 400 ] || [ "$status" = 404 ] || { echo "$p -> $status" >&2; false; }
+		[ "$code" = 400 ] || [ "$code" = 404 ] || { echo "$p -> $code" >&2; false; }
 		jq -e '.error | strings' <<<"$body"
-		refused "$status" DELETE "$C/invoices/$p" ""
+		refused "$code" DELETE "$C/invoices/$p" ""
 	done
 }
 
@@ -153,15 +141,15 @@ window_ends() {
 
 @test "a token of a user that no longer exists is refused everywhere" {
 	req GET "$A/accounts" "" "$TOKEN2"
-	[ "$status" = 200 ]
+	[ "$code" = 200 ]
 	rcli DEL user:user2 >/dev/null
 	refused 401 POST "$C/customers" '{"name":"x","account_id":"2"}' "$TOKEN2"
 	req GET "$A/accounts" "" "$TOKEN2"
-	[ "$status" = 401 ]
+	[ "$code" = 401 ]
 	req GET "$C/customers/1" "" "$TOKEN2"
-	[ "$status" = 401 ]
+	[ "$code" = 401 ]
 	req POST "$A/accounts" '{"name":"n","description":"d"}' "$TOKEN2"
-	[ "$status" = 401 ]
+	[ "$code" = 401 ]
 	[ "$(login_status user2 password2)" = 401 ]
 }
 

@@ -3,7 +3,7 @@
 # Chromium (playwright-core from npm, no downloaded browser).  The
 # screenshot is kept as build/test-artifacts/dashboard.png.
 
-load helpers
+load fixtures
 
 setup_file() {
 	[ -x /usr/bin/chromium ] || skip "Debian's chromium is not installed (apt-get install chromium)"
@@ -27,7 +27,7 @@ teardown_file() {
 	done
 	# the API is untouched
 	req GET "$A/accounts" "" ""
-	[ "$status" = 401 ]
+	[ "$code" = 401 ]
 }
 
 @test "in Chromium: log in, add a customer, see a real invoice's revenue appear by itself" {

@@ -3,7 +3,7 @@
 # --help/--version, and lighttpd forwarding to FastCGI programs that
 # spawn-fcgi started (as the systemd units in deploy/ do).
 
-load helpers
+load fixtures
 
 setup_file() {
 	stack_start
@@ -70,10 +70,10 @@ teardown_file() {
 	TOKEN=$(login user1 password1)
 	[ -n "$TOKEN" ] && [ "$TOKEN" != null ]
 	req POST "$C/customers" '{"name":"Spawned","account_id":"1"}'
-	[ "$status" = 201 ]
+	[ "$code" = 201 ]
 	cid=$(jq -r .id <<<"$body")
 	req POST "$C/invoices" "{\"customer_id\":\"$cid\",\"purchase_date\":\"2019-01-06\",\"purchase_price_cents\":4200}"
-	[ "$status" = 201 ]
+	[ "$code" = 201 ]
 	eid=$(jq -r .event_id <<<"$body")
 	tok=$TOKEN
 	body=$(curl -sf "http://127.0.0.1:$AP/accounts/1?after=$eid" -H "Authorization: Bearer $tok")

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # The seed's flow, verbatim, through lighttpd, Redis and the worker.
 
-load helpers
+load fixtures
 
 setup_file() {
 	stack_start
@@ -14,10 +14,10 @@ teardown_file() {
 
 @test "both services answer /status" {
 	req GET "$C/status"
-	[ "$status" = 200 ]
+	[ "$code" = 200 ]
 	[ "$(jq -r .status <<<"$body")" = ok ]
 	req GET "$A/status"
-	[ "$status" = 200 ]
+	[ "$code" = 200 ]
 	[ "$(jq -r .status <<<"$body")" = ok ]
 	jq -e '.lag | numbers' <<<"$body"
 }
@@ -32,7 +32,7 @@ teardown_file() {
 
 @test "the seed's flow: customer, invoice, events in the stream, revenue in GET /accounts" {
 	req POST "$C/customers" '{"name": "John Adams", "account_id": "1"}'
-	[ "$status" = 201 ]
+	[ "$code" = 201 ]
 	cid=$(jq -r .id <<<"$body")
 	eid=$(jq -r .event_id <<<"$body")
 	[[ $cid =~ ^[0-9]+$ ]]
@@ -51,7 +51,7 @@ teardown_file() {
 	[[ $(jq -r .created_date <<<"$payload") =~ ^20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$ ]]
 
 	req POST "$C/invoices" "{\"customer_id\": \"$cid\", \"purchase_date\": \"2019-01-06\", \"purchase_price_cents\": 10000}"
-	[ "$status" = 201 ]
+	[ "$code" = 201 ]
 	iid=$(jq -r .id <<<"$body")
 	ieid=$(jq -r .event_id <<<"$body")
 	run rcli --raw XRANGE event-stream "$ieid" "$ieid"
@@ -60,7 +60,7 @@ teardown_file() {
 
 	wait_projected
 	req GET "$A/accounts"
-	[ "$status" = 200 ]
+	[ "$code" = 200 ]
 	[ "$(jq -r '.[0].account.name' <<<"$body")" = one ]
 	[ "$(jq -r '.[0].account.owned_by' <<<"$body")" = user1 ]
 	[ "$(jq -c ".[0].customers[] | select(.customer_id == \"$cid\")" <<<"$body")" = "{\"customer_id\":\"$cid\",\"name\":\"John Adams\",\"total_revenue_cents\":10000}" ]
@@ -82,13 +82,13 @@ teardown_file() {
 	c2=$(jq -r .id <<<"$body")
 	for cents in 1 20 300; do
 		req POST "$C/invoices" "{\"customer_id\":\"$c1\",\"purchase_date\":\"2020-02-29\",\"purchase_price_cents\":$cents}"
-		[ "$status" = 201 ]
+		[ "$code" = 201 ]
 	done
 	req POST "$C/invoices" "{\"customer_id\":\"$c2\",\"purchase_date\":\"2020-03-01\",\"purchase_price_cents\":9007199254740991}"
-	[ "$status" = 201 ]
+	[ "$code" = 201 ]
 	wait_projected
 	req GET "$A/accounts/1"
-	[ "$status" = 200 ]
+	[ "$code" = 200 ]
 	[ "$(jq -r ".customers[] | select(.customer_id == \"$c1\") | .total_revenue_cents" <<<"$body")" = 321 ]
 	[ "$(jq -r ".customers[] | select(.customer_id == \"$c2\") | .total_revenue_cents" <<<"$body")" = 9007199254740991 ]
 	# ordered by id
@@ -99,7 +99,7 @@ teardown_file() {
 	name='O'"'"'Brien "the 100%" ; DROP TABLE customers; -- é€😀'
 	data=$(jq -cn --arg n "$name" '{name: $n, account_id: "1"}')
 	req POST "$C/customers" "$data"
-	[ "$status" = 201 ]
+	[ "$code" = 201 ]
 	cid=$(jq -r .id <<<"$body")
 	wait_projected
 	req GET "$A/accounts/1"

@@ -2,7 +2,7 @@
 # GET /metrics on both services, parsed: the Prometheus text format, and
 # counters that move with the requests and events that happen.
 
-load helpers
+load fixtures
 
 setup_file() {
 	stack_start

@@ -6,12 +6,14 @@
 # worker and SQLite replica, must answer GET /accounts with the same
 # figures.  Needs root and network namespaces; skips otherwise.
 
-load helpers
+load fixtures
 
-# Every curl (also in helpers' req and login) runs on the web host.
+# Every curl (also in the fixtures' req, login and wait_projected) runs
+# on the web host.
 curl() { nsenter --net="/run/netns/$NS_WEB" curl --max-time 10 "$@"; }
-# redis-cli against the Redis host, from the web host.
-rcli() { nsenter --net="/run/netns/$NS_WEB" redis-cli -h "$REDIS" "$@"; }
+# Every redis-cli (the fixtures' rcli) talks to the Redis host, from the
+# web host.
+redis-cli() { nsenter --net="/run/netns/$NS_WEB" redis-cli -h "$REDIS" "$@"; }
 
 netns_usable() {
 	[ "$(id -u)" = 0 ] || return 1
@@ -46,6 +48,8 @@ setup_file() {
 	set -a
 	. "$T/hosts/hosts.env"
 	set +a
+	# The fixtures' rcli asks for it.
+	export REDIS_PORT=6379
 	export TOKEN=$(login user1 password1)
 	[ -n "$TOKEN" ] && [ "$TOKEN" != null ]
 }
@@ -74,21 +78,6 @@ setup() {
 	[ -z "${MH_SKIP:-}" ] || skip "$MH_SKIP"
 }
 
-# The stream's last id, as Redis has it.
-last_id() { rcli --raw XREVRANGE event-stream + - COUNT 1 | head -1; }
-
-# Waits until the replica behind URL has applied the stream's last entry.
-wait_replica() {
-	local url=$1 last i
-	last=$(last_id)
-	for i in $(seq 100); do
-		[ "$(curl -s "$url/status" | jq -r .last_event_id)" = "$last" ] && return 0
-		sleep 0.05
-	done
-	echo "$url did not catch up with $last" >&2
-	return 1
-}
-
 @test "each host is its own namespace; each accounts host has its own replica" {
 	for h in redis cust acct1 acct2 web sw; do
 		ip netns list | grep -q "^mh$MH_ID-$h\b"
@@ -111,37 +100,37 @@ wait_replica() {
 
 @test "the seed's flow across the hosts; both replicas answer GET /accounts with the same figures" {
 	req GET "$C/status"
-	[ "$status" = 200 ]
+	[ "$code" = 200 ]
 	req POST "$C/customers" '{"name": "John Adams", "account_id": "1"}'
-	[ "$status" = 201 ]
+	[ "$code" = 201 ]
 	cid=$(jq -r .id <<<"$body")
 	req POST "$C/invoices" "{\"customer_id\": \"$cid\", \"purchase_date\": \"2019-01-06\", \"purchase_price_cents\": 10000}"
-	[ "$status" = 201 ]
+	[ "$code" = 201 ]
 	eid=$(jq -r .event_id <<<"$body")
-	[ "$(last_id)" = "$eid" ]
+	[ "$(stream_last)" = "$eid" ]
 	# Read-your-writes on each replica, then the same answer from both.
 	for u in "$A1" "$A2"; do
 		# 504 means "not yet, after READ_WAIT_MS": ask again, a few times.
 		for i in 1 2 3 4 5; do
 			req GET "$u/accounts/1?after=$eid"
-			[ "$status" = 504 ] || break
+			[ "$code" = 504 ] || break
 		done
-		[ "$status" = 200 ]
+		[ "$code" = 200 ]
 		[ "$(jq -r --arg c "$cid" '.customers[] | select(.customer_id == $c) | .total_revenue_cents' <<<"$body")" = 10000 ]
 	done
-	wait_replica "$A1"
-	wait_replica "$A2"
+	wait_projected "$A1"
+	wait_projected "$A2"
 	req GET "$A1/accounts"
-	[ "$status" = 200 ]
+	[ "$code" = 200 ]
 	one=$body
 	req GET "$A2/accounts"
-	[ "$status" = 200 ]
+	[ "$code" = 200 ]
 	[ "$body" = "$one" ]
 	[ "$(jq -r --arg c "$cid" '.[0].customers[] | select(.customer_id == $c) | .name' <<<"$one")" = "John Adams" ]
 	# Through the balanced port, whichever replica answers, the same.
 	for i in 1 2 3 4; do
 		req GET "$A/accounts"
-		[ "$status" = 200 ]
+		[ "$code" = 200 ]
 		[ "$body" = "$one" ]
 	done
 }
@@ -150,25 +139,25 @@ wait_replica() {
 	tok=$(curl -sf -X POST "$A1/auth/login" -d '{"username":"user2","password":"password2"}' | jq -r .token)
 	[ -n "$tok" ] && [ "$tok" != null ]
 	req GET "$A2/accounts" "" "$tok"
-	[ "$status" = 200 ]
+	[ "$code" = 200 ]
 	[ "$(jq -r '.[0].account.owned_by' <<<"$body")" = user2 ]
 	req GET "$A2/accounts/1" "" "$tok"
-	[ "$status" = 403 ]
+	[ "$code" = 403 ]
 }
 
 @test "after a burst of writes and deletions both replicas converge" {
 	req POST "$C/customers" '{"name": "Burst", "account_id": "1"}'
-	[ "$status" = 201 ]
+	[ "$code" = 201 ]
 	cid=$(jq -r .id <<<"$body")
 	for i in $(seq 20); do
 		req POST "$C/invoices" "{\"customer_id\": \"$cid\", \"purchase_date\": \"2019-01-06\", \"purchase_price_cents\": $((i * 100))}"
-		[ "$status" = 201 ]
+		[ "$code" = 201 ]
 		[ "$i" != 5 ] || first=$(jq -r .id <<<"$body")
 	done
 	req DELETE "$C/invoices/$first"
-	[ "$status" = 204 ]
-	wait_replica "$A1"
-	wait_replica "$A2"
+	[ "$code" = 204 ]
+	wait_projected "$A1"
+	wait_projected "$A2"
 	req GET "$A1/accounts/1"
 	one=$body
 	req GET "$A2/accounts/1"

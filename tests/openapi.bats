@@ -2,7 +2,7 @@
 # docs/openapi.yaml against the real thing: every operation is exercised,
 # its answers recorded, and each checked against the spec (ajv, from npm).
 
-load helpers
+load fixtures
 
 setup_file() {
 	command -v node >/dev/null && command -v npm >/dev/null ||
@@ -22,7 +22,7 @@ teardown_file() {
 # rec METHOD URL [BODY] [TOKEN]: req, and record the exchange.
 rec() {
 	req "$@"
-	jq -cn --arg m "$1" --arg p "${2#http://127.0.0.1:*/}" --argjson s "$status" --arg b "$body" \
+	jq -cn --arg m "$1" --arg p "${2#http://127.0.0.1:*/}" --argjson s "$code" --arg b "$body" \
 		'{method: $m, path: ("/" + $p), status: $s, body: $b}' >>"$T/records.jsonl"
 }
 

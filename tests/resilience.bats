@@ -2,7 +2,7 @@
 # Concurrency and a Redis that stalls or drops connections: answers stay
 # fast and clean, and the services recover by themselves.
 
-load helpers
+load fixtures
 
 setup_file() {
 	stack_start
@@ -14,8 +14,6 @@ teardown_file() {
 	kill -CONT "$(cat "$VAR_DIR/redis.pid")" 2>/dev/null || true
 	stack_stop
 }
-
-ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 
 @test "twenty creates at once: twenty distinct ids, twenty events" {
 	before=$(stream_len)
@@ -33,11 +31,11 @@ ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 	rcli CLIENT KILL TYPE normal >/dev/null
 	req POST "$C/customers" '{"name":"After kill","account_id":"1"}'
 	# The first request on a dead connection may fail cleanly; the next must work.
-	if [ "$status" != 201 ]; then
-		[ "$status" = 503 ]
+	if [ "$code" != 201 ]; then
+		[ "$code" = 503 ]
 		req POST "$C/customers" '{"name":"After kill","account_id":"1"}'
 	fi
-	[ "$status" = 201 ]
+	[ "$code" = 201 ]
 	wait_projected
 }
 
@@ -47,16 +45,16 @@ ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 	start=$(date +%s%N)
 	req GET "$C/status"
 	took=$(ms_since "$start")
-	[ "$status" = 503 ]
+	[ "$code" = 503 ]
 	[ "$(jq -r .error <<<"$body")" = "redis unavailable" ]
 	[ "$took" -lt 3000 ]
 	# The read model does not need Redis.
 	req GET "$A/accounts"
-	[ "$status" = 200 ]
+	[ "$code" = 200 ]
 	kill -CONT "$redis_pid"
 	req GET "$C/status"
-	[ "$status" = 200 ]
+	[ "$code" = 200 ]
 	req POST "$C/customers" '{"name":"After stall","account_id":"1"}'
-	[ "$status" = 201 ]
+	[ "$code" = 201 ]
 	wait_projected
 }

@@ -2,7 +2,7 @@
 # The projector: checkpoint and restart, exactly-once, dead letters,
 # rebuild.  This file runs the worker itself (RUN_WORKER=0).
 
-load helpers
+load fixtures
 
 setup_file() {
 	stack_start_user1 RUN_WORKER=0
@@ -12,22 +12,6 @@ teardown_file() {
 	stack_stop
 }
 
-# new_customer NAME: prints its id.
-new_customer() {
-	curl -sf -X POST "$C/customers" -H "Authorization: Bearer $TOKEN" \
-		-d "$(jq -cn --arg n "$1" '{name:$n, account_id:"1"}')" | jq -r .id
-}
-invoice() {
-	curl -sf -X POST "$C/invoices" -H "Authorization: Bearer $TOKEN" \
-		-d "{\"customer_id\":\"$1\",\"purchase_date\":\"2019-01-06\",\"purchase_price_cents\":$2}" >/dev/null
-}
-revenue() {
-	curl -sf "$A/accounts/1" -H "Authorization: Bearer $TOKEN" |
-		jq -r ".customers[] | select(.customer_id == \"$1\") | .total_revenue_cents"
-}
-db_last() { sql "$DB" 'SELECT last_event_id FROM projector_state'; }
-stream_last() { rcli --raw XREVRANGE event-stream + - COUNT 1 | head -1; }
-
 @test "the checkpoint file holds the last applied id, written atomically" {
 	checkpoint_is "$(stream_last)"
 	[ "$(db_last)" = "$(stream_last)" ]
@@ -36,52 +20,52 @@ stream_last() { rcli --raw XREVRANGE event-stream + - COUNT 1 | head -1; }
 
 @test "stopped worker: events wait in the stream, and each is applied once after restart" {
 	cid=$(new_customer "Restart")
-	invoice "$cid" 100
+	new_invoice "$cid" 100
 	wait_projected
 	worker_stop
-	for i in 1 2 3 4 5; do invoice "$cid" 1000; done
-	[ "$(revenue "$cid")" = 100 ]
+	for i in 1 2 3 4 5; do new_invoice "$cid" 1000; done
+	[ "$(revenue_api "$cid")" = 100 ]
 	req GET "$A/status"
 	[ "$(jq .lag <<<"$body")" = 5 ]
 	worker_start
 	wait_projected
-	[ "$(revenue "$cid")" = 5100 ]
+	[ "$(revenue_api "$cid")" = 5100 ]
 	# a restart with nothing new changes nothing
 	worker_stop
 	worker_start
 	sleep 0.5
-	[ "$(revenue "$cid")" = 5100 ]
+	[ "$(revenue_api "$cid")" = 5100 ]
 }
 
 @test "a stale checkpoint file (an old copy) applies nothing twice" {
 	cid=$(new_customer "Stale")
-	invoice "$cid" 7
+	new_invoice "$cid" 7
 	wait_projected
 	worker_stop
 	echo 0-0 >"$VAR_DIR/worker.checkpoint"
-	invoice "$cid" 5
+	new_invoice "$cid" 5
 	worker_start
 	wait_projected
-	[ "$(revenue "$cid")" = 12 ]
+	[ "$(revenue_api "$cid")" = 12 ]
 	checkpoint_is "$(stream_last)"
 }
 
 @test "a garbage or missing checkpoint file: the database's id wins" {
 	cid=$(new_customer "Garbage")
-	invoice "$cid" 3
+	new_invoice "$cid" 3
 	wait_projected
 	worker_stop
 	echo 'not an id' >"$VAR_DIR/worker.checkpoint"
-	invoice "$cid" 4
+	new_invoice "$cid" 4
 	worker_start
 	wait_projected
-	[ "$(revenue "$cid")" = 7 ]
+	[ "$(revenue_api "$cid")" = 7 ]
 	worker_stop
 	rm "$VAR_DIR/worker.checkpoint"
-	invoice "$cid" 5
+	new_invoice "$cid" 5
 	worker_start
 	wait_projected
-	[ "$(revenue "$cid")" = 12 ]
+	[ "$(revenue_api "$cid")" = 12 ]
 }
 
 @test "a checkpoint past the database (restored older database) does not skip events" {
@@ -89,10 +73,10 @@ stream_last() { rcli --raw XREVRANGE event-stream + - COUNT 1 | head -1; }
 	wait_projected
 	worker_stop
 	echo "99999999999999-0" >"$VAR_DIR/worker.checkpoint"
-	invoice "$cid" 9
+	new_invoice "$cid" 9
 	worker_start
 	wait_projected
-	[ "$(revenue "$cid")" = 9 ]
+	[ "$(revenue_api "$cid")" = 9 ]
 }
 
 @test "poison entries go to dead_letters; unknown types are skipped and counted; the worker goes on" {
@@ -104,9 +88,9 @@ stream_last() { rcli --raw XREVRANGE event-stream + - COUNT 1 | head -1; }
 	rcli XADD event-stream '*' Payload '{}' >/dev/null
 	rcli XADD event-stream '*' EventTypeName SomethingNew Payload '{}' >/dev/null
 	rcli XADD event-stream '*' EventTypeName CustomerCreated Payload "$(head -c 100000 /dev/zero | tr '\0' x)" >/dev/null
-	invoice "$cid" 42
+	new_invoice "$cid" 42
 	wait_projected
-	[ "$(revenue "$cid")" = 42 ]
+	[ "$(revenue_api "$cid")" = 42 ]
 	[ "$(sql "$DB" 'SELECT count(*) FROM dead_letters')" = 5 ]
 	sql "$DB" 'SELECT reason FROM dead_letters' | grep -q 'not valid JSON'
 	sql "$DB" 'SELECT reason FROM dead_letters' | grep -q 'customer 987654 unknown'
@@ -125,7 +109,7 @@ stream_last() { rcli --raw XREVRANGE event-stream + - COUNT 1 | head -1; }
 	wait "$pid"
 	rc=$?
 	[ "$rc" = 0 ]
-	[ $(( ($(date +%s%N) - start) / 1000000 )) -lt 1000 ]
+	[ "$(ms_since "$start")" -lt 1000 ]
 	worker_start
 }
 
@@ -147,11 +131,11 @@ stream_last() { rcli --raw XREVRANGE event-stream + - COUNT 1 | head -1; }
 
 @test "worker --rebuild while the worker runs and writes continue: nothing lost or doubled" {
 	cid=$(new_customer "DuringRebuild")
-	for i in $(seq 20); do invoice "$cid" 1; done &
+	for i in $(seq 20); do new_invoice "$cid" 1; done &
 	"$BIN_DIR/worker" --rebuild 2>>"$T/worker.log" 3>&-
 	wait
 	wait_projected
-	[ "$(revenue "$cid")" = 20 ]
+	[ "$(revenue_api "$cid")" = 20 ]
 }
 
 @test "GET /accounts: each process answers from its cache only while the read model is unchanged" {
@@ -163,13 +147,13 @@ stream_last() { rcli --raw XREVRANGE event-stream + - COUNT 1 | head -1; }
 	}
 	# Enough reads that every FastCGI process answers, and keeps its answer.
 	for i in $(seq 16); do [ "$(total)" = 0 ]; done
-	invoice "$cid" 7
+	new_invoice "$cid" 7
 	wait_projected
 	for i in $(seq 16); do [ "$(total)" = 7 ]; done
 	# A new file under the same name: the processes reopen it.
 	worker_stop
 	rm -f "$DB" "$DB-wal" "$DB-shm" "$VAR_DIR/worker.checkpoint"
-	invoice "$cid" 5
+	new_invoice "$cid" 5
 	"$BIN_DIR/worker" --rebuild 2>>"$T/worker.log" 3>&-
 	for i in $(seq 16); do [ "$(total)" = 12 ]; done
 	worker_start

@@ -35,11 +35,6 @@ setup() {
 
 # Read without the -shm file, which a read-only disk lacks.
 RO="file:$DB?immutable=1"
-revenue() { sql "${1:-$DB}" "SELECT total_revenue_cents FROM customers WHERE id = $CID"; }
-invoice() {
-	req POST "$C/invoices" "{\"customer_id\":\"$CID\",\"purchase_date\":\"2019-01-06\",\"purchase_price_cents\":$1}"
-	[ "$status" = 201 ]
-}
 # worker_says TEXT: waits until /status reports that worker state.
 worker_says() {
 	local i
@@ -56,7 +51,7 @@ worker_says() {
 trouble_seen() {
 	sleep 1.5
 	kill -0 "$(cat "$T/worker.pid")"
-	[ "$(revenue "$3")" = "$1" ]
+	[ "$(revenue_db "$CID" "$3")" = "$1" ]
 	[ "$(db_last "$3")" = "$2" ]
 	[ "$(cat "$VAR_DIR/worker.checkpoint")" = "$2" ]
 }
@@ -64,39 +59,39 @@ trouble_seen() {
 @test "read-only read model: the worker waits, says why, resumes when writable" {
 	# The accounts service has not opened the file yet: nothing holds it
 	# open once the worker stops, so the tmpfs can be made read-only.
-	invoice 100
+	new_invoice "$CID" 100
 	db_caught_up
 	worker_stop
-	before=$(revenue)
+	before=$(revenue_db "$CID")
 	last=$(db_last)
 	mount -o remount,ro "$DISK"
 	worker_start
-	for i in 1 2 3 4 5; do invoice 10; done
+	for i in 1 2 3 4 5; do new_invoice "$CID" 10; done
 	worker_says "read model:"
 	note "read-only: /status worker = $(jq -c .worker <<<"$body")"
 	grep -q -i 'readonly\|read-only\|unable to open' "$T/worker.log"
 	trouble_seen "$before" "$last" "$RO"
 	mount -o remount,rw "$DISK"
-	db_caught_up "$DB" 300
-	[ "$(revenue)" = $((before + 50)) ]
+	db_caught_up "$DB" 15
+	[ "$(revenue_db "$CID")" = $((before + 50)) ]
 	checkpoint_is "$(stream_last)"
 	worker_says ok
 }
 
 @test "full disk under the read model: no partial batch, error in /status, resumes when space is back" {
-	before=$(revenue)
+	before=$(revenue_db "$CID")
 	last=$(db_last)
 	# Fill the tmpfs; the write fails with ENOSPC once it is full.
 	dd if=/dev/zero of="$DISK/filler" bs=64k 2>/dev/null || true
 	# Enough events that the next batch needs new pages.
-	for i in $(seq 40); do invoice 1; done
+	for i in $(seq 40); do new_invoice "$CID" 1; done
 	worker_says "disk is full"
 	note "disk full: /status worker = $(jq -c .worker <<<"$body")"
 	grep -q 'full' "$T/worker.log"
 	trouble_seen "$before" "$last" "$DB"
 	rm "$DISK/filler"
-	db_caught_up "$DB" 300
-	[ "$(revenue)" = $((before + 40)) ]
+	db_caught_up "$DB" 15
+	[ "$(revenue_db "$CID")" = $((before + 40)) ]
 	checkpoint_is "$(stream_last)"
 	worker_says ok
 }

@@ -1,14 +1,8 @@
-# Shared by the fault tests: a write load that records every answer,
-# and the checks that nothing was lost or counted twice.
+# What only the fault tests need, on top of the fixtures: a write load
+# that records every answer, and the checks that nothing was lost or
+# counted twice.
 
-load ../helpers
-
-
-# new_customer NAME: prints its id (account 1, user1's).
-new_customer() {
-	curl -sf -X POST "$C/customers" -H "Authorization: Bearer $TOKEN" \
-		-d "$(jq -cn --arg n "$1" '{name:$n, account_id:"1"}')" | jq -r .id
-}
+load ../fixtures
 
 # load_start CLIENTS CUSTOMER_ID...: each client posts invoices of random
 # amounts to random customers until load_stop, and writes one line per
@@ -49,6 +43,15 @@ load_client() {
 		    "$cfg.sent" "$cfg.out" >>"$T/load.$i"
 	done
 }
+# reads_start URL: after load_start, a client GETs URL until load_stop,
+# and writes one HTTP code a line to $T/reads (000: no answer in 5 s).
+reads_start() {
+	( while [ ! -e "$T/load-stop" ]; do
+		curl -s -m 5 -o /dev/null -w '%{http_code}\n' "$1" \
+			-H "Authorization: Bearer $TOKEN" >>"$T/reads" || true
+	done ) 3>&- &
+	echo $! >>"$T/load-pids"
+}
 load_stop() {
 	touch "$T/load-stop"
 	local pid
@@ -85,19 +88,6 @@ rebuild_copy() {
 # Everything a read model says about accounts and customers.
 db_dump() {
 	sql "$1" 'SELECT * FROM accounts ORDER BY id; SELECT * FROM customers ORDER BY id;'
-}
-
-db_last() { sql "${1:-$DB}" 'SELECT last_event_id FROM projector_state'; }
-stream_last() { rcli --raw XREVRANGE event-stream + - COUNT 1 | head -1; }
-# Waits, without the accounts service, until the file has applied the whole stream.
-db_caught_up() {
-	local i
-	for i in $(seq "${2:-200}"); do
-		[ "$(db_last "${1:-$DB}" 2>/dev/null)" = "$(stream_last)" ] && return 0
-		sleep 0.05
-	done
-	echo "read model stuck at $(db_last "${1:-$DB}"), stream at $(stream_last)" >&2
-	return 1
 }
 
 # note TEXT: shown in the TAP output (and collected by make test-faults).

@@ -39,11 +39,7 @@ stream_invoices() {
 	[ "$procs" -ge 1 ]
 	load_start 4 "${ids[@]}"
 	# Readers too, so that an accounts process dies with requests in flight.
-	( while [ ! -e "$T/load-stop" ]; do
-		curl -s -m 5 -o /dev/null -w '%{http_code}\n' "$A/accounts/1" \
-			-H "Authorization: Bearer $TOKEN" >>"$T/reads" || true
-	done ) 3>&- &
-	readers=$!
+	reads_start "$A/accounts/1"
 	sleep 1
 	for round in 1 2 3; do
 		victim=$(children customers.fcgi | head -1)
@@ -59,7 +55,6 @@ stream_invoices() {
 		sleep 0.7
 	done
 	load_stop
-	wait "$readers"
 	wait_projected
 
 	note "fcgi kills: $(load_count 201) writes got 201, $(load_other) failed" \
@@ -81,5 +76,5 @@ stream_invoices() {
 	diff <(db_dump "$DB") <(db_dump "$T/rebuilt.db")
 	# and the service works again
 	req POST "$C/invoices" "{\"customer_id\":\"${ids[0]}\",\"purchase_date\":\"2019-01-06\",\"purchase_price_cents\":1}"
-	[ "$status" = 201 ]
+	[ "$code" = 201 ]
 }

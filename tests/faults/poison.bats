@@ -16,18 +16,13 @@ teardown_file() {
 	stack_stop
 }
 
-revenue() { sql "$DB" "SELECT total_revenue_cents FROM customers WHERE id = $CID"; }
-invoice() {
-	req POST "$C/invoices" "{\"customer_id\":\"$CID\",\"purchase_date\":\"2019-01-06\",\"purchase_price_cents\":$1}"
-	[ "$status" = 201 ]
-}
 dead() { sql "$DB" 'SELECT count(*) FROM dead_letters'; }
 skipped() { sql "$DB" 'SELECT unknown_skipped FROM projector_state'; }
 xadd() { rcli XADD event-stream '*' "$@" >/dev/null; }
 inv() { echo "{\"id\":\"77$RANDOM\",\"customer_id\":\"$CID\",\"purchase_price_cents\":$1,\"created_date\":\"2026-11-30T00:00:00Z\",\"purchase_date\":\"2019-01-06\"}"; }
 
 @test "poison and odd entries: each dead-lettered once or skipped and counted; no crash, no stall" {
-	dead0=$(dead) skipped0=$(skipped) rev0=$(revenue)
+	dead0=$(dead) skipped0=$(skipped) rev0=$(revenue_db "$CID")
 	pid=$(cat "$T/worker.pid")
 	xadd EventTypeName InvoiceCreated Payload 'not json'
 	xadd EventTypeName InvoiceCreated Payload '{"id":"1","customer_id":"1"}'	# a field missing
@@ -51,11 +46,11 @@ inv() { echo "{\"id\":\"77$RANDOM\",\"customer_id\":\"$CID\",\"purchase_price_ce
 	xadd EventTypeName SomethingNew Payload '{}'
 	xadd EventTypeName invoicecreated Payload "$(inv 3)"	# types are case-sensitive
 	xadd EventTypeName '' Payload '{}'
-	invoice 42
+	new_invoice "$CID" 42
 	# poison last in the stream: the worker must still move past it
 	xadd EventTypeName InvoiceCreated Payload 'also not json'
 	wait_projected
-	[ "$(revenue)" = $((rev0 + 42)) ]
+	[ "$(revenue_db "$CID")" = $((rev0 + 42)) ]
 	note "poison: $(( $(dead) - dead0 )) dead-lettered, $(( $(skipped) - skipped0 )) skipped as unknown"
 	sql "$DB" "SELECT stream_id, event_type, reason FROM dead_letters" | tail -20 >&3
 	[ "$(dead)" = $((dead0 + 17)) ]
@@ -65,7 +60,7 @@ inv() { echo "{\"id\":\"77$RANDOM\",\"customer_id\":\"$CID\",\"purchase_price_ce
 	kill -0 "$pid"
 	# the service still answers, and nothing was half-applied
 	req GET "$A/accounts/1"
-	[ "$status" = 200 ]
+	[ "$code" = 200 ]
 	[ "$(sql "$DB" 'SELECT count(*) FROM customers WHERE id IN (555, 556)')" = 0 ]
 }
 
@@ -85,40 +80,40 @@ inv() { echo "{\"id\":\"77$RANDOM\",\"customer_id\":\"$CID\",\"purchase_price_ce
 }
 
 @test "a payload with a NUL byte is not cut short and applied" {
-	rev0=$(revenue)
+	rev0=$(revenue_db "$CID")
 	{ inv 1000; printf '\0trailing junk'; } | rcli -x XADD event-stream '*' EventTypeName InvoiceCreated Payload >/dev/null
-	invoice 1
+	new_invoice "$CID" 1
 	wait_projected
-	[ "$(revenue)" = $((rev0 + 1)) ]
+	[ "$(revenue_db "$CID")" = $((rev0 + 1)) ]
 }
 
 @test "an old copy of the checkpoint file restored: nothing applied twice" {
-	invoice 5
+	new_invoice "$CID" 5
 	wait_projected
 	cp "$VAR_DIR/worker.checkpoint" "$T/old.checkpoint"
-	for i in 1 2 3; do invoice 100; done
+	for i in 1 2 3; do new_invoice "$CID" 100; done
 	wait_projected
-	rev=$(revenue)
+	rev=$(revenue_db "$CID")
 	worker_stop
 	cp "$T/old.checkpoint" "$VAR_DIR/worker.checkpoint"
-	invoice 7
+	new_invoice "$CID" 7
 	worker_start
 	wait_projected
-	[ "$(revenue)" = $((rev + 7)) ]
+	[ "$(revenue_db "$CID")" = $((rev + 7)) ]
 	grep -q "resuming after $(cat "$T/old.checkpoint") (checkpoint" "$T/worker.log"
 	checkpoint_is "$(stream_last)"
 }
 
 @test "odd checkpoint files (empty, overflowing, half an id, leftovers): the database's id wins" {
 	for cp in '' '99999999999999999999999-0' '1796-' '-1-0' '1796015-0junk' "$(head -c 100 /dev/urandom)"; do
-		rev=$(revenue)
+		rev=$(revenue_db "$CID")
 		worker_stop
 		printf '%s' "$cp" >"$VAR_DIR/worker.checkpoint"
 		echo garbage >"$VAR_DIR/worker.checkpoint.4242.tmp"
-		invoice 1
+		new_invoice "$CID" 1
 		worker_start
 		wait_projected
-		[ "$(revenue)" = $((rev + 1)) ] || { echo "checkpoint '$cp': $(revenue), want $((rev + 1))"; false; }
+		[ "$(revenue_db "$CID")" = $((rev + 1)) ] || { echo "checkpoint '$cp': $(revenue_db "$CID"), want $((rev + 1))"; false; }
 	done
 }
 

@@ -25,17 +25,12 @@ teardown_file() {
 	done | rcli >/dev/null
 	wait_projected
 	load_start 3 "${ids[@]}"
-	( while [ ! -e "$T/load-stop" ]; do
-		curl -s -m 5 -o /dev/null -w '%{http_code}\n' "$A/accounts" \
-			-H "Authorization: Bearer $TOKEN" >>"$T/reads" || true
-	done ) 3>&- &
-	readers=$!
+	reads_start "$A/accounts"
 	sleep 0.5
 	# script(1) gives the rebuild a terminal.
 	script -qefc "$BIN_DIR/worker --rebuild" "$T/typescript" >/dev/null 2>&1 3>&-
 	sleep 0.5
 	load_stop
-	wait "$readers"
 	tr '\r' '\n' <"$T/typescript" | grep '^rebuild:' >"$T/progress"
 	note "rebuild: $(wc -l <"$T/progress") progress lines, last: $(tail -1 "$T/progress")"
 	note "rebuild under load: $(load_count 201) invoices got 201; reads: $(sort "$T/reads" | uniq -c | paste -sd' ')"

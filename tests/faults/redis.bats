@@ -63,16 +63,16 @@ fcgi_pids() { pgrep -P "$(cat "$VAR_DIR/lighttpd.pid")" | sort | paste -sd' '; }
 		awk -v t="$took" 'BEGIN { exit !(t < 1.0) }'
 	done
 	req GET "$A/accounts/1"
-	[ "$status" = 200 ]
+	[ "$code" = 200 ]
 	req GET "$A/status"
-	echo "$status $body"
-	[ "$status" = 503 ]
+	echo "$code $body"
+	[ "$code" = 503 ]
 	[ "$(jq -r .redis <<<"$body")" = unavailable ]
 	[ "$(jq -r .read_model <<<"$body")" = ok ]
 	[ "$(jq -r .worker <<<"$body")" = "redis unavailable" ]
 	req GET "$C/status"
-	echo "customers /status: $status $body"
-	[ "$status" = 503 ]
+	echo "customers /status: $code $body"
+	[ "$code" = 503 ]
 	grep -q 'redis exited' "$T/run.log"
 	# All of the above happened while Redis was down, not after its restart.
 	! rcli ping 2>/dev/null | grep -q PONG
@@ -114,7 +114,7 @@ fcgi_pids() { pgrep -P "$(cat "$VAR_DIR/lighttpd.pid")" | sort | paste -sd' '; }
 	restart_now
 	cid=$(new_customer "After worker kill")
 	req POST "$C/invoices" "{\"customer_id\":\"$cid\",\"purchase_date\":\"2019-01-06\",\"purchase_price_cents\":321}"
-	[ "$status" = 201 ]
+	[ "$code" = 201 ]
 	for i in $(seq 200); do
 		new=$(cat "$VAR_DIR/worker.pid")
 		[ "$new" != "$old" ] && kill -0 "$new" && break
@@ -123,5 +123,5 @@ fcgi_pids() { pgrep -P "$(cat "$VAR_DIR/lighttpd.pid")" | sort | paste -sd' '; }
 	[ "$new" != "$old" ]
 	grep -q 'worker exited' "$T/run.log"
 	wait_projected
-	[ "$(sql "$DB" "SELECT total_revenue_cents FROM customers WHERE id = $cid")" = 321 ]
+	[ "$(revenue_db "$cid")" = 321 ]
 }

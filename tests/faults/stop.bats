@@ -17,8 +17,6 @@ teardown_file() {
 # A zombie (exited, not yet reaped by pid 1) is not running.
 running() { [ -e "/proc/$1" ] && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
 
-ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
-
 @test "SIGTERM in the middle of a backlog: batch committed, checkpoint written, exit 0 within a second" {
 	cid=$(new_customer "Backlog")
 	wait_projected
@@ -49,12 +47,12 @@ ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 	# Stopped in the middle, on a batch boundary, with everything before it applied once.
 	[ "$last" != "$(stream_last)" ]
 	[ "$((applied % 1000))" = 0 ]
-	[ "$(sql "$DB" "SELECT total_revenue_cents FROM customers WHERE id = $cid")" = "$applied" ]
+	[ "$(revenue_db "$cid")" = "$applied" ]
 	[ "$(cat "$VAR_DIR/worker.checkpoint")" = "$last" ]
 	grep -q stopped "$T/worker.log"
 	worker_start
 	wait_projected
-	[ "$(sql "$DB" "SELECT total_revenue_cents FROM customers WHERE id = $cid")" = 20000 ]
+	[ "$(revenue_db "$cid")" = 20000 ]
 }
 
 @test "SIGTERM to make run: everything stops, nothing left running" {

@@ -1,8 +1,15 @@
-# Shared by every bats file: a private stack per file (redis-server,
-# lighttpd with both services, the worker) on free ports in a temporary
-# folder, torn down whatever happens.  Sanitizer reports fail the file.
+# The one fixture library: every bats file loads it (tests/faults/ through
+# faults.bash), and bench/run.sh sources it.  A private stack per file
+# (redis-server, lighttpd with both services, the worker) on free ports
+# in a temporary folder, torn down whatever happens; sanitizer reports
+# fail the file.  Then requests, waits and reads of the stream and the
+# read model.
+#
+# Sourcing it only sets ROOT and BIN_DIR and defines functions: plain
+# bash under set -euo pipefail can source it.  Only faults.bash's note
+# needs bats (its fd 3).
 
-# Also loaded from tests/faults/: the root is found from this file.
+# Also loaded from tests/faults/ and bench/: the root is found from this file.
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export BIN_DIR=${BIN_DIR:-$ROOT/build/asan/bin}
 case $BIN_DIR in /*) ;; *) BIN_DIR=$ROOT/$BIN_DIR ;; esac
@@ -83,7 +90,8 @@ worker_stop() {
 	stop_pidfile "$T/worker.pid"
 }
 
-# SIGTERM to the process in a pid file; waits up to ten seconds for it.
+# SIGTERM to the process in a pid file; waits up to ten seconds for it,
+# then SIGKILL.
 stop_pidfile() {
 	[ -f "$1" ] || return 0
 	local pid i
@@ -93,6 +101,7 @@ stop_pidfile() {
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
+	! kill -0 "$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
 	rm -f "$1"
 }
 
@@ -108,29 +117,88 @@ login() {
 	curl -sf -X POST "$A/auth/login" -d "{\"username\":\"$1\",\"password\":\"$2\"}" | jq -r .token
 }
 
-# req METHOD URL [BODY] [TOKEN]: sets $status and $body.
+# req METHOD URL [BODY] [TOKEN]: sets $code (the HTTP status) and $body.
+# Not $status: bats' run sets that one.
 req() {
 	local method=$1 url=$2 data=${3-} tok=${4-${TOKEN:-}}
 	local args=(-s -o "$T/body" -w '%{http_code}' -X "$method")
 	[ -n "$tok" ] && args+=(-H "Authorization: Bearer $tok")
 	[ "$method" = POST ] && args+=(-H 'Content-Type: application/json' --data-binary "$data")
-	status=$(curl "${args[@]}" "$url")
+	code=$(curl "${args[@]}" "$url")
 	body=$(cat "$T/body")
 }
 
-# Waits until the read model has applied everything in the stream.
-wait_projected() {
-	local i last
-	for i in $(seq 200); do
-		last=$(rcli --raw XREVRANGE event-stream + - COUNT 1 | head -1)
-		[ "$(curl -s "$A/status" | jq -r .last_event_id)" = "$last" ] && return 0
-		sleep 0.05
-	done
-	echo "projection did not catch up with $last" >&2
-	return 1
+# new_customer NAME [ACCOUNT]: prints its id (account 1 unless told).
+new_customer() {
+	local out
+	out=$(curl -sf -X POST "$C/customers" -H "Authorization: Bearer $TOKEN" \
+		-d "$(jq -cn --arg n "$1" --arg a "${2:-1}" '{name:$n, account_id:$a}')") || return
+	jq -r .id <<<"$out"
+}
+# new_invoice CUSTOMER CENTS: prints its id.
+new_invoice() {
+	local out
+	out=$(curl -sf -X POST "$C/invoices" -H "Authorization: Bearer $TOKEN" \
+		-d "{\"customer_id\":\"$1\",\"purchase_date\":\"2019-01-06\",\"purchase_price_cents\":$2}") || return
+	jq -r .id <<<"$out"
 }
 
+# refused STATUS METHOD URL [BODY] [TOKEN]: that status, a JSON error,
+# no new event.
+refused() {
+	local want=$1 before after
+	before=$(stream_len)
+	req "$2" "$3" "${4-}" ${5+"$5"}
+	after=$(stream_len)
+	if [ "$code" != "$want" ] || [ "$after" != "$before" ] ||
+	    ! jq -e '.error | strings' <<<"$body" >/dev/null; then
+		echo "$2 $3 ${4:0:80}: got $code ${body:0:200} (stream $before -> $after), want $want" >&2
+		return 1
+	fi
+}
+
+# revenue_api CUSTOMER: its total, as GET /accounts/1 answers it.
+revenue_api() {
+	curl -sf "$A/accounts/1" -H "Authorization: Bearer $TOKEN" |
+		jq -r ".customers[] | select(.customer_id == \"$1\") | .total_revenue_cents"
+}
+# revenue_db CUSTOMER [DB]: its total, as the read model file has it.
+revenue_db() { sql "${2:-$DB}" "SELECT total_revenue_cents FROM customers WHERE id = $1"; }
+
 stream_len() { rcli XLEN event-stream; }
+stream_last() { rcli --raw XREVRANGE event-stream + - COUNT 1 | head -1; }
+# db_last [DB]: the last id the read model file has applied.
+db_last() { sql "${1:-$DB}" 'SELECT last_event_id FROM projector_state'; }
+
+# wait_projected [URL]: waits until the accounts service at URL ($A
+# unless told) has applied everything in the stream.
+wait_projected() {
+	local url=${1:-$A} i last
+	for i in $(seq 200); do
+		last=$(stream_last)
+		[ "$(curl -s "$url/status" | jq -r .last_event_id)" = "$last" ] && return 0
+		sleep 0.05
+	done
+	echo "$url did not catch up with $last" >&2
+	return 1
+}
+# db_caught_up [DB] [SECONDS]: the same, without the accounts service:
+# waits until the file has applied the whole stream (10 s unless told).
+# A worker of worker_start's that has exited fails it at once.
+db_caught_up() {
+	local db=${1:-$DB} i
+	for i in $(seq $((${2:-10} * 20))); do
+		[ "$(db_last "$db" 2>/dev/null)" = "$(stream_last)" ] && return 0
+		if [ -f "$T/worker.pid" ] && ! kill -0 "$(cat "$T/worker.pid")" 2>/dev/null; then
+			cat "$T/worker.log" >&2
+			echo "the worker exited" >&2
+			return 1
+		fi
+		sleep 0.05
+	done
+	echo "read model stuck at $(db_last "$db"), stream at $(stream_last)" >&2
+	return 1
+}
 
 # The checkpoint file says ID: it follows the database within a second
 # while events flow, and at once when the stream goes quiet.
@@ -143,6 +211,9 @@ checkpoint_is() {
 	echo "checkpoint is $(cat "$VAR_DIR/worker.checkpoint" 2>/dev/null), want $1" >&2
 	return 1
 }
+
+# ms_since START: milliseconds since START (from date +%s%N).
+ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 
 # JWTs made by hand, to present the services with tokens they must refuse.
 b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
