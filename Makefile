@@ -256,6 +256,7 @@ check:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	    --std=c11 -Ilib/core -Ilib/http -Idb --suppress=missingIncludeSystem \
 	    lib cgi worker tools db tests/unit tests/fuzz bench
+	scripts/check-shape.sh $(TEST_BUILD)/bin
 
 clean:
 	rm -rf build

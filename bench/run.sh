@@ -116,17 +116,20 @@ hash=$(rcli HGET user:user1 password_hash)
 for u in bench1000 benchfresh benchload; do
 	rcli HSET "user:$u" password_hash "$hash" >/dev/null
 done
+# A command answers its event type, event id and record id (db/events.lua).
 new_account() {
-	rcli --raw FCALL account_create 1 "$STREAM" "$1" "$1" "$1" "$NOW" | head -1
+	rcli --raw FCALL account_create 1 "$STREAM" caller "$1" name "$1" \
+	    description "$1" | sed -n 3p
 }
 # new_customers OWNER ACCOUNT N: N customers by pipelined FCALLs.
 new_customers() {
-	seq "$3" | awk -v o="$1" -v a="$2" -v s="$STREAM" -v d="$NOW" \
-	    '{ printf "FCALL customer_create 1 %s %s %s c%d %s\n", s, o, a, $1, d }' |
+	seq "$3" | awk -v o="$1" -v a="$2" -v s="$STREAM" \
+	    '{ printf "FCALL customer_create 1 %s caller %s account_id %s name c%d\n", s, o, a, $1 }' |
 	    rcli --pipe >/dev/null
 }
 one_customer() {
-	rcli --raw FCALL customer_create 1 "$STREAM" "$1" "$2" "$3" "$NOW" | head -1
+	rcli --raw FCALL customer_create 1 "$STREAM" caller "$1" account_id "$2" \
+	    name "$3" | sed -n 3p
 }
 
 ACCT_1000=$(new_account bench1000)

@@ -87,25 +87,20 @@ read_model_prepare(sqlite3 *db, enum rm_sql which, sqlite3_stmt **st)
 	    SQLITE_PREPARE_PERSISTENT, st, NULL) == SQLITE_OK ? 0 : -1;
 }
 
-/* Appends the value of field name (its length n) of ev to out. */
+/* Appends the value of the field named by the n bytes at name to out. */
 static void
 put_value(const struct event *ev, const char *name, size_t n, char *out,
     size_t len)
 {
-	const struct event_spec *spec = &contract_events[ev->type];
-	size_t i, used = strlen(out);
+	int i = contract_field_index(&contract_events[ev->type], name, n);
+	size_t used = strlen(out);
 
-	for (i = 0; i < spec->nfields; i++) {
-		if (strlen(spec->fields[i].name) != n ||
-		    strncmp(spec->fields[i].name, name, n) != 0)
-			continue;
-		if (ev->v[i].text != NULL)
-			snprintf(out + used, len - used, "%s", ev->v[i].text);
-		else
-			snprintf(out + used, len - used, "%" PRId64,
-			    ev->v[i].num);
+	if (i == -1)
 		return;
-	}
+	if (ev->v[i].text != NULL)
+		snprintf(out + used, len - used, "%s", ev->v[i].text);
+	else
+		snprintf(out + used, len - used, "%" PRId64, ev->v[i].num);
 }
 
 void

@@ -23,19 +23,38 @@ free_port() {
 	done
 }
 
-# stack_start [VAR=value ...]: starts the stack with extra environment.
-stack_start() {
+# test_dir: a private folder $T for one file, and a place in it where
+# every sanitizer report of the programs it runs goes.
+test_dir() {
 	export T=$(mktemp -d "${TMPDIR:-/tmp}/es-test.XXXXXX")
 	# As root the services run as RUN_USER (see run.sh): let them in, and
 	# let a worker started by hand (it drops to RUN_USER) write copies here.
 	chmod 1777 "$T"
-	export VAR_DIR=$T/var
-	export REDIS_PORT=$(free_port) CUSTOMERS_PORT=$(free_port) ACCOUNTS_PORT=$(free_port)
-	export C=http://127.0.0.1:$CUSTOMERS_PORT A=http://127.0.0.1:$ACCOUNTS_PORT
 	mkdir -p "$T/san"
 	chmod 1777 "$T/san"
 	export ASAN_OPTIONS="log_path=$T/san/asan:detect_leaks=1:abort_on_error=0"
 	export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+}
+
+# sanitizers_quiet: fails, showing them, if any program under $T reported.
+sanitizers_quiet() {
+	# ASan writes its reports to $T/san; GCC's UBSan ignores log_path and
+	# writes to stderr, which lands in the logs.
+	if compgen -G "$T/san/*" >/dev/null ||
+	    grep -q -E 'runtime error:|Sanitizer' "$T"/*.log 2>/dev/null; then
+		echo "sanitizer reports:" >&2
+		cat "$T"/san/* >&2 2>/dev/null
+		grep -h -A5 -E 'runtime error:|Sanitizer' "$T"/*.log >&2
+		return 1
+	fi
+}
+
+# stack_start [VAR=value ...]: starts the stack with extra environment.
+stack_start() {
+	test_dir
+	export VAR_DIR=$T/var
+	export REDIS_PORT=$(free_port) CUSTOMERS_PORT=$(free_port) ACCOUNTS_PORT=$(free_port)
+	export C=http://127.0.0.1:$CUSTOMERS_PORT A=http://127.0.0.1:$ACCOUNTS_PORT
 	# 3>&-: bats waits on fd 3 until every process holding it has gone.
 	env "$@" "$ROOT/scripts/run.sh" >"$T/run.log" 2>&1 3>&- &
 	echo $! >"$T/run.pid"
@@ -69,15 +88,7 @@ stack_stop() {
 	[ -n "${T:-}" ] && [ -f "$T/run.pid" ] || return 0
 	worker_stop
 	stop_pidfile "$T/run.pid"
-	# ASan writes its reports to $T/san; GCC's UBSan ignores log_path and
-	# writes to stderr, which lands in the logs.
-	if compgen -G "$T/san/*" >/dev/null ||
-	    grep -q -E 'runtime error:|Sanitizer' "$T"/*.log; then
-		echo "sanitizer reports:" >&2
-		cat "$T"/san/* >&2 2>/dev/null
-		grep -h -A5 -E 'runtime error:|Sanitizer' "$T"/*.log >&2
-		return 1
-	fi
+	sanitizers_quiet || return 1
 	[ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$T"
 }
 

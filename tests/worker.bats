@@ -129,6 +129,21 @@ teardown_file() {
 	worker_start
 }
 
+@test "a read model of another layout (an older version's) is rebuilt from the stream at start" {
+	wait_projected
+	before=$(curl -sf "$A/accounts" -H "Authorization: Bearer $TOKEN")
+	worker_stop
+	# As the worker's own user: a file of root's would be one it cannot write.
+	owner=$(stat -c %U "$DB")
+	runuser -u "$owner" -- sqlite3 "$DB" 'PRAGMA user_version = 1' 2>/dev/null ||
+		sqlite3 "$DB" 'PRAGMA user_version = 1'
+	worker_start
+	wait_projected
+	grep -q "another version's layout; rebuilding it" "$T/worker.log"
+	[ "$(sql "$DB" 'PRAGMA user_version')" = 2 ]
+	[ "$(curl -sf "$A/accounts" -H "Authorization: Bearer $TOKEN")" = "$before" ]
+}
+
 @test "worker --rebuild while the worker runs and writes continue: nothing lost or doubled" {
 	cid=$(new_customer "DuringRebuild")
 	for i in $(seq 20); do new_invoice "$cid" 1; done &

@@ -73,6 +73,19 @@ const char *const contract_sources[FIELD_SOURCES] = {
 	[FROM_STORE] = "store",
 };
 
+int
+contract_field_index(const struct event_spec *spec, const char *name,
+    size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < spec->nfields; i++)
+		if (strlen(spec->fields[i].name) == len &&
+		    memcmp(spec->fields[i].name, name, len) == 0)
+			return (int)i;
+	return -1;
+}
+
 enum event_type
 event_type_of(const char *name, size_t len)
 {

@@ -97,6 +97,9 @@ extern const char *const contract_refusals[REFUSALS];
 extern const char *const contract_kinds[FIELD_KINDS];
 extern const char *const contract_sources[FIELD_SOURCES];
 
+/* The index in spec->fields of the field named by the len bytes at name; -1 if none. */
+int		 contract_field_index(const struct event_spec *spec,
+		    const char *name, size_t len);
 /* The type named by the len bytes at name; EVENT_UNKNOWN if none. */
 enum event_type	 event_type_of(const char *name, size_t len);
 /* Its EventTypeName; "other" for EVENT_UNKNOWN. */

@@ -112,18 +112,3 @@ fail:
 	snprintf(reason, reasonlen, "%s", err.msg);
 	return -1;
 }
-
-const struct event_value *
-event_value_of(const struct event *ev, const char *name)
-{
-	const struct event_spec *spec;
-	size_t i;
-
-	if (ev->type >= EVENT_TYPES)
-		return NULL;
-	spec = &contract_events[ev->type];
-	for (i = 0; i < spec->nfields; i++)
-		if (strcmp(spec->fields[i].name, name) == 0)
-			return &ev->v[i];
-	return NULL;
-}

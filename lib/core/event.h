@@ -39,8 +39,4 @@ int	event_decode(enum event_type type, const char *payload, size_t len,
 	    struct event *ev, char *reason, size_t reasonlen);
 void	event_free(struct event *ev);
 
-/* The value of field name, or NULL if the spec has no such field. */
-const struct event_value *event_value_of(const struct event *ev,
-	    const char *name);
-
 #endif

@@ -161,15 +161,19 @@ commands_delete(const struct route_call *call)
 	freeReplyObject(reply);
 }
 
-static const struct contract_field *
-field_named(const struct event_spec *spec, const char *name)
+/* A value of the field's kind; NULL if it is not one. */
+static json_object *
+value_json(const struct contract_field *f, const char *s)
 {
-	size_t i;
+	long long n;
+	char *end;
 
-	for (i = 0; i < spec->nfields; i++)
-		if (strcmp(spec->fields[i].name, name) == 0)
-			return &spec->fields[i];
-	return NULL;
+	if (f->kind != FIELD_CENTS)
+		return json_object_new_string(s);
+	errno = 0;
+	n = strtoll(s, &end, 10);
+	return errno == 0 && end != s && *end == '\0' ?
+	    json_object_new_int64(n) : NULL;
 }
 
 /* A record answered as [name, value, ...]; NULL if it is not that. */
@@ -178,9 +182,8 @@ record_json(const redisReply *r, const struct event_spec *shape)
 {
 	const struct contract_field *f;
 	json_object *o, *v;
-	long long n;
-	char *end;
 	size_t i;
+	int k;
 
 	if (r->type != REDIS_REPLY_ARRAY || r->elements % 2 != 0 ||
 	    (o = json_object_new_object()) == NULL)
@@ -188,16 +191,15 @@ record_json(const redisReply *r, const struct event_spec *shape)
 	for (i = 0; i + 1 < r->elements; i += 2) {
 		if (r->element[i]->type != REDIS_REPLY_STRING ||
 		    r->element[i + 1]->type != REDIS_REPLY_STRING ||
-		    (f = field_named(shape, r->element[i]->str)) == NULL)
+		    (k = contract_field_index(shape, r->element[i]->str,
+		    r->element[i]->len)) == -1 ||
+		    (v = value_json(f = &shape->fields[k],
+		    r->element[i + 1]->str)) == NULL)
 			goto fail;
-		errno = 0;
-		n = strtoll(r->element[i + 1]->str, &end, 10);
-		if (f->kind == FIELD_CENTS && (errno != 0 || *end != '\0'))
+		if (json_object_object_add(o, f->name, v) != 0) {
+			json_object_put(v);
 			goto fail;
-		v = f->kind == FIELD_CENTS ? json_object_new_int64(n) :
-		    json_object_new_string(r->element[i + 1]->str);
-		if (json_object_object_add(o, f->name, v) != 0)
-			goto fail;
+		}
 	}
 	return o;
 fail:

@@ -1,0 +1,196 @@
+#!/usr/bin/env bats
+# The command side alone: db/events.lua, as the programs carry it (setup
+# loads it), driven by FCALL against a bare redis-server, without
+# lighttpd.  Then the one contract, both ways: every edge value the
+# functions accept is applied by the projector (worker --rebuild), and
+# the values just beyond are refused with nothing appended.
+
+load fixtures
+
+setup_file() {
+	test_dir
+	export REDIS_PORT=$(free_port) VAR_DIR=$T/var STREAM=event-stream
+	mkdir -p "$VAR_DIR"
+	chmod 1777 "$VAR_DIR"
+	redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' \
+		--appendonly no --daemonize no --logfile "$T/redis.log" 3>&- &
+	echo $! >"$T/redis.pid"
+	local i
+	for i in $(seq 100); do
+		[ "$(rcli ping 2>/dev/null)" = PONG ] && break
+		sleep 0.05
+	done
+	"$BIN_DIR/setup" 2>>"$T/setup.log" 3>&-
+}
+
+teardown_file() {
+	stop_pidfile "$T/redis.pid"
+	sanitizers_quiet
+	[ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$T"
+}
+
+# fcall FUNCTION ARG...: FCALL with the stream as its key; the reply, raw.
+fcall() {
+	local fn=$1
+	shift
+	rcli --raw FCALL "$fn" 1 "$STREAM" "$@"
+}
+
+# refused_fcall WORD FUNCTION ARG...: an error starting with WORD, and
+# nothing appended.
+refused_fcall() {
+	local word=$1 before out
+	shift
+	before=$(stream_len)
+	out=$(fcall "$@" 2>&1)
+	if [[ $out != "$word "* ]] || [ "$(stream_len)" != "$before" ]; then
+		echo "FCALL $*: got '${out:0:200}', want $word (stream $before -> $(stream_len))" >&2
+		return 1
+	fi
+}
+
+# The id of a new record: the third line of a command's answer.
+record_id() { sed -n 3p; }
+
+@test "every function the contract names is in the library Redis holds" {
+	want=$(grep -oE "function_name = '[a-z_]+'" "$ROOT/build/gen/events.lua" |
+		cut -d"'" -f2 | sort)
+	[ "$(wc -l <<<"$want")" = 9 ]
+	have=$(rcli --raw FUNCTION LIST LIBRARYNAME events |
+		awk 'prev == "name" { print } { prev = $0 }' | grep -v '^events$' | sort)
+	comm -23 <(echo "$want") <(echo "$have") >"$T/missing"
+	[ ! -s "$T/missing" ] || { cat "$T/missing" >&2; false; }
+}
+
+@test "a command answers its event type, event id and record id, and stamps Redis's clock" {
+	run fcall customer_create caller user1 account_id 1 name "John Adams"
+	[ "$status" = 0 ]
+	[ "${lines[0]}" = CustomerCreated ]
+	[ "${lines[1]}" = "$(stream_last)" ]
+	[[ ${lines[2]} =~ ^[1-9][0-9]*$ ]]
+	payload=$(rcli --raw XRANGE "$STREAM" "${lines[1]}" "${lines[1]}" | sed -n 5p)
+	[[ $payload == "{\"id\":\"${lines[2]}\",\"account_id\":\"1\",\"name\":\"John Adams\",\"created_date\":\""* ]]
+	# created_date is Redis's TIME, to the second (it may have ticked).
+	stamp=$(date -u -d "$(jq -r .created_date <<<"$payload")" +%s)
+	now=$(rcli --raw TIME | head -1)
+	[ $((now - stamp)) -ge 0 ] && [ $((now - stamp)) -le 2 ]
+}
+
+@test "arguments are named: unknown, repeated, missing or unpaired ones are refused, nothing appended" {
+	refused_fcall INVALID customer_create caller user1 account_id 1 nam x
+	refused_fcall INVALID customer_create caller user1 account_id 1 name x name y
+	refused_fcall INVALID customer_create caller user1 account_id 1
+	refused_fcall INVALID customer_create caller user1 account_id 1 name
+	refused_fcall INVALID customer_create account_id 1 name x
+	refused_fcall INVALID customer_get caller user1
+	# Positional, as before the contract: refused, not misread.
+	refused_fcall INVALID invoice_create user1 1 100 2019-01-06
+}
+
+@test "refusals: a gone caller, another's record, an unknown record, an account with customers" {
+	cid=$(fcall customer_create caller user1 account_id 1 name Mine | record_id)
+	refused_fcall UNAUTHORIZED customer_create caller ghost account_id 1 name x
+	refused_fcall FORBIDDEN customer_create caller user2 account_id 1 name x
+	refused_fcall FORBIDDEN invoice_create caller user2 customer_id "$cid" \
+		purchase_price_cents 1 purchase_date 2019-01-06
+	refused_fcall NOTFOUND customer_create caller user1 account_id 999 name x
+	refused_fcall NOTFOUND invoice_delete caller user1 id 999999
+	refused_fcall CONFLICT account_delete caller user1 id 1
+	refused_fcall FORBIDDEN customer_get caller user2 id "$cid"
+}
+
+@test "reads answer field, value pairs in the event's order, with the commands' checks" {
+	cid=$(fcall customer_create caller user1 account_id 1 name Reader | record_id)
+	iid=$(fcall invoice_create caller user1 customer_id "$cid" \
+		purchase_price_cents 250 purchase_date 2019-01-06 | record_id)
+	run fcall invoice_get caller user1 id "$iid"
+	[ "$status" = 0 ]
+	[ "${lines[*]:0:6}" = "id $iid customer_id $cid purchase_price_cents 250" ]
+	[ "${lines[6]}" = created_date ] && [ "${lines[8]}" = purchase_date ]
+	[ "${lines[9]}" = 2019-01-06 ]
+	run fcall customer_get caller user1 id "$cid"
+	[ "${lines[*]:0:6}" = "id $cid account_id 1 name Reader" ]
+	run fcall customer_invoices caller user1 id "$cid"
+	[ "${#lines[@]}" = 10 ] && [ "${lines[1]}" = "$iid" ]
+}
+
+@test "accounts_seed appends the pre-loaded accounts once in the stream's life" {
+	before=$(stream_len)
+	run fcall accounts_seed accounts '[{"owned_by":"user1","name":"again","description":"d"}]'
+	[ "$status" = 0 ] && [ -z "$output" ]
+	[ "$(stream_len)" = "$before" ]
+	refused_fcall INVALID accounts_seed accounts 'not json'
+}
+
+# The values at the edges of each kind, and just beyond them.
+TEXT_1=x
+TEXT_200=$(printf 'a%.0s' $(seq 200))
+TEXT_200_2=$(printf 'é%.0s' $(seq 100))
+TEXT_200_4=$(printf '😀%.0s' $(seq 50))
+TEXT_HIGH=$'\xf4\x8f\xbf\xbf\xc2\xa0~ '	# U+10FFFF, U+00A0 (first after C1), ~, space
+USER_63=$(printf 'u%.0s' $(seq 61)).-
+ID_MAX=9223372036854775807
+
+@test "every edge value the functions accept is applied by the projector, exactly" {
+	rcli HSET "user:$USER_63" password_hash x >/dev/null
+	# Ids at the largest the contract allows: the next INCR gives it.
+	rcli SET seq:account $((ID_MAX - 1)) >/dev/null
+	rcli SET seq:customer $((ID_MAX - 5)) >/dev/null
+	rcli SET seq:invoice $((ID_MAX - 5)) >/dev/null
+	aid=$(fcall account_create caller "$USER_63" name "$TEXT_200_4" description "$TEXT_HIGH" | record_id)
+	[ "$aid" = $ID_MAX ]
+	c1=$(fcall customer_create caller "$USER_63" account_id "$aid" name "$TEXT_200" | record_id)
+	for n in "$TEXT_1" "$TEXT_200_4" "$TEXT_HIGH"; do
+		[ "$(fcall customer_create caller "$USER_63" account_id "$aid" name "$n" | head -1)" = CustomerCreated ]
+	done
+	c2=$(fcall customer_create caller "$USER_63" account_id "$aid" name "$TEXT_200_2" | record_id)
+	[ "$c2" = $ID_MAX ]
+	for d in 0001-01-01 9999-12-31 2000-02-29 2024-02-29; do
+		[ "$(fcall invoice_create caller "$USER_63" customer_id "$c2" \
+			purchase_price_cents 9007199254740991 purchase_date "$d" | head -1)" = InvoiceCreated ]
+	done
+	i0=$(fcall invoice_create caller "$USER_63" customer_id "$c1" \
+		purchase_price_cents 0 purchase_date 2019-01-06 | record_id)
+	[ "$i0" = $ID_MAX ]
+	[ "$(fcall invoice_delete caller "$USER_63" id "$i0" | head -1)" = InvoiceDeleted ]
+	[ "$(fcall customer_delete caller "$USER_63" id "$c1" | head -1)" = CustomerDeleted ]
+
+	ACCOUNTS_DB=$T/edges.db CHECKPOINT_FILE=$T/edges.checkpoint WORKER_STATUS_FILE=$T/edges.status \
+		"$BIN_DIR/worker" --rebuild 2>>"$T/worker.log" 3>&-
+	[ "$(sql "$T/edges.db" 'SELECT count(*) FROM dead_letters')" = 0 ] ||
+		{ sql "$T/edges.db" 'SELECT reason FROM dead_letters' >&2; false; }
+	[ "$(sql "$T/edges.db" 'SELECT events_seen FROM projector_state')" = "$(stream_len)" ]
+	# Byte for byte, and the largest sums exact.
+	q() { sql "$T/edges.db" "$1"; }
+	[ "$(q "SELECT owned_by FROM accounts WHERE id = $aid")" = "$USER_63" ]
+	[ "$(q "SELECT name FROM accounts WHERE id = $aid")" = "$TEXT_200_4" ]
+	[ "$(q "SELECT hex(description) FROM accounts WHERE id = $aid")" = "$(printf '%s' "$TEXT_HIGH" | od -v -An -tx1 | tr -d ' \n' | tr a-f A-F)" ]
+	[ "$(q "SELECT name FROM customers WHERE id = $c2")" = "$TEXT_200_2" ]
+	[ "$(q "SELECT total_revenue_cents FROM customers WHERE id = $c2")" = $((4 * 9007199254740991)) ]
+	[ "$(q "SELECT count(*) FROM customers WHERE id = $c1")" = 0 ]
+	[ "$(q "SELECT hex(name) FROM customers WHERE account_id = $aid AND id < $c2 ORDER BY id")" = \
+	    "$(for n in "$TEXT_1" "$TEXT_200_4" "$TEXT_HIGH"; do printf '%s' "$n" | od -v -An -tx1 | tr -d ' \n' | tr a-f A-F; echo; done)" ]
+}
+
+@test "the values just beyond each edge are refused by the functions, nothing appended" {
+	cid=$(fcall customer_create caller user1 account_id 1 name Edge | record_id)
+	for n in '' "${TEXT_200}a" $'a\x01' $'a\x7f' $'\xc2\x85' $'\xc0\xaf' $'\xed\xa0\x80' \
+	    $'\xf4\x90\x80\x80' $'\xe2\x82' $'line\nbreak'; do
+		refused_fcall INVALID customer_create caller user1 account_id 1 name "$n"
+	done
+	for id in 0 07 -1 1e3 ' 1' 9223372036854775808 99999999999999999999; do
+		refused_fcall INVALID customer_create caller user1 account_id "$id" name x
+		refused_fcall INVALID invoice_delete caller user1 id "$id"
+	done
+	for cents in -1 9007199254740992 9999999999999999 1.5 007 '' 1e3; do
+		refused_fcall INVALID invoice_create caller user1 customer_id "$cid" \
+			purchase_price_cents "$cents" purchase_date 2019-01-06
+	done
+	for d in 2019-02-29 1900-02-29 0000-01-01 2019-13-01 2019-04-31 2019-1-6 2019-01-06T00:00:00Z; do
+		refused_fcall INVALID invoice_create caller user1 customer_id "$cid" \
+			purchase_price_cents 1 purchase_date "$d"
+	done
+	for u in "${USER_63}x" 'a/b' '' 'ü'; do
+		refused_fcall INVALID account_create caller "$u" name x description y
+	done
+}
