@@ -9,8 +9,7 @@
 #ifndef CHECK_H
 #define CHECK_H
 
-/* Until every check is named, the expression names it. */
-#define CHECK(expr)	check((expr) != 0, #expr, __FILE__, __LINE__)
+#define CHECK(name, expr)	check((expr) != 0, (name), __FILE__, __LINE__)
 
 /* 1: every line is printed; tests may show what they would hide. */
 extern int check_verbose;
