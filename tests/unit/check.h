@@ -22,5 +22,6 @@ void	test_event(void);
 void	test_token(void);
 void	test_pace(void);
 void	test_list_cache(void);
+void	test_contract(void);
 
 #endif

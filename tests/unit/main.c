@@ -41,6 +41,7 @@ main(int argc, char **argv)
 	test_token();
 	test_pace();
 	test_list_cache();
+	test_contract();
 	if (check_verbose)
 		printf("1..%d\n", passed + failed);
 	printf("%d passed, %d failed\n", passed, failed);
