@@ -23,5 +23,6 @@ void	test_token(void);
 void	test_pace(void);
 void	test_list_cache(void);
 void	test_contract(void);
+void	test_command(void);
 
 #endif

@@ -42,6 +42,7 @@ main(int argc, char **argv)
 	test_pace();
 	test_list_cache();
 	test_contract();
+	test_command();
 	if (check_verbose)
 		printf("1..%d\n", passed + failed);
 	printf("%d passed, %d failed\n", passed, failed);
