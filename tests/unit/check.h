@@ -24,5 +24,6 @@ void	test_pace(void);
 void	test_list_cache(void);
 void	test_contract(void);
 void	test_command(void);
+void	test_projector(void);
 
 #endif

@@ -43,6 +43,7 @@ main(int argc, char **argv)
 	test_list_cache();
 	test_contract();
 	test_command();
+	test_projector();
 	if (check_verbose)
 		printf("1..%d\n", passed + failed);
 	printf("%d passed, %d failed\n", passed, failed);
