@@ -18,36 +18,47 @@ test_event(void)
 {
 	struct event ev;
 
-	CHECK(event_type_of("CustomerCreated", 15) == EVENT_CUSTOMER_CREATED);
-	CHECK(event_type_of("InvoiceCreated", 14) == EVENT_INVOICE_CREATED);
-	CHECK(event_type_of("AccountCreated", 14) == EVENT_ACCOUNT_CREATED);
-	CHECK(event_type_of("customercreated", 15) == EVENT_UNKNOWN);
+	CHECK("CustomerCreated is found by name",
+	    event_type_of("CustomerCreated", 15) == EVENT_CUSTOMER_CREATED);
+	CHECK("InvoiceCreated is found by name",
+	    event_type_of("InvoiceCreated", 14) == EVENT_INVOICE_CREATED);
+	CHECK("AccountCreated is found by name",
+	    event_type_of("AccountCreated", 14) == EVENT_ACCOUNT_CREATED);
+	CHECK("type names are case-sensitive",
+	    event_type_of("customercreated", 15) == EVENT_UNKNOWN);
 
 	/* The seed's own payloads. */
-	CHECK(decode(EVENT_CUSTOMER_CREATED, "{\"id\":\"7\",\"account_id\":"
+	CHECK("the seed's CustomerCreated decodes to id, account and name",
+	    decode(EVENT_CUSTOMER_CREATED, "{\"id\":\"7\",\"account_id\":"
 	    "\"1\",\"name\":\"Martin North 4\",\"created_date\":"
 	    "\"0001-01-01T00:00:00Z\"}", &ev) == 0 && ev.v[0].num == 7 &&
 	    ev.v[1].num == 1 && strcmp(ev.v[2].text, "Martin North 4") == 0);
 	event_free(&ev);
-	CHECK(decode(EVENT_INVOICE_CREATED, "{\"id\":\"10\",\"customer_id\":"
+	CHECK("the seed's InvoiceCreated decodes to id, customer and cents",
+	    decode(EVENT_INVOICE_CREATED, "{\"id\":\"10\",\"customer_id\":"
 	    "\"9\",\"purchase_price_cents\":8000,\"created_date\":"
 	    "\"0001-01-01T00:00:00Z\",\"purchase_date\":\"2019-01-09\"}",
 	    &ev) == 0 && ev.v[0].num == 10 && ev.v[1].num == 9 &&
 	    ev.v[2].num == 8000);
 	event_free(&ev);
 
-	CHECK(decode(EVENT_INVOICE_CREATED, "not json", &ev) == -1);
+	CHECK("a payload that is not JSON is refused",
+	    decode(EVENT_INVOICE_CREATED, "not json", &ev) == -1);
 	event_free(&ev);
-	CHECK(decode(EVENT_INVOICE_CREATED, "{\"id\":\"10\"}", &ev) == -1);
+	CHECK("a payload missing fields is refused",
+	    decode(EVENT_INVOICE_CREATED, "{\"id\":\"10\"}", &ev) == -1);
 	event_free(&ev);
-	CHECK(decode(EVENT_INVOICE_CREATED, "{\"id\":\"10\",\"customer_id\":"
+	CHECK("an InvoiceCreated with negative cents is refused",
+	    decode(EVENT_INVOICE_CREATED, "{\"id\":\"10\",\"customer_id\":"
 	    "\"9\",\"purchase_price_cents\":-5,\"created_date\":\"x\","
 	    "\"purchase_date\":\"2019-01-09\"}", &ev) == -1);
 	event_free(&ev);
-	CHECK(decode(EVENT_CUSTOMER_CREATED, "{\"id\":7,\"account_id\":\"1\","
+	CHECK("an id as a JSON number is refused",
+	    decode(EVENT_CUSTOMER_CREATED, "{\"id\":7,\"account_id\":\"1\","
 	    "\"name\":\"n\",\"created_date\":\"d\"}", &ev) == -1);
 	event_free(&ev);
-	CHECK(decode(EVENT_ACCOUNT_CREATED, "{\"id\":\"3\",\"name\":\"three\","
+	CHECK("an AccountCreated decodes to id and owner",
+	    decode(EVENT_ACCOUNT_CREATED, "{\"id\":\"3\",\"name\":\"three\","
 	    "\"description\":\"d\",\"owned_by\":\"user1\",\"created_date\":"
 	    "\"2026-11-30T12:00:00Z\"}", &ev) == 0 && ev.v[0].num == 3 &&
 	    strcmp(ev.v[3].text, "user1") == 0);

@@ -26,30 +26,38 @@ test_token(void)
 
 	tok = token_issue(&key, "user1", 60);
 	other = token_issue(&key, "user2", 60);
-	CHECK(tok != NULL && other != NULL);
+	CHECK("tokens are issued for user1 and user2",
+	    tok != NULL && other != NULL);
 	if (tok == NULL || other == NULL)
 		goto out;
-	CHECK(verify(NULL, tok, user) == 0 && strcmp(user, "user1") == 0);
+	CHECK("a fresh token names its user, without a memo",
+	    verify(NULL, tok, user) == 0 && strcmp(user, "user1") == 0);
 	/* Twice: verified, then remembered; the same answer both times. */
 	for (i = 0; i < 2; i++) {
 		memset(user, 0, sizeof(user));
-		CHECK(verify(&memo, tok, user) == 0 &&
+		CHECK(i == 0 ? "a token is verified, then remembered" :
+		    "a remembered token names the same user",
+		    verify(&memo, tok, user) == 0 &&
 		    strcmp(user, "user1") == 0);
 	}
-	CHECK(verify(&memo, other, user) == 0 && strcmp(user, "user2") == 0);
+	CHECK("a second user's token is told apart in the memo",
+	    verify(&memo, other, user) == 0 && strcmp(user, "user2") == 0);
 
 	/* A remembered token with one byte changed is checked afresh. */
 	len = strlen(tok);
 	tok[len - 1] = tok[len - 1] == 'A' ? 'B' : 'A';
-	CHECK(verify(&memo, tok, user) == -1);
+	CHECK("a remembered token with its last byte changed is refused",
+	    verify(&memo, tok, user) == -1);
 	tok[len - 5] = '\0';
-	CHECK(verify(&memo, tok, user) == -1);
+	CHECK("a remembered token cut short is refused",
+	    verify(&memo, tok, user) == -1);
 
 	/* A remembered token past its expiry is refused. */
 	for (i = 0; i < TOKEN_MEMO_ENTRIES; i++)
 		if (strcmp(memo.entries[i].user, "user2") == 0)
 			memo.entries[i].exp = 1;
-	CHECK(verify(&memo, other, user) == -1);
+	CHECK("a remembered token past its expiry is refused",
+	    verify(&memo, other, user) == -1);
 out:
 	free(tok);
 	free(other);
