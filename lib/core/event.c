@@ -4,9 +4,6 @@
 
 #include "event.h"
 
-#define STR(x)	STR_(x)
-#define STR_(x)	#x
-
 static int
 string_member(json_object *v, const struct contract_field *f,
     const char **out, struct decode_error *err)
@@ -24,15 +21,18 @@ static int
 cents_member(json_object *v, const struct contract_field *f, int64_t *out,
     struct decode_error *err)
 {
+	char what[64];
+
 	/* json-c parses 1.0 and 1e3 as doubles: only plain integers pass. */
 	if (!json_object_is_type(v, json_type_int))
 		return decode_fail(err, f->name, "must be an integer");
 	*out = json_object_get_int64(v);
 	/* json-c clamps out-of-range integers to INT64_MIN/MAX. */
-	if (*out < 0 || *out > CONTRACT_CENTS_MAX)
-		return decode_fail(err, f->name, "must be an integer from 0 to "
-		    STR(CONTRACT_CENTS_MAX));
-	return 0;
+	if (*out >= 0 && *out <= CONTRACT_CENTS_MAX)
+		return 0;
+	snprintf(what, sizeof(what), "must be an integer from 0 to %lld",
+	    CONTRACT_CENTS_MAX);
+	return decode_fail(err, f->name, what);
 }
 
 static int

@@ -31,9 +31,23 @@ cents(const char *text, int64_t *out)
 	int rc = o != NULL ? event_field_decode(o, &c, &v, &err) : -2;
 
 	*out = v.num;
-
 	json_object_put(o);
 	return rc;
+}
+
+/* The refusal's message for a cents value. */
+static const char *
+cents_refusal(const char *text)
+{
+	static struct decode_error err;
+	static const struct contract_field c = { "c", FIELD_CENTS, FROM_REQUEST };
+	struct event_value v;
+	json_object *o = decode_body("body", text, strlen(text), &err);
+
+	if (o != NULL && event_field_decode(o, &c, &v, &err) == 0)
+		err.msg[0] = '\0';
+	json_object_put(o);
+	return err.msg;
 }
 
 static void
@@ -169,6 +183,9 @@ test_cents(void)
 	CHECK("cents true is refused", cents("{\"c\":true}", &c) == -1);
 	CHECK("cents null is refused", cents("{\"c\":null}", &c) == -1);
 	CHECK("missing cents are refused", cents("{}", &c) == -1);
+	CHECK("the refusal states the limit as a JSON number, without C's LL",
+	    strcmp(cents_refusal("{\"c\":9007199254740992}"),
+	    "c: must be an integer from 0 to 9007199254740991") == 0);
 }
 
 void
