@@ -39,12 +39,12 @@ test_dir() {
 # sanitizers_quiet: fails, showing them, if any program under $T reported.
 sanitizers_quiet() {
 	# ASan writes its reports to $T/san; GCC's UBSan ignores log_path and
-	# writes to stderr, which lands in the logs.
+	# writes to stderr, which lands in the logs, wherever they are in $T.
 	if compgen -G "$T/san/*" >/dev/null ||
-	    grep -q -E 'runtime error:|Sanitizer' "$T"/*.log 2>/dev/null; then
+	    grep -rq -E 'runtime error:|Sanitizer' --include='*.log' "$T"; then
 		echo "sanitizer reports:" >&2
 		cat "$T"/san/* >&2 2>/dev/null
-		grep -h -A5 -E 'runtime error:|Sanitizer' "$T"/*.log >&2
+		grep -rh -A5 -E 'runtime error:|Sanitizer' --include='*.log' "$T" >&2
 		return 1
 	fi
 }

@@ -28,12 +28,8 @@ setup_file() {
 		export MH_SKIP="needs root and Linux network namespaces (not root, or ip netns add failed)"
 		return 0
 	fi
-	export T=$(mktemp -d "${TMPDIR:-/tmp}/es-multihost.XXXXXX")
+	test_dir
 	chmod 711 "$T"
-	mkdir -p "$T/san"
-	chmod 1777 "$T/san"
-	export ASAN_OPTIONS="log_path=$T/san/asan:detect_leaks=1:abort_on_error=0"
-	export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 	export MH_ID=b$$
 	MH_ID=$MH_ID WORK_DIR="$T/hosts" "$ROOT/deploy/multihost/multihost.sh" \
 		>"$T/multihost.log" 2>&1 3>&- &
@@ -64,13 +60,7 @@ teardown_file() {
 		ip netns list | grep "^mh$MH_ID-" >&2
 		return 1
 	fi
-	if compgen -G "$T/san/*" >/dev/null ||
-	    grep -rq -E 'runtime error:|Sanitizer' --include='*.log' "$T"; then
-		echo "sanitizer reports:" >&2
-		cat "$T"/san/* >&2 2>/dev/null
-		grep -rh -A5 -E 'runtime error:|Sanitizer' --include='*.log' "$T" >&2
-		return 1
-	fi
+	sanitizers_quiet || return 1
 	[ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$T"
 }
 
