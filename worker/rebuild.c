@@ -92,15 +92,16 @@ open_live(const char *path)
 {
 	sqlite3 *db = NULL;
 
+	/* The live worker may be in a batch: wait for it, as it waits for us. */
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE, NULL) != SQLITE_OK ||
+	    sqlite3_busy_timeout(db, 5000) != SQLITE_OK ||
 	    read_model_setup(db, RM_LIVE) == RM_LAYOUT_FAILED) {
 		log_warn("%s: %s", path, db != NULL ? sqlite3_errmsg(db) :
 		    "out of memory");
 		sqlite3_close(db);
 		return NULL;
 	}
-	sqlite3_busy_timeout(db, 5000);
 	return db;
 }
 
