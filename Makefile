@@ -41,7 +41,7 @@ CORE_INC  = -Ilib/core
 HTTP_INC  = $(CORE_INC) -Ilib/http
 DB_INC    = $(CORE_INC) -Idb
 CORE_PKGS = hiredis json-c
-HTTP_PKGS = fcgi libjwt
+HTTP_PKGS = fcgi libjwt libsodium
 DB_PKGS   = sqlite3
 pkg       = $(shell pkg-config --$(1) $(2) 2>/dev/null)
 
@@ -89,14 +89,15 @@ all: programs
 programs: $(PROGRAMS)
 
 # The Redis Function library: the contract as Lua, from the C table
-# (tools/contract_lua), then db/events.lua.
+# (tools/contract_lua), then db/events.lua and db/login.lua.
 $(GEN)/contract_lua: tools/contract_lua.c lib/core/contract.c \
     lib/core/contract.h
 	@mkdir -p $(@D)
 	$(HOSTCC) -std=c11 -Wall -Wextra -Werror $(CORE_INC) -o $@ \
 	    tools/contract_lua.c lib/core/contract.c
-$(GEN)/events.lua: $(GEN)/contract_lua db/events.lua
-	{ $(GEN)/contract_lua && cat db/events.lua; } > $@.tmp && mv $@.tmp $@
+$(GEN)/events.lua: $(GEN)/contract_lua db/events.lua db/login.lua
+	{ $(GEN)/contract_lua && cat db/events.lua db/login.lua; } > $@.tmp && \
+	    mv $@.tmp $@
 
 # A C string literal from a text file, so that the programs carry the
 # Redis Function library and the SQLite schema they were built with.
@@ -131,7 +132,7 @@ $(BIN)/accounts.fcgi: $(ACCT_OBJ) $(HTTP_LIB) $(DB_LIB) $(CORE_LIB)
 $(BIN)/accounts.fcgi: LIBS = $(HTTP_PKGS) $(DB_PKGS) libsodium $(CORE_PKGS)
 $(BIN)/worker: $(WORK_OBJ) $(DB_LIB) $(CORE_LIB)
 $(BIN)/worker: LIBS = $(DB_PKGS) $(CORE_PKGS)
-$(BIN)/setup: $(call obj,tools/setup.c) $(CORE_LIB)
+$(BIN)/setup: $(call obj,tools/setup.c tools/redis_acl.c) $(CORE_LIB)
 $(BIN)/setup: LIBS = libsodium $(CORE_PKGS)
 $(BIN)/unit_tests: $(UNIT_OBJ) $(UNIT_DEPS) $(HTTP_LIB) $(DB_LIB) $(CORE_LIB)
 $(BIN)/unit_tests: LIBS = $(HTTP_PKGS) $(DB_PKGS) $(CORE_PKGS)
@@ -173,6 +174,9 @@ install: programs $(GEN)/events.lua
 	    deploy/lighttpd-tcp.conf $(GEN)/events.lua \
 	    db/schema.sql $(SHARE)/
 	install -m 644 deploy/systemd/microsvc.env $(SHARE)/systemd/
+	sed -e 's|@LOG_DIR@|/var/log/microsvc|g' -e 's|@SU@|su microsvc microsvc|' \
+	    -e 's|@REOPEN@|systemctl kill --signal=HUP microsvc-lighttpd.service|' \
+	    deploy/logrotate/microsvc.in >$(SHARE)/logrotate
 	for u in deploy/systemd/*.service; do \
 	    sed 's|@PREFIX@|$(PREFIX)|g' $$u >$(SHARE)/systemd/$${u##*/} || exit 1; \
 	done

@@ -22,6 +22,25 @@ static const char payload[] =
 
 _Static_assert(sizeof(payload) - 1 == 150, "payload must be 150 bytes");
 
+/* AUTH as REDIS_USER with the password in REDISCLI_AUTH, if set. */
+static int
+bench_auth(redisContext *c)
+{
+	const char *user = getenv("REDIS_USER"), *pass = getenv("REDISCLI_AUTH");
+	redisReply *r;
+	int ok;
+
+	if (user == NULL || pass == NULL)
+		return 0;
+	r = redisCommand(c, "AUTH %s %s", user, pass);
+	ok = r != NULL && r->type == REDIS_REPLY_STATUS;
+	if (!ok)
+		warnx("redis AUTH as %s: %s", user, r != NULL && r->str != NULL ?
+		    r->str : c->errstr);
+	freeReplyObject(r);
+	return ok ? 0 : -1;
+}
+
 static redisContext *
 connect_redis(const char *host, int port)
 {
@@ -32,6 +51,11 @@ connect_redis(const char *host, int port)
 		return NULL;
 	if (c->err != 0 || redisSetTimeout(c, tv) != REDIS_OK) {
 		warnx("redis %s:%d: %s", host, port, c->errstr);
+		redisFree(c);
+		return NULL;
+	}
+	/* As the services do: one AUTH per connection (ACLs on). */
+	if (bench_auth(c) == -1) {
 		redisFree(c);
 		return NULL;
 	}

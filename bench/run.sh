@@ -94,6 +94,9 @@ mkdir -p "$T/ceil/bin"
 ln -s "$BENCH_BIN/fcgi_xadd" "$T/ceil/bin/customers.fcgi"
 ln -s "$BENCH_BIN/fcgi_fixed" "$T/ceil/bin/accounts.fcgi"
 chown "$OWNER:" "$T/ceil"
+# The ceilings' programs AUTH as admin (the default user), once per connection,
+# as the services do as their roles.
+export REDIS_USER=default REDISCLI_AUTH=$(cat "$VAR_DIR/redis-admin.pass")
 env VAR_DIR="$T/ceil" BIN_DIR="$T/ceil/bin" BIND_ADDR=127.0.0.1 \
     RUN_USER="$OWNER" RUN_GROUP="$(stat -c %G "$VAR_DIR")" \
     WWW_DIR="$ROOT/www" \

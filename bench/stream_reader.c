@@ -79,6 +79,15 @@ main(int argc, char *argv[])
 	c = redisConnectWithTimeout(argv[1], atoi(argv[2]), tv);
 	if (c == NULL || c->err != 0)
 		errx(EXIT_FAILURE, "redis: %s", c != NULL ? c->errstr : "oom");
+	/* As the worker does: one AUTH (ACLs on), before the clock starts. */
+	if (getenv("REDIS_USER") != NULL && getenv("REDISCLI_AUTH") != NULL) {
+		r = redisCommand(c, "AUTH %s %s", getenv("REDIS_USER"),
+		    getenv("REDISCLI_AUTH"));
+		if (r == NULL || r->type != REDIS_REPLY_STATUS)
+			errx(EXIT_FAILURE, "redis AUTH: %s", r != NULL &&
+			    r->str != NULL ? r->str : c->errstr);
+		freeReplyObject(r);
+	}
 	t0 = now_s();
 	while (count < max) {
 		r = redisCommand(c, "XREAD COUNT " BATCH " STREAMS %s %s",

@@ -6,8 +6,8 @@ set -eu
 
 PACKAGES="build-essential pkg-config libfcgi-dev libhiredis-dev libjson-c-dev
 libsqlite3-dev libjwt-dev libsodium-dev lighttpd redis-server redis-tools
-sqlite3 bats curl jq openssl spawn-fcgi cppcheck clang libclang-rt-14-dev
-chromium"
+sqlite3 bats curl jq openssl spawn-fcgi logrotate cppcheck clang
+libclang-rt-14-dev chromium"
 
 if [ "${1:-}" = --list ]; then
 	echo $PACKAGES

@@ -3,6 +3,11 @@
 # projector worker, and lighttpd with the two FastCGI services.  Ctrl-C or
 # SIGTERM stops everything it started.  `make run` builds first and calls
 # this; the tests call it too, on free ports in a temporary folder.
+#
+# Started as root, it only makes the service user and the data folder,
+# checks that the user can reach everything it needs, and then runs
+# itself again as that user: no root process writes into, or follows a
+# path inside, the service user's folder.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,29 +21,81 @@ export REDIS_APPENDFSYNC=${REDIS_APPENDFSYNC:-everysec}
 RESTART_DELAY=${RESTART_DELAY:-1}
 VAR_DIR=${VAR_DIR:-var}
 BIN_DIR=${BIN_DIR:-build/release/bin}
-mkdir -p "$VAR_DIR/redis"
-chmod 700 "$VAR_DIR"
-VAR_DIR=$(cd "$VAR_DIR" && pwd)
+case $VAR_DIR in /*) ;; *) VAR_DIR=$PWD/$VAR_DIR ;; esac
 BIN_DIR=$(cd "$BIN_DIR" && pwd)
 export VAR_DIR BIN_DIR
 export WWW_DIR=${WWW_DIR:-$ROOT/www}
+export REDIS_ACL_FILE=${REDIS_ACL_FILE:-$VAR_DIR/redis-users.acl}
 
-# As root, nothing runs as root: Redis under setpriv, lighttpd by its
-# server.username, our programs by dropping to RUN_USER themselves.
-as_service=()
-export RUN_USER=${RUN_USER:-$(id -un)}
+say() { printf '%s\n' "run: $*" >&2; }
+
+# --- as root: the user, the folder, then again as that user --------------
+
+# as_user CMD...: CMD as the service user.
+as_user() {
+	setpriv --reuid="$RUN_USER" --regid="$(id -g "$RUN_USER")" --init-groups -- "$@"
+}
+
+# reach PATH TEST: fails, saying which folder is in the way, unless the
+# service user passes `test TEST PATH` and can traverse every folder above.
+reach() {
+	local path=$1 what=$2 dir
+	dir=$path
+	while [ "$dir" != / ]; do
+		dir=$(dirname "$dir")
+		if ! as_user test -x "$dir"; then
+			say "the service user $RUN_USER cannot enter $dir ($(stat -c '%A %U' "$dir")," \
+				"on the way to $path): chmod o+x $dir, or choose another VAR_DIR"
+			return 1
+		fi
+	done
+	as_user test "$what" "$path" && return 0
+	say "the service user $RUN_USER cannot use $path ($(stat -c '%A %U' "$path"))"
+	return 1
+}
+
+# The data folder: made by whoever owns the folder it goes in, so that
+# root never writes into a folder of another user's.
+make_var_dir() {
+	local parent owner
+	parent=$(dirname "$VAR_DIR")
+	[ -d "$parent" ] || { say "$parent does not exist; make it, or choose another VAR_DIR"; return 1; }
+	owner=$(stat -c %U "$parent")
+	if [ ! -e "$VAR_DIR" ]; then
+		case $owner in
+		root) install -d -o "$RUN_USER" -g "$(id -g "$RUN_USER")" -m 0700 "$VAR_DIR" ;;
+		"$RUN_USER") as_user mkdir -m 0700 "$VAR_DIR" ;;
+		*) say "$parent belongs to $owner: choose a VAR_DIR in a folder of root's or $RUN_USER's"; return 1 ;;
+		esac
+	elif [ "$(stat -c %U "$VAR_DIR")" != "$RUN_USER" ] && [ "$owner" = root ] && [ ! -L "$VAR_DIR" ]; then
+		chown -h "$RUN_USER:$(id -g "$RUN_USER")" "$VAR_DIR"
+	fi
+}
+
 if [ "$(id -u)" = 0 ]; then
+	RUN_USER=${RUN_USER:-microsvc}
 	[ "$RUN_USER" = root ] && RUN_USER=microsvc
 	if ! id -u "$RUN_USER" >/dev/null 2>&1; then
 		useradd --system --user-group --no-create-home \
 			--home-dir /nonexistent --shell /usr/sbin/nologin "$RUN_USER"
 	fi
-	chown -R "$RUN_USER:$(id -gn "$RUN_USER")" "$VAR_DIR"
-	as_service=(setpriv --reuid="$RUN_USER" --regid="$(id -g "$RUN_USER")" --init-groups --)
+	make_var_dir
+	reach "$VAR_DIR" -w
+	reach "$BIN_DIR/worker" -x
+	reach "$ROOT/lighttpd.conf" -r
+	reach "$WWW_DIR/index.html" -r
+	export RUN_USER
+	exec setpriv --reuid="$RUN_USER" --regid="$(id -g "$RUN_USER")" \
+		--init-groups -- "$0" "$@"
 fi
-export RUN_GROUP=$(id -gn "$RUN_USER")
 
-say() { printf '%s\n' "run: $*" >&2; }
+# --- as the service user, from here on -----------------------------------
+
+export RUN_USER=$(id -un)
+export RUN_GROUP=$(id -gn)
+umask 077
+mkdir -p "$VAR_DIR/redis"
+chmod 700 "$VAR_DIR"
 
 # Start order; stop_all goes the other way.  Each process has a pid file.
 order=(redis worker lighttpd)
@@ -67,9 +124,12 @@ stop_all() {
 trap stop_all EXIT
 trap 'say "stopping"; exit 0' INT TERM
 
+# A pid file, made anew and never through a link left in its place.
 started() {
 	pid_of[$1]=$2
-	echo "$2" > "$VAR_DIR/$1.pid"
+	rm -f "$VAR_DIR/$1.pid"
+	(set -C; echo "$2" >"$VAR_DIR/$1.pid") 2>/dev/null ||
+		say "cannot write $VAR_DIR/$1.pid"
 }
 
 port_free() {
@@ -80,12 +140,17 @@ for p in "$REDIS_PORT" "$CUSTOMERS_PORT" "$ACCOUNTS_PORT"; do
 	port_free "$p" || { say "port $p is in use; set REDIS_PORT, CUSTOMERS_PORT or ACCOUNTS_PORT"; exit 1; }
 done
 
+# The secrets: the JWT key, each Redis role's password, and the ACL file
+# Redis loads (the default user off).
+"$BIN_DIR/setup" --keys
+
 # AOF on: every acknowledged XADD is written to the append-only file
 # before the reply and fsynced once a second by default (a power cut can
 # lose up to that second); REDIS_APPENDFSYNC=always fsyncs before each
 # reply.
 start_redis() {
-	"${as_service[@]}" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$VAR_DIR/redis" \
+	redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$VAR_DIR/redis" \
+		--aclfile "$REDIS_ACL_FILE" \
 		--appendonly yes --appendfsync "$REDIS_APPENDFSYNC" --save "" \
 		--daemonize no --logfile "$VAR_DIR/redis.log" &
 	started redis $!
@@ -95,21 +160,24 @@ start_worker() {
 	started worker $!
 }
 
-start_redis
 # Until PONG, for as long as Redis lives: a large AOF takes a while to
 # load, and Redis answers LOADING (redis-cli still exits 0) meanwhile.
-loading=
-while :; do
-	answer=$(redis-cli -p "$REDIS_PORT" ping 2>/dev/null || true)
-	[ "$answer" = PONG ] && break
-	kill -0 "${pid_of[redis]}" 2>/dev/null || { say "redis-server failed; see $VAR_DIR/redis.log"; exit 1; }
-	if [ -z "$loading" ] && [[ $answer == LOADING* ]]; then
-		say "redis is loading its data (see $VAR_DIR/redis.log)"
-		loading=1
-	fi
-	sleep 0.05
-done
+redis_ready() {
+	local answer loading=
+	while :; do
+		answer=$("$ROOT/scripts/redis-cli" ping 2>/dev/null || true)
+		[ "$answer" = PONG ] && return 0
+		kill -0 "${pid_of[redis]}" 2>/dev/null || { say "redis-server failed; see $VAR_DIR/redis.log"; return 1; }
+		if [ -z "$loading" ] && [[ $answer == LOADING* ]]; then
+			say "redis is loading its data (see $VAR_DIR/redis.log)"
+			loading=1
+		fi
+		sleep 0.05
+	done
+}
 
+start_redis
+redis_ready
 "$BIN_DIR/setup"
 
 # RUN_WORKER=0 leaves the worker to the caller (the tests stop and start it).
@@ -139,14 +207,16 @@ run: ready (data in $VAR_DIR)
     curl -s -X POST http://$BIND_ADDR:$CUSTOMERS_PORT/customers -H "Authorization: Bearer \$TOKEN" \\
         -d '{"name":"John Adams","account_id":"1"}'
     curl -s http://$BIND_ADDR:$ACCOUNTS_PORT/accounts -H "Authorization: Bearer \$TOKEN"
+    scripts/redis-cli XREAD STREAMS event-stream 0
   Ctrl-C stops everything.
 MSG
 
 # Redis and the worker are restarted when they exit: Redis reloads its
-# AOF, the worker resumes from the database's id, and meanwhile the
-# services answer writes with 503 and keep serving reads.  lighttpd
-# respawns its own FastCGI processes; if lighttpd itself exits, nothing
-# is served, so everything stops.
+# AOF (and setup makes sure of the Function library), the worker resumes
+# from the database's id, and meanwhile the services answer writes with
+# 503 and keep serving reads.  lighttpd respawns its own FastCGI
+# processes; if lighttpd itself exits, nothing is served, so everything
+# stops.
 set +e
 while :; do
 	wait -n -p died "${pid_of[@]}"
@@ -164,6 +234,7 @@ while :; do
 		wait "$nap"
 		nap=
 		"start_$name"
+		[ "$name" != redis ] || { redis_ready && "$BIN_DIR/setup"; }
 		;;
 	*)
 		say "${name:-a process} exited (status $rc); stopping the rest"

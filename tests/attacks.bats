@@ -101,13 +101,13 @@ window_ends() {
 		s=$(date +%s%N); login_status user1 "wrong$i" >/dev/null; t_wrong=$((t_wrong + $(date +%s%N) - s))
 		s=$(date +%s%N); login_status "ghost$i" wrong >/dev/null; t_unknown=$((t_unknown + $(date +%s%N) - s))
 	done
-	rcli --scan --pattern 'login_fail:*' | xargs -r redis-cli -p "$REDIS_PORT" DEL >/dev/null
+	rcli --scan --pattern 'login:*' | xargs -r "$ROOT/scripts/redis-cli" DEL >/dev/null
 	# Both pay one argon2id check; generous bounds for a noisy machine.
 	[ $((t_unknown * 3)) -gt "$t_wrong" ]
 	[ $((t_wrong * 3)) -gt "$t_unknown" ]
 }
 
-@test "failed logins are throttled per user: 429 with Retry-After, then allowed again" {
+@test "failed logins are throttled per user and address: 429 with Retry-After, then allowed again" {
 	for i in 1 2 3 4 5; do
 		[ "$(login_status user1 bad)" = 401 ]
 	done
@@ -116,9 +116,9 @@ window_ends() {
 	jq -e '.error | strings' "$T/body"
 	# another user from the same address is not blocked by user1's failures
 	[ "$(login_status user2 password2)" = 200 ]
-	window_ends login_fail:user:user1
+	window_ends login:pair:5:user1:127.0.0.1
 	[ "$(login_status user1 password1)" = 200 ]
-	rcli DEL login_fail:addr:127.0.0.1 >/dev/null
+	rcli DEL login:addr:127.0.0.1 login:user:user1 >/dev/null
 }
 
 @test "failed logins are throttled per client address, whatever the names" {
@@ -127,7 +127,7 @@ window_ends() {
 	done
 	[ "$(login_status user2 password2)" = 429 ]
 	retry_after_ok
-	window_ends login_fail:addr:127.0.0.1
+	window_ends login:addr:127.0.0.1
 	[ "$(login_status user2 password2)" = 200 ]
 }
 

@@ -27,9 +27,17 @@ teardown_file() {
 		[ -f "$unit" ]
 		! grep -q @PREFIX@ "$unit"
 		# every program a unit starts exists
-		prog=$(sed -n 's/^ExecStart=//p' "$unit" | tr ' ' '\n' | grep "^$T/prefix" | head -1)
-		[ -z "$prog" ] || [ -e "$prog" ] || { echo "$unit starts missing $prog" >&2; false; }
+		for prog in $(sed -n 's/^ExecStart\(Pre\)\?=//p' "$unit" | tr ' ' '\n' | grep "^$T/prefix"); do
+			[ -e "$prog" ] || { echo "$unit starts missing $prog" >&2; false; }
+		done
 	done
+	# The logrotate rules for the units: filled in, and read by logrotate.
+	rules=$T/prefix/share/microsvc/logrotate
+	! grep -q '@[A-Z_]*@' "$rules"
+	grep -q '^/var/log/microsvc/access.log' "$rules"
+	if id -u microsvc >/dev/null 2>&1 && command -v logrotate >/dev/null; then
+		logrotate -d "$rules" 2>&1 | grep -q 'rotating pattern: /var/log/microsvc/access.log'
+	fi
 }
 
 @test "every program answers --version and --help, and refuses unknown options" {
@@ -55,8 +63,11 @@ teardown_file() {
 		spawn-fcgi "${user[@]}" -s "$T/spawn/$svc.sock" -M 0660 -P "$T/spawn/$svc.pid" \
 			-- "$BIN_DIR/$svc.fcgi" >/dev/null 2>>"$T/run.log" 3>&-
 	done
+	# lighttpd opens its access log as RUN_USER, as under LogsDirectory=.
+	mkdir -p "$T/spawn/log"
+	chown "$run_user:" "$T/spawn/log"
 	export CP=$(free_port) AP=$(free_port)
-	env CUSTOMERS_PORT="$CP" ACCOUNTS_PORT="$AP" BIND_ADDR=127.0.0.1 STATE_DIR="$T/spawn" \
+	env CUSTOMERS_PORT="$CP" ACCOUNTS_PORT="$AP" BIND_ADDR=127.0.0.1 STATE_DIR="$T/spawn" LOG_DIR="$T/spawn/log" \
 		CUSTOMERS_FCGI="$T/spawn/customers.sock" ACCOUNTS_FCGI="$T/spawn/accounts.sock" \
 		RUN_USER="$run_user" RUN_GROUP="$(id -gn "$run_user")" \
 		lighttpd -D -f "$ROOT/deploy/lighttpd-spawn.conf" >>"$T/run.log" 2>&1 3>&- &
@@ -78,4 +89,8 @@ teardown_file() {
 	tok=$TOKEN
 	body=$(curl -sf "http://127.0.0.1:$AP/accounts/1?after=$eid" -H "Authorization: Bearer $tok")
 	[ "$(jq -r --arg c "$cid" '.customers[] | select(.customer_id == $c) | .total_revenue_cents' <<<"$body")" = 4200 ]
+	# The access log, where logrotate (share/microsvc/logrotate) finds it.
+	kill -HUP "$(cat "$T/spawn/lighttpd.pid")"
+	for i in $(seq 50); do grep -q 'POST /customers' "$T/spawn/log/access.log" 2>/dev/null && break; sleep 0.1; done
+	grep -q 'POST /customers' "$T/spawn/log/access.log"
 }

@@ -6,7 +6,7 @@
 # read model.
 #
 # Sourcing it only sets ROOT and BIN_DIR and defines functions: plain
-# bash under set -euo pipefail can source it.  Only faults.bash's note
+# bash under set -euo pipefail can source it.  Only note
 # needs bats (its fd 3).
 
 # Also loaded from tests/faults/ and bench/: the root is found from this file.
@@ -116,7 +116,9 @@ stop_pidfile() {
 	rm -f "$1"
 }
 
-rcli() { redis-cli -p "$REDIS_PORT" "$@"; }
+# rcli ARG...: redis-cli as admin (scripts/redis-cli) on the file's Redis;
+# from inside the network namespace NETNS when it is set.
+rcli() { ${NETNS:+nsenter --net="/run/netns/$NETNS"} "$ROOT/scripts/redis-cli" "$@"; }
 
 # sql FILE QUERY: reads a database and never creates it. A plain
 # `sqlite3 FILE` run before the worker made FILE leaves an empty file
@@ -152,6 +154,15 @@ new_invoice() {
 	out=$(curl -sf -X POST "$C/invoices" -H "Authorization: Bearer $TOKEN" \
 		-d "{\"customer_id\":\"$1\",\"purchase_date\":\"2019-01-06\",\"purchase_price_cents\":$2}") || return
 	jq -r .id <<<"$out"
+}
+
+# token_refused TOKEN: both services answer it 401, with the one message
+# that tells nothing, and nothing is appended.
+token_refused() {
+	refused 401 GET "$A/accounts" "" "$1" &&
+		[ "$body" = '{"error":"missing, malformed or expired Bearer token"}' ] &&
+		refused 401 POST "$C/customers" '{"name":"x","account_id":"1"}' "$1" ||
+		{ echo "accepted: $(jwt_payload "$1" 2>/dev/null)" >&2; return 1; }
 }
 
 # refused STATUS METHOD URL [BODY] [TOKEN]: that status, a JSON error,
@@ -237,3 +248,6 @@ jwt_make() {
 	echo "$h.$p.$s"
 }
 jwt_payload() { cut -d. -f2 <<<"$1" | tr -- '-_' '+/' | { b=$(cat); while [ $((${#b} % 4)) != 0 ]; do b="$b="; done; echo "$b"; } | base64 -d; }
+
+# note TEXT: shown in the TAP output (bats' fd 3; make test-faults collects it).
+note() { echo "# $*" >&3; }

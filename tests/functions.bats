@@ -12,7 +12,9 @@ setup_file() {
 	export REDIS_PORT=$(free_port) VAR_DIR=$T/var STREAM=event-stream
 	mkdir -p "$VAR_DIR"
 	chmod 1777 "$VAR_DIR"
+	"$BIN_DIR/setup" --keys 2>>"$T/setup.log" 3>&-
 	redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' \
+		--aclfile "$VAR_DIR/redis-users.acl" \
 		--appendonly no --daemonize no --logfile "$T/redis.log" 3>&- &
 	echo $! >"$T/redis.pid"
 	local i

@@ -11,9 +11,6 @@ load fixtures
 # Every curl (also in the fixtures' req, login and wait_projected) runs
 # on the web host.
 curl() { nsenter --net="/run/netns/$NS_WEB" curl --max-time 10 "$@"; }
-# Every redis-cli (the fixtures' rcli) talks to the Redis host, from the
-# web host.
-redis-cli() { nsenter --net="/run/netns/$NS_WEB" redis-cli -h "$REDIS" "$@"; }
 
 netns_usable() {
 	[ "$(id -u)" = 0 ] || return 1
@@ -44,10 +41,12 @@ setup_file() {
 	set -a
 	. "$T/hosts/hosts.env"
 	set +a
-	# The fixtures' rcli asks for it.
-	export REDIS_PORT=6379
+	# The fixtures' rcli: the Redis host, as admin, from the web host.
+	export REDIS_HOST=$REDIS REDIS_PORT=6379 NETNS=$NS_WEB
+	export REDIS_AUTH_DIR=$T/hosts/keys
 	export TOKEN=$(login user1 password1)
-	[ -n "$TOKEN" ] && [ "$TOKEN" != null ]
+	[ -n "$TOKEN" ] && [ "$TOKEN" != null ] ||
+		{ tail -20 "$T/multihost.log" >&2; ip netns list >&2; false; }
 }
 
 teardown_file() {

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "privdrop.h"
 #include "redis.h"
+#include "redis_acl.h"
 
 static const struct {
 	const char *name, *password;
@@ -150,42 +151,60 @@ accounts_seed(struct redis_conn *rc, const char *stream)
 	return rcode;
 }
 
-int
-main(int argc, char *argv[])
+static const char usage[] =
+    "usage: setup [--keys | --help | --version]\n"
+    "Makes an installation ready; safe at every start.\n"
+    "  --keys      before Redis starts: the JWT secret, each Redis role's\n"
+    "              password and the ACL file Redis loads (REDIS_ACL_FILE)\n"
+    "  (no option) against Redis, as admin: the Redis Function library,\n"
+    "              the users, and once in the stream's life the\n"
+    "              pre-loaded accounts\n";
+
+static int
+keys(const struct config *cfg)
 {
-	struct config cfg;
+	if (getenv("JWT_SECRET") == NULL && secret_create(cfg->secret_path) == -1)
+		return EXIT_FAILURE;
+	return redis_acl_write(cfg->redis_auth_dir, cfg->acl_path,
+	    cfg->stream_key) == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+static int
+against_redis(const struct config *cfg)
+{
 	struct redis_conn rc;
 	size_t i;
-	int status;
+	int status = EXIT_FAILURE;
 
-	log_init("setup");
-	if ((status = cli_handle(argc, argv, "setup",
-	    "usage: setup [--help | --version]\n"
-	    "Makes an installation ready; safe at every start: the JWT secret\n"
-	    "file, the Redis Function library, the users, and once in the\n"
-	    "stream's life the pre-loaded accounts.\n", NULL)) != -1)
-		return status;
-	status = EXIT_FAILURE;
-	if (privdrop() == -1)
-		return EXIT_FAILURE;
-	if (config_load(&cfg) == -1 || sodium_init() < 0)
-		return EXIT_FAILURE;
-	if (getenv("JWT_SECRET") == NULL && secret_create(cfg.secret_path) == -1)
-		return EXIT_FAILURE;
-	redis_conn_init(&rc, cfg.redis_host, cfg.redis_port,
-	    cfg.redis_timeout_ms);
-	if (command_load_library(&rc) == -1)
+	redis_conn_init(&rc, cfg->redis_host, cfg->redis_port,
+	    cfg->redis_timeout_ms);
+	if (redis_conn_auth(&rc, cfg->redis_auth_dir, REDIS_ROLE_ADMIN) == -1 ||
+	    command_load_library(&rc) == -1)
 		goto out;
 	for (i = 0; i < sizeof(users) / sizeof(users[0]); i++)
 		if (user_create(&rc, users[i].name, users[i].password) == -1)
 			goto out;
-	if (accounts_seed(&rc, cfg.stream_key) == -1)
+	if (accounts_seed(&rc, cfg->stream_key) == -1)
 		goto out;
 	status = EXIT_SUCCESS;
 out:
 	if (status != EXIT_SUCCESS)
-		log_warn("setup failed (redis at %s:%d)", cfg.redis_host,
-		    cfg.redis_port);
+		log_warn("setup failed (redis at %s:%d)", cfg->redis_host,
+		    cfg->redis_port);
 	redis_conn_close(&rc);
 	return status;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct config cfg;
+	int status;
+
+	log_init("setup");
+	if ((status = cli_handle(argc, argv, "setup", usage, "--keys")) != -1)
+		return status;
+	if (privdrop() == -1 || config_load(&cfg) == -1 || sodium_init() < 0)
+		return EXIT_FAILURE;
+	return argc == 2 ? keys(&cfg) : against_redis(&cfg);
 }

@@ -31,12 +31,14 @@ int	read_wait_after(const struct route_call *call);
 int	login_init(struct accounts_app *a);
 void	auth_login(const struct route_call *call);
 
-/* throttle.c: seconds to wait (0: go on), or -1 when Redis is unreachable. */
+/*
+ * throttle.c: seconds to wait, or 0 after counting this attempt; -1 when
+ * Redis cannot tell.  A success takes its attempt back.
+ */
 int	login_throttle_wait(struct service *svc, const char *user,
 	    const char *addr);
-void	login_throttle_fail(struct service *svc, const char *user,
+void	login_throttle_succeeded(struct service *svc, const char *user,
 	    const char *addr);
-void	login_throttle_clear(struct service *svc, const char *user);
 
 /* status.c */
 void	status_get(const struct route_call *call);

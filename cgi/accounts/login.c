@@ -121,12 +121,10 @@ auth_login(const struct route_call *call)
 		goto out;
 	if (crypto_pwhash_str_verify(hash, password, strlen(password)) == 0 &&
 	    known) {
-		login_throttle_clear(svc, user);
+		login_throttle_succeeded(svc, user, req->remote_addr);
 		respond_token(req, svc, user);
-	} else {
-		login_throttle_fail(svc, user, req->remote_addr);
+	} else
 		http_respond_error(req, 401, "invalid user name or password");
-	}
 out:
 	freeReplyObject(r);
 	json_object_put(body);

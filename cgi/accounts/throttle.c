@@ -1,86 +1,58 @@
 /*
- * Login throttling: failed logins are counted per user name and per
- * client address in Redis keys that expire after the window, so the
- * count survives FastCGI restarts and is shared by every process.
+ * Login throttling: each attempt is checked and counted in Redis in one
+ * Redis Function call (db/login.lua says how), so the counts are shared
+ * by every process, survive FastCGI restarts, and cannot be raced.
  */
 #include <stdio.h>
-#include <stdlib.h>
 
 #include "accounts.h"
+#include "command.h"
+#include "log.h"
 
-/* Names are at most 200 bytes and addresses shorter: the keys fit. */
-#define KEY_MAX 256
-
-static void
-keys(const char *user, const char *addr, char ku[KEY_MAX], char ka[KEY_MAX])
+/* The client's address as the functions take it. */
+static const char *
+address(const char *addr)
 {
-	snprintf(ku, KEY_MAX, "login_fail:user:%s", user);
-	snprintf(ka, KEY_MAX, "login_fail:addr:%s", addr);
-}
-
-static long long
-ttl(struct service *svc, const char *key)
-{
-	redisReply *r = redis_conn_command(&svc->redis, "TTL %s", key);
-	long long t = 1;
-
-	if (r != NULL && r->type == REDIS_REPLY_INTEGER && r->integer > 0)
-		t = r->integer;
-	freeReplyObject(r);
-	return t;
-}
-
-static long long
-count(const redisReply *r)
-{
-	return r->type == REDIS_REPLY_STRING ? atoll(r->str) : 0;
+	return addr[0] != '\0' ? addr : "0.0.0.0";
 }
 
 int
-login_throttle_wait(struct service *svc, const char *user,
-    const char *addr)
+login_throttle_wait(struct service *svc, const char *user, const char *addr)
 {
-	char ku[KEY_MAX], ka[KEY_MAX];
+	struct command_args args = { .n = 0 };
+	char window[16], pair[16], per_user[16], per_addr[16];
 	redisReply *r;
-	long long wait = 0;
+	int wait = -1;
 
-	keys(user, addr, ku, ka);
-	if ((r = redis_conn_command(&svc->redis, "MGET %s %s", ku, ka)) == NULL)
-		return -1;
-	if (r->type == REDIS_REPLY_ARRAY && r->elements == 2) {
-		if (count(r->element[0]) >= svc->cfg.login_max_user)
-			wait = ttl(svc, ku);
-		else if (count(r->element[1]) >= svc->cfg.login_max_addr)
-			wait = ttl(svc, ka);
-	}
+	snprintf(window, sizeof(window), "%d", svc->cfg.login_window);
+	snprintf(pair, sizeof(pair), "%d", svc->cfg.login_max_pair);
+	snprintf(per_user, sizeof(per_user), "%d", svc->cfg.login_max_user);
+	snprintf(per_addr, sizeof(per_addr), "%d", svc->cfg.login_max_addr);
+	command_arg(&args, "user", user);
+	command_arg(&args, "addr", address(addr));
+	command_arg(&args, "window", window);
+	command_arg(&args, "max_pair", pair);
+	command_arg(&args, "max_user", per_user);
+	command_arg(&args, "max_addr", per_addr);
+	r = command_call(&svc->redis, svc->cfg.stream_key, "login_attempt",
+	    NULL, &args);
+	if (r != NULL && r->type == REDIS_REPLY_INTEGER && r->integer >= 0)
+		wait = r->integer > 86400 ? 86400 : (int)r->integer;
+	else if (r != NULL)
+		log_warn("login_attempt: %s", r->type == REDIS_REPLY_ERROR ?
+		    r->str : "unexpected reply");
 	freeReplyObject(r);
-	return (int)wait;
+	return wait;
 }
 
 void
-login_throttle_fail(struct service *svc, const char *user,
+login_throttle_succeeded(struct service *svc, const char *user,
     const char *addr)
 {
-	char ku[KEY_MAX], ka[KEY_MAX];
-	const char *k[2];
-	size_t i;
+	struct command_args args = { .n = 0 };
 
-	keys(user, addr, ku, ka);
-	k[0] = ku;
-	k[1] = ka;
-	/* INCR, then start the window only on the first failure (NX). */
-	for (i = 0; i < 2; i++) {
-		freeReplyObject(redis_conn_command(&svc->redis, "INCR %s", k[i]));
-		freeReplyObject(redis_conn_command(&svc->redis, "EXPIRE %s %d NX",
-		    k[i], svc->cfg.login_window));
-	}
-}
-
-void
-login_throttle_clear(struct service *svc, const char *user)
-{
-	char ku[KEY_MAX], ka[KEY_MAX];
-
-	keys(user, "", ku, ka);
-	freeReplyObject(redis_conn_command(&svc->redis, "DEL %s", ku));
+	command_arg(&args, "user", user);
+	command_arg(&args, "addr", address(addr));
+	freeReplyObject(command_call(&svc->redis, svc->cfg.stream_key,
+	    "login_succeeded", NULL, &args));
 }

@@ -114,7 +114,7 @@ on() {
 	local h=$1
 	shift
 	nsenter --net="/run/netns/$PFX-$h" env REDIS_HOST="${ADDR[redis]}" REDIS_PORT=6379 \
-		VAR_DIR="$WORK_DIR/$h/var" "$@"
+		VAR_DIR="$WORK_DIR/$h/var" REDIS_AUTH_DIR="$WORK_DIR/$h/var" "$@"
 }
 # bg HOST NAME CMD...: the same, in the background, logging to HOST/NAME.log.
 bg() {
@@ -133,20 +133,46 @@ wait_tcp() {
 	return 1
 }
 
+# --- the keys: made once, then each host gets what its programs need ------
+# The ACL file goes to every Redis host (ACLs are not replicated); each
+# role's password only to the hosts that run its program.
+KEYS=$WORK_DIR/keys
+mkdir -p "$KEYS"
+chmod 700 "$KEYS"
+chown "$RUN_USER:$RUN_GROUP" "$KEYS"
+VAR_DIR=$KEYS REDIS_AUTH_DIR=$KEYS REDIS_ACL_FILE=$KEYS/redis-users.acl \
+	"$BIN_DIR/setup" --keys \
+	>>"$WORK_DIR/keys.log" 2>&1
+# give HOST FILE...: copies each key file into HOST's VAR_DIR, private,
+# as the service user (its folders are not root's to write in).
+give() {
+	local h=$1 f
+	shift
+	for f in "$@"; do
+		setpriv --reuid="$RUN_USER" --regid="$(id -g "$RUN_USER")" --init-groups -- \
+			install -m 600 "$KEYS/$f" "$WORK_DIR/$h/var/$f"
+	done
+}
+give redis redis-users.acl
+give cust redis-customers.pass redis-admin.pass
+give acct1 redis-accounts.pass redis-worker.pass
+give acct2 redis-accounts.pass redis-worker.pass
+
 # --- redis -------------------------------------------------------------------
 mkdir -p "$WORK_DIR/redis/var/data"
 chown "$RUN_USER:$RUN_GROUP" "$WORK_DIR/redis/var/data"
 bg redis redis setpriv --reuid="$RUN_USER" --regid="$(id -g "$RUN_USER")" --init-groups -- \
 	redis-server --port 6379 --bind "${ADDR[redis]}" --protected-mode no \
+	--aclfile "$WORK_DIR/redis/var/redis-users.acl" \
 	--dir "$WORK_DIR/redis/var/data" --appendonly yes --appendfsync everysec --save "" \
 	--daemonize no --logfile "$WORK_DIR/redis/redis-server.log"
 for _ in $(seq 200); do
-	on cust redis-cli -h "${ADDR[redis]}" ping 2>/dev/null | grep -q PONG && break
+	on cust "$ROOT/scripts/redis-cli" ping 2>/dev/null | grep -q PONG && break
 	sleep 0.05
 done
-on cust redis-cli -h "${ADDR[redis]}" ping | grep -q PONG || { say "redis did not answer"; exit 1; }
+on cust "$ROOT/scripts/redis-cli" ping | grep -q PONG || { say "redis did not answer"; exit 1; }
 
-# Once, against Redis: the Function library, the users, the accounts.
+# Once, against Redis, as admin: the Function library, the users, the accounts.
 on cust "$BIN_DIR/setup" >>"$WORK_DIR/cust/setup.log" 2>&1
 
 # --- the FastCGI hosts ------------------------------------------------------

@@ -41,7 +41,6 @@ command_call(struct redis_conn *rc, const char *stream, const char *function,
     const char *caller, const struct command_args *args)
 {
 	const char *av[6 + 2 * COMMAND_ARGS_MAX];
-	redisReply *r;
 	int ac = 0;
 	size_t i;
 
@@ -57,16 +56,7 @@ command_call(struct redis_conn *rc, const char *stream, const char *function,
 		av[ac++] = args->name[i];
 		av[ac++] = args->value[i];
 	}
-	r = redis_conn_argv(rc, ac, av, NULL);
-	/* A Redis started empty (no AOF yet) lacks the library: load, retry once. */
-	if (r != NULL && r->type == REDIS_REPLY_ERROR &&
-	    strstr(r->str, "Function not found") != NULL) {
-		freeReplyObject(r);
-		if (command_load_library(rc) == -1)
-			return NULL;
-		r = redis_conn_argv(rc, ac, av, NULL);
-	}
-	return r;
+	return redis_conn_argv(rc, ac, av, NULL);
 }
 
 static int
@@ -92,6 +82,13 @@ error_result(const char *str, struct command_result *res)
 		}
 	res->message = str;
 	res->outcome = COMMAND_FAILED;
+	/* Only admin may load it (setup); until then, "try again". */
+	if (strstr(str, "Function not found") != NULL) {
+		res->outcome = COMMAND_UNAVAILABLE;
+		res->message = "the Redis Function library is not loaded; "
+		    "run setup";
+		return;
+	}
 	for (i = 0; i < sizeof(passing_states) / sizeof(passing_states[0]); i++)
 		if (strncmp(str, passing_states[i], strlen(passing_states[i])) == 0)
 			res->outcome = COMMAND_UNAVAILABLE;

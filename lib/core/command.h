@@ -31,14 +31,13 @@ int	 command_arg(struct command_args *a, const char *name,
 
 /*
  * The reply (caller frees), or NULL when Redis could not be reached.
- * caller may be NULL (setup's calls).  A Redis that lacks the library
- * (started empty) gets it loaded, and the call is made again.
+ * caller may be NULL (setup's and the login's calls).
  */
 redisReply *command_call(struct redis_conn *rc, const char *stream,
 	    const char *function, const char *caller,
 	    const struct command_args *args);
 
-/* FUNCTION LOAD REPLACE of the library built into this program. */
+/* FUNCTION LOAD REPLACE of the library built into this program (admin only). */
 int	 command_load_library(struct redis_conn *rc);
 
 enum command_outcome {

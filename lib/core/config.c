@@ -38,6 +38,24 @@ env_int(const char *name, int fallback, int min, int max, int *out)
 	return 0;
 }
 
+/*
+ * The stream key goes into the ACL file as a key pattern: letters,
+ * digits and ":._-" only, so that it matches itself and nothing else.
+ */
+static int
+stream_key_valid(const char *key)
+{
+	size_t len = strlen(key);
+
+	if (len == 0 || len > 64 || strspn(key, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:._-") != len) {
+		log_error("config: STREAM_KEY=%s: 1 to 64 of letters, digits "
+		    "and :._- only", key);
+		return 0;
+	}
+	return 1;
+}
+
 static int
 path_in_var(char *dst, size_t len, const char *env, const char *var_dir,
     const char *file)
@@ -63,11 +81,16 @@ config_load(struct config *cfg)
 	cfg->redis_host = env_or("REDIS_HOST", "127.0.0.1");
 	cfg->stream_key = env_or("STREAM_KEY", "event-stream");
 	cfg->var_dir = env_or("VAR_DIR", "var");
+	cfg->redis_auth_dir = env_or("REDIS_AUTH_DIR", cfg->var_dir);
+	if (!stream_key_valid(cfg->stream_key))
+		return -1;
 	if (env_int("REDIS_PORT", 6379, 1, 65535, &cfg->redis_port) == -1 ||
 	    env_int("REDIS_TIMEOUT_MS", 1000, 10, 60000,
 	    &cfg->redis_timeout_ms) == -1 ||
 	    env_int("TOKEN_TTL", 900, 1, 86400, &cfg->token_ttl) == -1 ||
 	    env_int("LOGIN_MAX_FAILURES", 5, 1, 1000000,
+	    &cfg->login_max_pair) == -1 ||
+	    env_int("LOGIN_MAX_FAILURES_PER_USER", 50, 1, 1000000,
 	    &cfg->login_max_user) == -1 ||
 	    env_int("LOGIN_MAX_FAILURES_PER_ADDR", 20, 1, 1000000,
 	    &cfg->login_max_addr) == -1 ||
@@ -86,18 +109,39 @@ config_load(struct config *cfg)
 	    path_in_var(cfg->secret_path, sizeof(cfg->secret_path),
 	    "JWT_SECRET_FILE", cfg->var_dir, "jwt.secret") == -1 ||
 	    path_in_var(cfg->status_path, sizeof(cfg->status_path),
-	    "WORKER_STATUS_FILE", cfg->var_dir, "worker.status") == -1)
+	    "WORKER_STATUS_FILE", cfg->var_dir, "worker.status") == -1 ||
+	    path_in_var(cfg->acl_path, sizeof(cfg->acl_path),
+	    "REDIS_ACL_FILE", cfg->var_dir, "redis-users.acl") == -1)
 		return -1;
 	return 0;
+}
+
+int
+secret_read(const char *path, void *buf, size_t max)
+{
+	char *p = buf;
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return -1;
+	n = read(fd, buf, max);
+	close(fd);
+	while (n > 0 && (p[n - 1] == '\n' || p[n - 1] == '\r'))
+		n--;
+	if (n <= 0) {
+		errno = n == 0 ? ENODATA : errno;
+		return -1;
+	}
+	return (int)n;
 }
 
 int
 config_load_secret(const struct config *cfg, unsigned char *key, size_t keymax)
 {
 	const char *env = getenv("JWT_SECRET");
-	ssize_t n;
 	size_t len;
-	int fd;
+	int n;
 
 	if (env != NULL && *env != '\0') {
 		len = strlen(env);
@@ -109,17 +153,15 @@ config_load_secret(const struct config *cfg, unsigned char *key, size_t keymax)
 		memcpy(key, env, len);
 		return (int)len;
 	}
-	if ((fd = open(cfg->secret_path, O_RDONLY | O_CLOEXEC)) == -1) {
+	if ((n = secret_read(cfg->secret_path, key, keymax)) == -1) {
 		log_error("config: %s: %s (run `make run` once, or set "
 		    "JWT_SECRET)", cfg->secret_path, strerror(errno));
 		return -1;
 	}
-	n = read(fd, key, keymax);
-	close(fd);
 	if (n < 32) {
 		log_error("config: %s: secret shorter than 32 bytes",
 		    cfg->secret_path);
 		return -1;
 	}
-	return (int)n;
+	return n;
 }

@@ -16,13 +16,16 @@ struct config {
 	int		 redis_timeout_ms; /* REDIS_TIMEOUT_MS, 1000 */
 	const char	*stream_key;	/* STREAM_KEY, event-stream */
 	const char	*var_dir;	/* VAR_DIR, var */
+	const char	*redis_auth_dir; /* REDIS_AUTH_DIR, $VAR_DIR: redis-<role>.pass */
 	char		 db_path[PATH_MAX];	    /* ACCOUNTS_DB */
 	char		 checkpoint_path[PATH_MAX]; /* CHECKPOINT_FILE */
 	char		 secret_path[PATH_MAX];	    /* JWT_SECRET_FILE */
 	char		 status_path[PATH_MAX];	    /* WORKER_STATUS_FILE */
+	char		 acl_path[PATH_MAX];	    /* REDIS_ACL_FILE */
 	int		 token_ttl;	/* TOKEN_TTL seconds, 900 */
-	int		 login_max_user; /* LOGIN_MAX_FAILURES, 5 */
-	int		 login_max_addr; /* LOGIN_MAX_FAILURES_PER_ADDR, 20 */
+	int		 login_max_pair; /* LOGIN_MAX_FAILURES, 5: one user from one address */
+	int		 login_max_user; /* LOGIN_MAX_FAILURES_PER_USER, 50: from anywhere */
+	int		 login_max_addr; /* LOGIN_MAX_FAILURES_PER_ADDR, 20: any user */
 	int		 login_window;	/* LOGIN_WINDOW seconds, 60 */
 	int		 read_wait_ms;	/* READ_WAIT_MS, 2000: longest ?after= wait */
 	int		 batch_size;	/* WORKER_BATCH, 1000 */
@@ -39,5 +42,11 @@ int	config_load(struct config *cfg);
  * Returns its length, or -1 with a message on stderr.
  */
 int	config_load_secret(const struct config *cfg, unsigned char *key, size_t keymax);
+
+/*
+ * The first max bytes of a secret file, without a final newline: the
+ * length (at least 1), or -1 (errno set) if it cannot be read or is empty.
+ */
+int	secret_read(const char *path, void *buf, size_t max);
 
 #endif

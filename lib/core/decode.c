@@ -160,20 +160,34 @@ bad:
 	return NULL;
 }
 
+/* The member named key in any case, and how many members are so named. */
+static json_object *
+member_folded(json_object *obj, const char *key, int *count)
+{
+	json_object *found = NULL;
+
+	*count = 0;
+	json_object_object_foreach(obj, k, val) {
+		if (strcasecmp(k, key) == 0) {
+			found = val;
+			(*count)++;
+		}
+	}
+	return found;
+}
+
 json_object *
 decode_member(json_object *obj, const char *key, int fold_case)
 {
 	json_object *v = NULL;
+	int count;
 
 	if (!fold_case) {
 		json_object_object_get_ex(obj, key, &v);
 		return v;
 	}
-	json_object_object_foreach(obj, k, val) {
-		if (strcasecmp(k, key) == 0)
-			return val;
-	}
-	return NULL;
+	v = member_folded(obj, key, &count);
+	return count == 1 ? v : NULL;
 }
 
 /*
@@ -319,10 +333,15 @@ int
 decode_text(json_object *obj, const char *key, int fold_case,
     const char **out, struct decode_error *err)
 {
-	json_object *v = decode_member(obj, key, fold_case);
+	json_object *v;
 	const char *s;
-	int len;
+	int len, count = 1;
 
+	v = fold_case ? member_folded(obj, key, &count) :
+	    decode_member(obj, key, 0);
+	/* {"username":"a","USERNAME":"b"}: which is meant cannot be told. */
+	if (count > 1)
+		return decode_fail(err, key, "is given twice, in different cases");
 	if (v == NULL)
 		return decode_fail(err, key, "is required");
 	if (!json_object_is_type(v, json_type_string))

@@ -26,7 +26,10 @@ struct decode_error {
 json_object	*decode_body(const char *what, const char *body, size_t len,
 		    struct decode_error *err);
 
-/* Look a member up; fold_case matches keys case-insensitively (the Go original did). */
+/*
+ * Look a member up; fold_case matches keys case-insensitively (the Go
+ * original did), and finds none when two keys match.
+ */
 json_object	*decode_member(json_object *obj, const char *key, int fold_case);
 
 /* A text field (text_valid); 0, or -1 with err set. */

@@ -1,8 +1,42 @@
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "config.h"
 #include "log.h"
 #include "redis.h"
+
+int
+redis_password_path(char *buf, size_t len, const char *dir, const char *role)
+{
+	int n = snprintf(buf, len, "%s/redis-%s.pass", dir, role);
+
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+const char *
+redis_role_user(const char *role)
+{
+	return strcmp(role, REDIS_ROLE_ADMIN) == 0 ? "default" : role;
+}
+
+int
+redis_conn_auth(struct redis_conn *rc, const char *dir, const char *role)
+{
+	char path[PATH_MAX];
+	int n;
+
+	if (redis_password_path(path, sizeof(path), dir, role) == -1 ||
+	    (n = secret_read(path, rc->password, sizeof(rc->password) - 1)) ==
+	    -1) {
+		log_error("redis: no password for the role %s (%s); run "
+		    "setup --keys", role, path);
+		return -1;
+	}
+	rc->password[n] = '\0';
+	rc->user = redis_role_user(role);
+	return 0;
+}
 
 void
 redis_conn_init(struct redis_conn *rc, const char *host, int port,
@@ -33,6 +67,26 @@ failed(struct redis_conn *rc, const char *why)
 		rc->on_failure(rc->on_failure_arg);
 }
 
+/* AUTH as the role; a refusal is a failure of the connection. */
+static int
+authenticate(struct redis_conn *rc)
+{
+	redisReply *r;
+	char why[160];
+
+	r = redisCommand(rc->ctx, "AUTH %s %s", rc->user, rc->password);
+	if (r != NULL && r->type == REDIS_REPLY_STATUS) {
+		freeReplyObject(r);
+		return 0;
+	}
+	snprintf(why, sizeof(why), "AUTH as %s: %s", rc->user, r == NULL ?
+	    rc->ctx->errstr : r->type == REDIS_REPLY_ERROR ? r->str :
+	    "unexpected reply");
+	freeReplyObject(r);
+	failed(rc, why);
+	return -1;
+}
+
 static int
 connect_if_needed(struct redis_conn *rc)
 {
@@ -51,6 +105,8 @@ connect_if_needed(struct redis_conn *rc)
 		failed(rc, rc->ctx->errstr);
 		return -1;
 	}
+	if (rc->user != NULL && authenticate(rc) == -1)
+		return -1;
 	if (rc->failing)
 		log_info("redis %s:%d: connected again", rc->host, rc->port);
 	rc->failing = 0;

@@ -6,7 +6,28 @@
 #ifndef REDIS_H
 #define REDIS_H
 
+#include <stddef.h>
+
 #include <hiredis/hiredis.h>
+
+#define REDIS_PASSWORD_MAX	128
+
+/* The roles; what each may do is tools/redis_acl.c's. */
+#define REDIS_ROLE_ADMIN	"admin"		/* setup, scripts/redis-cli: the ACL user "default" */
+#define REDIS_ROLE_CUSTOMERS	"customers"	/* customers.fcgi */
+#define REDIS_ROLE_ACCOUNTS	"accounts"	/* accounts.fcgi */
+#define REDIS_ROLE_WORKER	"worker"	/* the projector */
+
+/*
+ * Each program talks to Redis as its role, an ACL user (tools/redis_acl.c
+ * says what each may do): "customers", "accounts", "worker", or "admin".
+ * The password of a role is in <dir>/redis-<role>.pass (REDIS_AUTH_DIR),
+ * mode 0600, made by setup --keys.
+ */
+int	 redis_password_path(char *buf, size_t len, const char *dir,
+	    const char *role);
+/* The ACL user of a role: its own name, but "default" for admin. */
+const char *redis_role_user(const char *role);
 
 struct redis_conn {
 	redisContext	*ctx;
@@ -14,6 +35,8 @@ struct redis_conn {
 	int		 port;
 	int		 timeout_ms;	/* connect and command timeout */
 	int		 failing;	/* the last attempt failed: log the recovery */
+	const char	*user;		/* the ACL user; NULL: the default user */
+	char		 password[REDIS_PASSWORD_MAX];
 	/* Called at each failure (a metrics counter); may be NULL. */
 	void		(*on_failure)(void *arg);
 	void		*on_failure_arg;
@@ -22,6 +45,14 @@ struct redis_conn {
 void	 redis_conn_init(struct redis_conn *rc, const char *host, int port,
 	    int timeout_ms);
 void	 redis_conn_close(struct redis_conn *rc);
+
+/*
+ * Authenticates every connection as role, with the password read now
+ * from its file under dir.  0, or -1 with a message (no such file: the
+ * role has no password yet; run setup --keys).
+ */
+int	 redis_conn_auth(struct redis_conn *rc, const char *dir,
+	    const char *role);
 
 /* The reply (caller frees), or NULL when Redis could not be reached. */
 redisReply *redis_conn_argv(struct redis_conn *rc, int argc,

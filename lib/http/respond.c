@@ -33,12 +33,25 @@ http_status_text(int status)
 	}
 }
 
+/*
+ * The status line and what every answer carries: nosniff, so that no
+ * browser reads an answer as anything but its Content-Type.
+ */
+static void
+head(struct http_request *req, int status)
+{
+	FCGX_FPrintF(req->fcgi->out, "Status: %d %s\r\n"
+	    "X-Content-Type-Options: nosniff\r\n", status,
+	    http_status_text(status));
+	req->answered = 1;
+	req->status = status;
+}
+
 static void
 respond(struct http_request *req, int status, const char *extra,
     const char *body)
 {
-	FCGX_FPrintF(req->fcgi->out, "Status: %d %s\r\n", status,
-	    http_status_text(status));
+	head(req, status);
 	if (extra != NULL)
 		FCGX_PutS(extra, req->fcgi->out);
 	if (body != NULL) {
@@ -49,20 +62,16 @@ respond(struct http_request *req, int status, const char *extra,
 		FCGX_PutS("\n", req->fcgi->out);
 	} else
 		FCGX_PutS("\r\n", req->fcgi->out);
-	req->answered = 1;
-	req->status = status;
 }
 
 void
 http_respond_text(struct http_request *req, int status,
     const char *content_type, const char *body)
 {
-	FCGX_FPrintF(req->fcgi->out, "Status: %d %s\r\nContent-Type: %s\r\n"
-	    "Cache-Control: no-store\r\n\r\n", status, http_status_text(status),
-	    content_type);
+	head(req, status);
+	FCGX_FPrintF(req->fcgi->out, "Content-Type: %s\r\n"
+	    "Cache-Control: no-store\r\n\r\n", content_type);
 	FCGX_PutS(body, req->fcgi->out);
-	req->answered = 1;
-	req->status = status;
 }
 
 void

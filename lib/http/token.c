@@ -1,4 +1,4 @@
-#include <errno.h>
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -56,43 +56,54 @@ memo_put(struct token_memo *memo, const char *tok, const char *user,
 	e->exp = exp;
 }
 
+/* Exactly three segments of base64url characters. */
+static int
+token_shape_ok(const char *tok)
+{
+	size_t len = strlen(tok), dots = 0, i;
+
+	if (len == 0 || len > 4096)
+		return 0;
+	for (i = 0; i < len; i++) {
+		if (tok[i] == '.')
+			dots++;
+		else if (!isalnum((unsigned char)tok[i]) && tok[i] != '-' &&
+		    tok[i] != '_')
+			return 0;
+	}
+	return dots == 2;
+}
+
 int
 token_verify_header(const struct token_key *key, struct token_memo *memo,
     const char *header, char user[TOKEN_USER_MAX])
 {
 	static const char prefix[] = "Bearer ";
 	struct token_memo_entry *known;
+	struct token_claims claims;
+	time_t now = time(NULL);
+	const char *tok;
 	jwt_t *jwt = NULL;
-	const char *tok, *name;
-	long exp;
 	int rc = -1;
 
-	if (header == NULL || strncmp(header, prefix, sizeof(prefix) - 1) != 0)
-		return -1;
-	tok = header + sizeof(prefix) - 1;
-	if (*tok == '\0' || strlen(tok) > 4096)
+	if (header == NULL || strncmp(header, prefix, sizeof(prefix) - 1) != 0 ||
+	    !token_shape_ok(tok = header + sizeof(prefix) - 1))
 		return -1;
 	if (memo != NULL && (known = memo_find(memo, tok)) != NULL) {
-		if (known->exp <= (long)time(NULL))
+		if (known->exp <= (long)now)
 			return -1;
 		memcpy(user, known->user, strlen(known->user) + 1);
 		return 0;
 	}
-	/* Always with the key: without one libjwt accepts unsigned tokens. */
-	if (jwt_decode(&jwt, tok, key->bytes, key->len) != 0 || jwt == NULL)
+	if (token_claims_check(tok, key->ttl, now, &claims) == -1)
 		return -1;
-	if (jwt_get_alg(jwt) != JWT_ALG_HS256)
+	/* Always with the key: without one libjwt accepts unsigned tokens. */
+	if (jwt_decode(&jwt, tok, key->bytes, key->len) != 0 || jwt == NULL ||
+	    jwt_get_alg(jwt) != JWT_ALG_HS256)
 		goto out;
-	errno = 0;
-	exp = jwt_get_grant_int(jwt, "exp");
-	if (errno != 0 || exp <= (long)time(NULL))
-		goto out;
-	name = jwt_get_grant(jwt, "username");
-	if (!user_name_valid(name))
-		goto out;
-	memcpy(user, name, strlen(name) + 1);
+	memcpy(user, claims.user, strlen(claims.user) + 1);
 	if (memo != NULL)
-		memo_put(memo, tok, name, exp);
+		memo_put(memo, tok, claims.user, (long)claims.exp);
 	rc = 0;
 out:
 	jwt_free(jwt);

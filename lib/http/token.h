@@ -1,20 +1,45 @@
 /*
- * Bearer tokens: HS256 JWTs made and checked with libjwt, the algorithm
- * pinned and the expiry checked here (libjwt 1.10 checks neither).
+ * Bearer tokens: HS256 JWTs made and signed with libjwt.  libjwt 1.10
+ * checks the signature but not the rest: it takes "hs256" for HS256,
+ * ignores crit and every time claim, and lets a repeated claim win
+ * silently.  So the header and the claims are decoded here too, with the
+ * strict JSON decoder, and checked one by one.
  */
 #ifndef TOKEN_H
 #define TOKEN_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <time.h>
 
 #include "contract.h"
 
 #define TOKEN_USER_MAX (CONTRACT_USER_MAX + 1)	/* with its NUL */
 
+/* Seconds a token's iat or nbf may be ahead of our clock (another host's). */
+#define TOKEN_SKEW	60
+
 struct token_key {
 	unsigned char	bytes[512];
 	int		len;
+	int		ttl;	/* the longest life a token may claim: TOKEN_TTL */
 };
+
+/* What a token says, once its header and claims passed (token_claims.c). */
+struct token_claims {
+	char	user[TOKEN_USER_MAX];
+	int64_t	iat;
+	int64_t	exp;
+};
+
+/*
+ * tok's header is exactly HS256 (typ JWT at most), no claim is repeated
+ * or unknown, username is a user name (sub, if there, the same), iat and
+ * exp are there, iat and nbf are at most TOKEN_SKEW ahead of now, exp is
+ * after now and at most ttl after iat.  0, or -1.  Not the signature.
+ */
+int	 token_claims_check(const char *tok, int ttl, time_t now,
+	    struct token_claims *out);
 
 /* A new token for user, valid ttl seconds; caller frees. NULL on error. */
 char	*token_issue(const struct token_key *key, const char *user, int ttl);

@@ -90,5 +90,3 @@ db_dump() {
 	sql "$1" 'SELECT * FROM accounts ORDER BY id; SELECT * FROM customers ORDER BY id;'
 }
 
-# note TEXT: shown in the TAP output (and collected by make test-faults).
-note() { echo "# $*" >&3; }

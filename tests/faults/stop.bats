@@ -68,7 +68,7 @@ running() { [ -e "/proc/$1" ] && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev
 	done
 	grep -q '^run: ready' "$T/makerun.log"
 	# REDIS_APPENDFSYNC=always reaches Redis.
-	[ "$(rcli CONFIG GET appendfsync | tail -1)" = always ]
+	[ "$(VAR_DIR=$var rcli CONFIG GET appendfsync | tail -1)" = always ]
 	pids="$(cat "$var"/{redis,worker,lighttpd}.pid) $(pgrep -P "$(cat "$var/lighttpd.pid")")"
 	[ "$(wc -w <<<"$pids")" -ge 5 ]
 	kill -TERM "$MAKE_PID"

@@ -31,7 +31,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct token_key key = { "0123456789abcdef0123456789abcdef",
-	    32 };
+	    32, 900 };
 	struct decode_error err;
 	json_object *o;
 	char *text, user[TOKEN_USER_MAX];

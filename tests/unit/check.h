@@ -25,5 +25,6 @@ void	test_list_cache(void);
 void	test_contract(void);
 void	test_command(void);
 void	test_projector(void);
+void	test_token_claims(void);
 
 #endif

@@ -122,6 +122,14 @@ test_errors(void)
 	of_error("LOADINGX y", &res);
 	CHECK("\"LOADINGX y\" is a failure, not unavailable",
 	    res.outcome == COMMAND_FAILED);
+	of_error("ERR Function not found", &res);
+	CHECK("a library not loaded (only setup may) answers 503, saying so",
+	    res.outcome == COMMAND_UNAVAILABLE && !res.unreachable &&
+	    strstr(res.message, "run setup") != NULL);
+	of_error("NOPERM this user has no permissions to run the 'xadd' command",
+	    &res);
+	CHECK("a role's refusal by Redis (NOPERM) is a failure: 500, logged",
+	    res.outcome == COMMAND_FAILED && commands_status(&res) == 500);
 }
 
 static void

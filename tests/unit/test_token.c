@@ -6,7 +6,7 @@
 #include "token.h"
 
 static const struct token_key key = { "0123456789abcdef0123456789abcdef",
-    32 };
+    32, 900 };
 
 static int
 verify(struct token_memo *memo, const char *tok, char user[TOKEN_USER_MAX])

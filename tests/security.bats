@@ -1,0 +1,220 @@
+#!/usr/bin/env bats
+# The attacks of the "Lock the event store" review, replayed as an
+# attacker runs them, each refused: a stranger on Redis's port, a role
+# reaching past its rights, the service user planting a link for root,
+# forged tokens, case-twin keys, a throttle race, missing headers.
+
+load fixtures
+
+setup_file() {
+	stack_start LOGIN_WINDOW=30 LOGIN_MAX_FAILURES_PER_ADDR=100
+	export TOKEN=$(login user1 password1)
+	export SECRET=$(cat "$VAR_DIR/jwt.secret")
+}
+
+teardown_file() {
+	stack_stop
+}
+
+as_root_only() { [ "$(id -u)" = 0 ] || skip "needs root, to act as other local users"; }
+
+# role_cli ROLE ARG...: redis-cli as that role, with its password.
+role_cli() {
+	local role=$1
+	shift
+	REDISCLI_AUTH=$(cat "$VAR_DIR/redis-$role.pass") \
+		redis-cli --no-auth-warning --user "$role" -p "$REDIS_PORT" "$@" 2>&1
+}
+# refused_to ROLE ARG...: NOPERM (or, for a command or key a Function
+# would use for it, the script's "can't run" or "can't access"), and the
+# stream unchanged.
+refused_to() {
+	local before out
+	before=$(stream_len)
+	out=$(role_cli "$@")
+	if [[ $out != *NOPERM* && $out != *"user executing the script can't"* ]] ||
+	    [ "$(stream_len)" != "$before" ]; then
+		echo "$1 was allowed: ${*:2} -> $out" >&2
+		return 1
+	fi
+}
+
+@test "a local user without a password gets NOAUTH for every command" {
+	as_root_only
+	for cmd in "PING" "HGETALL user:user1" "XADD event-stream * EventTypeName AccountCreated Payload {}" \
+	    "CONFIG SET appendfsync no" "FUNCTION LIST" "KEYS *" "XREAD STREAMS event-stream 0" \
+	    "ACL LIST"; do
+		out=$(runuser -u nobody -- redis-cli -p "$REDIS_PORT" $cmd 2>&1)
+		# (a long command is cut off before it is read: "unauthenticated")
+		[[ $out == NOAUTH* || $out == *"Protocol error: unauthenticated"* ]] ||
+			{ echo "$cmd -> $out" >&2; false; }
+	done
+	out=$(runuser -u nobody -- redis-cli -p "$REDIS_PORT" AUTH default x 2>&1)
+	[[ $out == *WRONGPASS* ]]
+	# Nor can it read a password, or find one in the ACL file.
+	for f in redis-admin.pass redis-customers.pass redis-users.acl jwt.secret; do
+		! runuser -u nobody -- cat "$VAR_DIR/$f" 2>/dev/null
+	done
+	[ "$(stat -c %a "$VAR_DIR/redis-admin.pass")" = 600 ]
+	! grep -q "$(cat "$VAR_DIR/redis-admin.pass")" "$VAR_DIR/redis-users.acl"
+}
+
+@test "the customers role: its Functions and nothing past them" {
+	[ "$(role_cli customers FCALL customer_create 1 event-stream caller user1 account_id 1 name Role | head -1)" = CustomerCreated ]
+	[ "$(role_cli customers EXISTS user:user1)" = 1 ]
+	refused_to customers HGET user:user1 password_hash
+	refused_to customers HSET user:user1 password_hash x
+	refused_to customers CONFIG SET appendfsync no
+	refused_to customers FUNCTION LOAD REPLACE "#!lua name=events
+redis.register_function('x', function() return 1 end)"
+	refused_to customers FUNCTION LIST
+	refused_to customers XREAD STREAMS event-stream 0
+	refused_to customers XADD other-stream '*' a b
+	refused_to customers FCALL account_create 1 event-stream caller user1 name n description d
+	refused_to customers ACL LIST
+}
+
+@test "the accounts role: its Functions, the users' hashes, XINFO; nothing else" {
+	[ "$(role_cli accounts FCALL account_create 1 event-stream caller user1 name role description d | head -1)" = AccountCreated ]
+	[[ $(role_cli accounts HGET user:user1 password_hash) == '$argon2id$'* ]]
+	role_cli accounts XINFO STREAM event-stream | grep -q entries-added
+	refused_to accounts HSET user:user1 password_hash x
+	refused_to accounts CONFIG GET appendfsync
+	refused_to accounts XREAD STREAMS event-stream 0
+	refused_to accounts FCALL customer_create 1 event-stream caller user1 account_id 1 name n
+	refused_to accounts KEYS '*'
+}
+
+@test "the worker role: reads the stream, and nothing else" {
+	[ "$(role_cli worker XLEN event-stream)" -ge 1 ]
+	role_cli worker XREAD COUNT 1 STREAMS event-stream 0 | grep -q AccountCreated
+	role_cli worker XRANGE event-stream - + COUNT 1 | grep -q AccountCreated
+	refused_to worker XADD event-stream '*' EventTypeName AccountCreated Payload '{}'
+	refused_to worker FCALL customer_create 1 event-stream caller user1 account_id 1 name n
+	refused_to worker HGET user:user1 password_hash
+	refused_to worker CONFIG GET appendfsync
+}
+
+@test "scripts/redis-cli: one line as admin, from the same settings as make run" {
+	run "$ROOT/scripts/redis-cli" XLEN event-stream
+	[ "$status" = 0 ] && [ "$output" -ge 2 ]
+	run "$ROOT/scripts/redis-cli" CONFIG GET appendonly
+	[ "${lines[1]}" = yes ]
+	run env VAR_DIR="$T/nowhere" "$ROOT/scripts/redis-cli" PING
+	[ "$status" = 1 ]
+	[[ $output == *"cannot read $T/nowhere/redis-admin.pass"* ]]
+}
+
+@test "a pid file the service user points at a root file: the file stays untouched, and nothing runs as root" {
+	as_root_only
+	printf 'precious\n' >"$T/target"
+	chmod 644 "$T/target"
+	redis=$(cat "$VAR_DIR/redis.pid")
+	runuser -u "$(stat -c %U "$VAR_DIR")" -- ln -sf "$T/target" "$VAR_DIR/redis.pid"
+	kill -KILL "$redis"
+	for i in $(seq 200); do
+		[ -f "$VAR_DIR/redis.pid" ] && [ ! -L "$VAR_DIR/redis.pid" ] && break
+		sleep 0.05
+	done
+	[ ! -L "$VAR_DIR/redis.pid" ]
+	[ "$(cat "$VAR_DIR/redis.pid")" != "$redis" ]
+	[ "$(cat "$T/target")" = precious ]
+	# The supervisor itself runs as the service user.
+	[ "$(ps -o user= -p "$(cat "$T/run.pid")" | tr -d ' ')" != root ]
+	until [ "$(rcli ping 2>/dev/null)" = PONG ]; do sleep 0.05; done
+}
+
+@test "make run says in one line what to change when the service user cannot reach VAR_DIR" {
+	as_root_only
+	closed=$(mktemp -d)
+	run env VAR_DIR="$closed/var" REDIS_PORT=$(free_port) CUSTOMERS_PORT=$(free_port) \
+		ACCOUNTS_PORT=$(free_port) "$ROOT/scripts/run.sh" 3>&-
+	rmdir "$closed/var" 2>/dev/null || true
+	rmdir "$closed"
+	[ "$status" = 1 ]
+	[[ $output == *"cannot enter $closed"*"chmod o+x $closed"* ]]
+}
+
+# forge PAYLOAD [HEADER]: a token signed with the real key.
+HS256='{"alg":"HS256","typ":"JWT"}'
+forge() { jwt_make "${2:-$HS256}" "$1" "$SECRET"; }
+
+@test "forged tokens signed with the real key: each strictness refusal is a 401" {
+	now=$(date +%s)
+	claims="\"sub\":\"user1\",\"username\":\"user1\""
+	good=$(forge "{$claims,\"iat\":$now,\"exp\":$((now + 60))}")
+	req GET "$A/accounts" "" "$good"
+	[ "$code" = 200 ]	# the forger works: the refusals below mean something
+	for t in \
+	    "$(forge "{$claims,\"iat\":$now,\"nbf\":$((now + 3600)),\"exp\":$((now + 600))}")" \
+	    "$(forge "{$claims,\"iat\":$((now + 31536000)),\"exp\":$((now + 31536600))}")" \
+	    "$(forge "{$claims,\"iat\":$now,\"exp\":$((now + 315360000))}")" \
+	    "$(forge "{$claims,\"exp\":$((now + 60))}")" \
+	    "$(forge "{$claims,\"iat\":$now}")" \
+	    "$(forge "{$claims,\"iat\":$now,\"exp\":$((now + 60))}" '{"alg":"HS256","typ":"JWT","crit":["exp"]}')" \
+	    "$(forge "{$claims,\"iat\":$now,\"exp\":$((now + 60))}" '{"alg":"hs256","typ":"JWT"}')" \
+	    "$(forge "{$claims,\"iat\":$now,\"exp\":$((now + 60))}" '{"alg":"HS256","alg":"HS256"}')" \
+	    "$(forge "{\"username\":\"user2\",$claims,\"iat\":$now,\"exp\":$((now + 60))}")" \
+	    "$(forge "{\"sub\":\"user2\",\"username\":\"user1\",\"iat\":$now,\"exp\":$((now + 60))}")" \
+	    "$(forge "{$claims,\"iat\":$now,\"exp\":$((now + 60)),\"admin\":true}")" \
+	    "$(forge "{$claims,\"iat\":\"$now\",\"exp\":$((now + 60))}")"; do
+		token_refused "$t"
+	done
+}
+
+@test "a login body with the same key in two cases is refused, not read either way" {
+	req POST "$A/auth/login" '{"username":"user2","USERNAME":"user1","password":"password2"}' ""
+	[ "$code" = 400 ]
+	req POST "$A/auth/login" '{"username":"user2","password":"password2","Password":"x"}' ""
+	[ "$code" = 400 ]
+}
+
+# login_from ADDR USER PASSWORD: the status, from that source address.
+login_from() {
+	curl -s -o /dev/null -w '%{http_code}\n' --interface "$1" -X POST "$A/auth/login" \
+		-d "$(jq -cn --arg u "$2" --arg p "$3" '{username:$u, password:$p}')"
+}
+
+@test "30 wrong guesses at once: no more passwords checked than the limit (5)" {
+	seq 30 | xargs -P 30 -I{} bash -c "curl -s -o /dev/null -w '%{http_code}\n' -X POST '$A/auth/login' \
+		-d '{\"username\":\"user2\",\"password\":\"guess{}\"}'" >"$T/race"
+	note "throttle race: $(sort "$T/race" | uniq -c | paste -sd' ')"
+	[ "$(grep -c '^401$' "$T/race")" -le 5 ]
+	[ "$(grep -c '^429$' "$T/race")" -ge 25 ]
+	[ "$(grep -cv -E '^(401|429)$' "$T/race")" = 0 ]
+}
+
+@test "a stranger's guesses from one address leave the user's login from another address working" {
+	for i in $(seq 8); do
+		login_from 127.0.0.2 user1 "wrong$i" >>"$T/stranger"
+	done
+	[ "$(grep -c '^401$' "$T/stranger")" = 5 ]
+	[ "$(login_from 127.0.0.2 user1 password1)" = 429 ]
+	[ "$(login_from 127.0.0.1 user1 password1)" = 200 ]
+}
+
+@test "a count left without its window (a lost EXPIRE) still ends" {
+	rcli SET login:pair:5:user2:127.0.0.3 5 >/dev/null
+	[ "$(login_from 127.0.0.3 user2 password2)" = 429 ]
+	ttl=$(rcli PTTL login:pair:5:user2:127.0.0.3)
+	[ "$ttl" -gt 0 ] && [ "$ttl" -le 30000 ]
+}
+
+@test "headers: the dashboard has a CSP, nosniff, no framing, no referrer; the API says nosniff" {
+	curl -s -D "$T/h" -o /dev/null "$A/"
+	grep -qi "^Content-Security-Policy: default-src 'self'" "$T/h"
+	grep -qi "^X-Content-Type-Options: nosniff" "$T/h"
+	grep -qi "^X-Frame-Options: DENY" "$T/h"
+	grep -qi "^Referrer-Policy: no-referrer" "$T/h"
+	for url in "$A/status" "$C/status" "$A/accounts" "$C/nowhere" "$A/metrics"; do
+		curl -s -D "$T/h" -o /dev/null "$url"
+		grep -qi "^X-Content-Type-Options: nosniff" "$T/h" || { echo "no nosniff: $url" >&2; false; }
+	done
+}
+
+@test "h2c is off: an upgrade request is answered in HTTP/1.1" {
+	curl -s -D "$T/h" -o /dev/null --http2 "$A/status"
+	head -1 "$T/h" | grep -q '^HTTP/1.1 200'
+	! grep -qi '^Upgrade: h2c' "$T/h"
+	! grep -q ' 101 ' "$T/h"
+}

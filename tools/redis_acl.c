@@ -1,0 +1,138 @@
+/*
+ * The Redis roles, each with only what it needs.  A client without a
+ * password gets NOAUTH for everything.
+ *
+ * The admin role is Redis's default user, with a password, not a user of
+ * its own with the default user off: Redis 7.0 replays the transactions
+ * of its AOF (every Function call is one) as the default user, and
+ * silently drops those that user may not run (redis#14541, fixed in 8.4),
+ * which with the default user off lost every command on restart.
+ *
+ * Redis checks the commands a Function runs against the caller's ACL,
+ * so a service's role must hold the commands and keys its Functions use
+ * (XADD on the stream among them): a role cannot be given FCALL alone.
+ * What the roles keep apart: only admin loads Functions, reads every
+ * key, or configures Redis; the services reach user:* only through the
+ * selector, EXISTS (and, for accounts, HGET: the login's hash); the
+ * worker only reads the stream.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "config.h"
+#include "log.h"
+#include "redis.h"
+#include "redis_acl.h"
+
+#define PASSWORD_BYTES	32
+
+static const struct {
+	const char	*role;
+	int		 stream;	/* may use the stream key */
+	const char	*rules;
+} roles[] = {
+	{ REDIS_ROLE_ADMIN, 0, "~* &* +@all" },
+	/* The customer and invoice Functions, PING for /status. */
+	{ REDIS_ROLE_CUSTOMERS, 1, "+ping +fcall +fcall_ro "
+	    "~seq:customer ~seq:invoice ~account:* ~customer:* ~invoice:* "
+	    "+time +incr +get +exists +hget +hmget +hset +hincrby +del "
+	    "+zadd +zrem +zrange +xadd "
+	    "(%R~user:* +exists)" },
+	/* The account and login Functions, XINFO for /status and /metrics,
+	 * and the users' password hashes for the login itself. */
+	{ REDIS_ROLE_ACCOUNTS, 1, "+ping +fcall +fcall_ro +xinfo|stream "
+	    "~seq:account ~account:* ~login:* "
+	    "+time +incr +decr +get +exists +hget +hset +del +pexpire +pttl "
+	    "+xadd "
+	    "(%R~user:* +exists +hget)" },
+	{ REDIS_ROLE_WORKER, 1, "+ping +xread +xrange +xinfo|stream +xlen" },
+};
+
+/* The role's password, made now unless its file is there already. */
+static int
+password(const char *dir, const char *role, char hex[PASSWORD_BYTES * 2 + 1])
+{
+	unsigned char raw[PASSWORD_BYTES];
+	char path[PATH_MAX];
+	int fd, n;
+
+	if (redis_password_path(path, sizeof(path), dir, role) == -1)
+		return -1;
+	if ((n = secret_read(path, hex, PASSWORD_BYTES * 2)) == PASSWORD_BYTES * 2) {
+		hex[n] = '\0';
+		return 0;
+	}
+	randombytes_buf(raw, sizeof(raw));
+	sodium_bin2hex(hex, PASSWORD_BYTES * 2 + 1, raw, sizeof(raw));
+	unlink(path);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600)) == -1)
+		goto fail;
+	if (write(fd, hex, PASSWORD_BYTES * 2) != PASSWORD_BYTES * 2 ||
+	    fsync(fd) == -1) {
+		close(fd);
+		goto fail;
+	}
+	close(fd);
+	log_info("made the Redis password of the role %s (%s)", role, path);
+	return 0;
+fail:
+	log_syswarn("%s", path);
+	return -1;
+}
+
+static int
+role_line(FILE *f, const char *dir, size_t i, const char *stream)
+{
+	unsigned char digest[crypto_hash_sha256_BYTES];
+	char hex[PASSWORD_BYTES * 2 + 1], digest_hex[sizeof(digest) * 2 + 1];
+
+	if (password(dir, roles[i].role, hex) == -1)
+		return -1;
+	crypto_hash_sha256(digest, (const unsigned char *)hex, strlen(hex));
+	sodium_bin2hex(digest_hex, sizeof(digest_hex), digest, sizeof(digest));
+	fprintf(f, "user %s on #%s resetchannels %s%s%s%s\n",
+	    redis_role_user(roles[i].role),
+	    digest_hex, roles[i].stream ? "~" : "",
+	    roles[i].stream ? stream : "", roles[i].stream ? " " : "",
+	    roles[i].rules);
+	sodium_memzero(hex, sizeof(hex));
+	return 0;
+}
+
+int
+redis_acl_write(const char *dir, const char *acl_path, const char *stream)
+{
+	char tmp[PATH_MAX];
+	FILE *f = NULL;
+	size_t i;
+	int fd, ok;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", acl_path) >= (int)sizeof(tmp))
+		return -1;
+	unlink(tmp);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600)) == -1 || (f = fdopen(fd, "w")) == NULL) {
+		if (fd != -1)
+			close(fd);
+		goto fail;
+	}
+	for (i = 0, ok = 1; ok && i < sizeof(roles) / sizeof(roles[0]); i++)
+		ok = role_line(f, dir, i, stream) == 0;
+	ok = ok && fflush(f) == 0 && fsync(fileno(f)) == 0;
+	if (fclose(f) != 0 || !ok || rename(tmp, acl_path) == -1)
+		goto fail;
+	return 0;
+fail:
+	log_syswarn("ACL file %s", acl_path);
+	unlink(tmp);
+	return -1;
+}
