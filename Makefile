@@ -171,8 +171,8 @@ install: programs $(GEN)/events.lua
 	install -m 755 $(BIN)/customers.fcgi $(BIN)/accounts.fcgi \
 	    $(DESTDIR)$(PREFIX)/libexec/microsvc/
 	install -m 644 lighttpd.conf deploy/lighttpd-spawn.conf \
-	    deploy/lighttpd-tcp.conf $(GEN)/events.lua \
-	    db/schema.sql $(SHARE)/
+	    deploy/lighttpd-tcp.conf deploy/lighttpd-common.conf \
+	    deploy/per_address.lua $(GEN)/events.lua db/schema.sql $(SHARE)/
 	install -m 644 deploy/systemd/microsvc.env $(SHARE)/systemd/
 	sed -e 's|@LOG_DIR@|/var/log/microsvc|g' -e 's|@SU@|su microsvc microsvc|' \
 	    -e 's|@REOPEN@|systemctl kill --signal=HUP microsvc-lighttpd.service|' \

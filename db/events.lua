@@ -153,19 +153,23 @@ function KIND.text(s)
   return true
 end
 
--- What each command takes: the kind of each argument (caller and its
--- event's request fields), how many there are, and which of its event's
--- fields are the caller.  Made at the first call: a library's load runs
--- with no globals but redis (no pairs, no ipairs).
+function KIND.count(s)
+  return #s <= 9 and s:match('^[1-9]%d*$') ~= nil
+end
+
+-- What a call takes: the kind of each argument, the names it must have,
+-- and which of its event's fields are the caller.  A command takes caller
+-- and its event's request fields, all required.  Made at the first call:
+-- a library's load runs with no globals but redis (no pairs, no ipairs).
 local TAKES = {}
 local function takes(type_name)
   local t = TAKES[type_name]
   if not t then
-    t = { kinds = { caller = 'user' }, count = 1, callers = {} }
+    t = { kinds = { caller = 'user' }, required = { 'caller' }, callers = {} }
     for _, f in ipairs(CATALOGUE[type_name].fields) do
       if f.source == 'request' then
         t.kinds[f.name] = f.kind
-        t.count = t.count + 1
+        table.insert(t.required, f.name)
       elseif f.source == 'caller' then
         table.insert(t.callers, f.name)
       end
@@ -174,8 +178,11 @@ local function takes(type_name)
   end
   return t
 end
-local READ_TAKES = { kinds = { caller = 'user', id = 'id' }, count = 2,
-  callers = {} }
+local READ_TAKES = { kinds = { caller = 'user', id = 'id' },
+  required = { 'caller', 'id' }, callers = {} }
+-- A page of a list: limit (LIMITS.page_default) and cursor are optional.
+local LIST_TAKES = { kinds = { caller = 'user', id = 'id', limit = 'count',
+  cursor = 'id' }, required = { 'caller', 'id' }, callers = {} }
 
 -- Why args are not what t takes (called only when they are not).
 local function refuse_arguments(args, t)
@@ -188,7 +195,7 @@ local function refuse_arguments(args, t)
     check(KIND[kind](args[i + 1]), name .. ': not a valid ' .. kind)
     seen[name] = true
   end
-  for name in pairs(t.kinds) do
+  for _, name in ipairs(t.required) do
     check(seen[name], name .. ' is required')
   end
 end
@@ -198,7 +205,7 @@ end
 -- making them for every argument was a tenth of a command's time.
 local function arguments(args, t)
   local v = {}
-  if #args ~= 2 * t.count then
+  if #args % 2 ~= 0 then
     refuse_arguments(args, t)
   end
   for i = 1, #args, 2 do
@@ -208,6 +215,11 @@ local function arguments(args, t)
       refuse_arguments(args, t)
     end
     v[name] = value
+  end
+  for _, name in ipairs(t.required) do
+    if v[name] == nil then
+      refuse_arguments(args, t)
+    end
   end
   for _, name in ipairs(t.callers) do
     v[name] = v.caller
@@ -285,7 +297,7 @@ local function own_invoice(owner, invoice_id)
     fail(REFUSAL.NOTFOUND, 'invoice ' .. invoice_id .. ' does not exist')
   end
   own_account(owner, account_id, 'invoice ' .. invoice_id)
-  return f[1], f[2]
+  return f[1], f[2], account_id
 end
 
 -- The next id of a kind of record, as its exact digits: INCR's answer
@@ -359,16 +371,74 @@ local function accounts_seed(keys, args)
   return made
 end
 
+-- The bounds in force: what setup stored from the configuration, else
+-- the contract's defaults (BOUNDS).
+local function bounds()
+  local v = redis.call('HMGET', 'config:limits', 'customers_per_account',
+    'invoices_per_customer', 'cents_per_customer', 'cents_per_account')
+  return {
+    customers_per_account = tonumber(v[1]) or BOUNDS.customers_per_account,
+    invoices_per_customer = tonumber(v[2]) or BOUNDS.invoices_per_customer,
+    cents_per_customer = tonumber(v[3]) or BOUNDS.cents_per_customer,
+    cents_per_account = tonumber(v[4]) or BOUNDS.cents_per_account,
+  }
+end
+
+local function within(n, bound, what)
+  if n > bound then
+    fail(REFUSAL.LIMIT, what .. ' (at most ' ..
+      string.format('%d', bound) .. ')')
+  end
+end
+
+-- A field of a hash as a number; 0 if it is not there.  Totals and counts
+-- stay at most 2^53-1 (the bounds), exact as Lua's doubles.
+local function number_at(key, field)
+  return tonumber(redis.call('HGET', key, field) or 0)
+end
+
+-- Adds cents, an integer as text, to the total of key (sign '') or takes
+-- it away (sign '-').  Text keeps it exact past Lua's %.14g, and a zero
+-- is skipped: HINCRBY refuses '-0', and it would fail after the append.
+local function add_cents(key, cents, sign)
+  if cents and cents ~= '0' then
+    redis.call('HINCRBY', key, 'cents', sign .. cents)
+  end
+end
+
+-- A deleted customer's invoices go later, a few at a time: its set of
+-- invoice ids is renamed and queued (O(1)), and each write that follows
+-- deletes up to GC_STEP of them, so that no call's work grows with the
+-- number of invoices.  Until then they cannot be reached: every read of
+-- an invoice checks its customer.
+local GC_STEP = 64
+local function collect_garbage()
+  local set = redis.call('LINDEX', 'gc:queue', 0)
+  if not set then
+    return
+  end
+  local popped = redis.call('ZPOPMIN', set, GC_STEP)
+  for i = 1, #popped, 2 do
+    redis.call('DEL', 'invoice:' .. popped[i])
+  end
+  if #popped < 2 * GC_STEP then
+    redis.call('LPOP', 'gc:queue')
+  end
+end
+
 local function customer_create(keys, args)
   local v = command_arguments('CustomerCreated', args)
   check_caller(v.caller)
   own_account(v.caller, v.account_id, 'account ' .. v.account_id)
+  within(number_at('account:' .. v.account_id, 'customers') + 1,
+    bounds().customers_per_account, 'customers of account ' .. v.account_id)
   v.id = next_id('customer')
   v.created_date = now()
   local answer = append(keys[1], 'CustomerCreated', v)
   redis.call('HSET', 'customer:' .. v.id, 'account_id', v.account_id,
     'name', v.name, 'created_date', v.created_date)
   redis.call('HINCRBY', 'account:' .. v.account_id, 'customers', 1)
+  collect_garbage()
   return answer
 end
 
@@ -380,35 +450,54 @@ local function customer_delete(keys, args)
   v.account_id = own_customer(v.caller, v.id)
   local answer = append(keys[1], 'CustomerDeleted', v)
   local invoices = 'customer:' .. v.id .. ':invoices'
-  for _, invoice_id in ipairs(redis.call('ZRANGE', invoices, 0, -1)) do
-    redis.call('DEL', 'invoice:' .. invoice_id)
+  if redis.call('EXISTS', invoices) == 1 then
+    redis.call('RENAME', invoices, 'gc:' .. invoices)
+    redis.call('RPUSH', 'gc:queue', 'gc:' .. invoices)
   end
-  redis.call('DEL', invoices, 'customer:' .. v.id)
+  add_cents('account:' .. v.account_id,
+    redis.call('HGET', 'customer:' .. v.id, 'cents'), '-')
+  redis.call('DEL', 'customer:' .. v.id)
   redis.call('HINCRBY', 'account:' .. v.account_id, 'customers', -1)
+  collect_garbage()
   return answer
 end
 
 local function invoice_create(keys, args)
   local v = command_arguments('InvoiceCreated', args)
   check_caller(v.caller)
-  own_customer(v.caller, v.customer_id)
+  local account_id = own_customer(v.caller, v.customer_id)
+  local invoices = 'customer:' .. v.customer_id .. ':invoices'
+  local b, cents = bounds(), tonumber(v.purchase_price_cents)
+  within(redis.call('ZCARD', invoices) + 1, b.invoices_per_customer,
+    'invoices of customer ' .. v.customer_id)
+  within(number_at('customer:' .. v.customer_id, 'cents') + cents,
+    b.cents_per_customer, 'cents of customer ' .. v.customer_id)
+  within(number_at('account:' .. account_id, 'cents') + cents,
+    b.cents_per_account, 'cents of account ' .. account_id)
   v.id = next_id('invoice')
   v.created_date = now()
   local answer = append(keys[1], 'InvoiceCreated', v)
   redis.call('HSET', 'invoice:' .. v.id, 'customer_id', v.customer_id,
     'purchase_date', v.purchase_date, 'cents', v.purchase_price_cents,
     'created_date', v.created_date)
-  redis.call('ZADD', 'customer:' .. v.customer_id .. ':invoices', v.id, v.id)
+  redis.call('ZADD', invoices, v.id, v.id)
+  add_cents('customer:' .. v.customer_id, v.purchase_price_cents, '')
+  add_cents('account:' .. account_id, v.purchase_price_cents, '')
+  collect_garbage()
   return answer
 end
 
 local function invoice_delete(keys, args)
   local v = command_arguments('InvoiceDeleted', args)
   check_caller(v.caller)
-  v.customer_id, v.purchase_price_cents = own_invoice(v.caller, v.id)
+  local account_id
+  v.customer_id, v.purchase_price_cents, account_id = own_invoice(v.caller, v.id)
   local answer = append(keys[1], 'InvoiceDeleted', v)
   redis.call('DEL', 'invoice:' .. v.id)
   redis.call('ZREM', 'customer:' .. v.customer_id .. ':invoices', v.id)
+  add_cents('customer:' .. v.customer_id, v.purchase_price_cents, '-')
+  add_cents('account:' .. account_id, v.purchase_price_cents, '-')
+  collect_garbage()
   return answer
 end
 
@@ -447,13 +536,24 @@ local function invoice_get(keys, args)
   return record('InvoiceCreated', 'invoice:' .. v.id, v.id)
 end
 
+-- One page of the customer's invoices, by id: {next cursor ('' on the
+-- last page), invoice, ...}; the cursor is the last id given.  Ids are
+-- scores: exact up to 2^53, past any INCR this system will make.
 local function customer_invoices(keys, args)
-  local v = arguments(args, READ_TAKES)
+  local v = arguments(args, LIST_TAKES)
   check_caller(v.caller)
   own_customer(v.caller, v.id)
-  local out = {}
-  for _, invoice_id in ipairs(redis.call('ZRANGE', 'customer:' .. v.id .. ':invoices', 0, -1)) do
-    table.insert(out, record('InvoiceCreated', 'invoice:' .. invoice_id, invoice_id))
+  local limit = tonumber(v.limit or LIMITS.page_default)
+  check(limit <= LIMITS.page_max, 'limit: at most ' .. LIMITS.page_max)
+  local ids = redis.call('ZRANGE', 'customer:' .. v.id .. ':invoices',
+    v.cursor and '(' .. v.cursor or '-inf', '+inf', 'BYSCORE', 'LIMIT', 0,
+    limit + 1)
+  local out = { '' }
+  for i = 1, math.min(#ids, limit) do
+    table.insert(out, record('InvoiceCreated', 'invoice:' .. ids[i], ids[i]))
+  end
+  if #ids > limit then
+    out[1] = ids[limit]
   end
   return out
 end

@@ -28,15 +28,17 @@ static const char *const sql[RM_SQL] = {
 	[RM_ROLLBACK] = "ROLLBACK",
 	[RM_BEGIN_READ] = "BEGIN",
 	[RM_DATA_VERSION] = "PRAGMA data_version",
+	/* Pages: after an id, at most ?3 (read_model.h). */
 	[RM_ACCOUNTS_OF_OWNER] =
-	    "SELECT id, name, description, owned_by, created_date FROM accounts"
-	    " WHERE owned_by = ?1 ORDER BY id",
+	    "SELECT id, name, description, owned_by, created_date,"
+	    " total_revenue_cents FROM accounts"
+	    " WHERE owned_by = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
 	[RM_ACCOUNT] =
-	    "SELECT id, name, description, owned_by, created_date FROM accounts"
-	    " WHERE id = ?1",
+	    "SELECT id, name, description, owned_by, created_date,"
+	    " total_revenue_cents FROM accounts WHERE id = ?1",
 	[RM_CUSTOMERS_OF_ACCOUNT] =
 	    "SELECT id, name, total_revenue_cents FROM customers"
-	    " WHERE account_id = ?1 ORDER BY id",
+	    " WHERE account_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
 	[RM_EVENT_COUNTS] =
 	    "SELECT event_type, outcome, events FROM projector_events"
 	    " ORDER BY event_type, outcome",

@@ -13,7 +13,7 @@
 
 #include "event.h"
 
-#define READ_MODEL_VERSION	2	/* the PRAGMA user_version schema.sql sets */
+#define READ_MODEL_VERSION	3	/* the PRAGMA user_version schema.sql sets */
 
 enum rm_sql {
 	/* The writer: the projector. */
@@ -27,9 +27,9 @@ enum rm_sql {
 	/* The readers: the accounts service. */
 	RM_BEGIN_READ,
 	RM_DATA_VERSION,
-	RM_ACCOUNTS_OF_OWNER,
-	RM_ACCOUNT,
-	RM_CUSTOMERS_OF_ACCOUNT,
+	RM_ACCOUNTS_OF_OWNER,	/* ?1 owner, after id ?2, at most ?3 */
+	RM_ACCOUNT,		/* ?1 id */
+	RM_CUSTOMERS_OF_ACCOUNT, /* ?1 account, after id ?2, at most ?3 */
 	RM_EVENT_COUNTS,
 	RM_BATCH_STATS,
 	RM_DEAD_LETTER_COUNT,

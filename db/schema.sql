@@ -3,12 +3,18 @@
 -- and rebuilt with `worker --rebuild`.  Every statement run against it
 -- is in db/read_model.c.
 
+-- Totals must stay integers: SQLite turns an overflowing sum into a
+-- float, which the CHECKs refuse (the event is then a dead letter).  The
+-- command side bounds every total at 2^53-1, so none ever gets there.
 CREATE TABLE IF NOT EXISTS accounts (
-    id           INTEGER PRIMARY KEY,
-    name         TEXT NOT NULL,
-    description  TEXT NOT NULL,
-    owned_by     TEXT NOT NULL,
-    created_date TEXT NOT NULL
+    id                  INTEGER PRIMARY KEY,
+    name                TEXT NOT NULL,
+    description         TEXT NOT NULL,
+    owned_by            TEXT NOT NULL,
+    created_date        TEXT NOT NULL,
+    total_revenue_cents INTEGER NOT NULL DEFAULT 0
+                        CHECK (typeof(total_revenue_cents) = 'integer'
+                               AND total_revenue_cents >= 0)
 );
 CREATE INDEX IF NOT EXISTS accounts_owned_by ON accounts (owned_by, id);
 
@@ -18,9 +24,30 @@ CREATE TABLE IF NOT EXISTS customers (
     name                TEXT NOT NULL,
     created_date        TEXT NOT NULL,
     total_revenue_cents INTEGER NOT NULL DEFAULT 0
-                        CHECK (total_revenue_cents >= 0)
+                        CHECK (typeof(total_revenue_cents) = 'integer'
+                               AND total_revenue_cents >= 0)
 );
 CREATE INDEX IF NOT EXISTS customers_account ON customers (account_id, id);
+
+-- An account's total follows its customers', so that a page of an
+-- account with 100,000 customers needs no sum over them.  The change is
+-- computed first: both totals are >= 0, so it cannot overflow where the
+-- new total would not.
+CREATE TRIGGER IF NOT EXISTS account_total_follows
+AFTER UPDATE OF total_revenue_cents ON customers
+BEGIN
+    UPDATE accounts
+       SET total_revenue_cents = total_revenue_cents
+           + (NEW.total_revenue_cents - OLD.total_revenue_cents)
+     WHERE id = NEW.account_id;
+END;
+CREATE TRIGGER IF NOT EXISTS account_total_loses
+AFTER DELETE ON customers
+BEGIN
+    UPDATE accounts
+       SET total_revenue_cents = total_revenue_cents - OLD.total_revenue_cents
+     WHERE id = OLD.account_id;
+END;
 
 -- The last stream entry applied, written in the same transaction as the
 -- effects of the entries before it: this row, not the checkpoint file,
@@ -57,4 +84,4 @@ CREATE TABLE IF NOT EXISTS projector_events (
 
 -- The layout's version (READ_MODEL_VERSION in db/read_model.h): a file
 -- of another one is rebuilt from the stream, not misread.
-PRAGMA user_version = 2;
+PRAGMA user_version = 3;

@@ -155,10 +155,28 @@ teardown_file() {
 	[ "$code" = 400 ]
 }
 
-@test "read-your-writes: an id the projection never reaches gets 504 with its position, in bounded time" {
+@test "read-your-writes: an id the projection does not reach in time gets 504 with its position" {
+	worker=$(cat "$VAR_DIR/worker.pid")
+	kill -STOP "$worker"
+	req POST "$C/customers" '{"name":"Late","account_id":"1"}'
+	eid=$(jq -r .event_id <<<"$body")
 	start=$(date +%s%N)
-	req GET "$A/accounts?after=99999999999999-0"
+	req GET "$A/accounts?after=$eid"
+	kill -CONT "$worker"
 	[ "$code" = 504 ]
 	jq -e '.last_event_id | test("^[0-9]+-[0-9]+$")' <<<"$body"
 	[ "$(ms_since "$start")" -lt 5000 ]
+	# A wait is a warning, not an error: nothing is broken.
+	grep -q 'level=warn prog=accounts.fcgi .* 504"$' "$T/run.log"
+	! grep -q 'level=error prog=accounts.fcgi .* 504"$' "$T/run.log"
+}
+
+@test "read-your-writes: an id the stream has not given yet is refused at once, 400" {
+	start=$(date +%s%N)
+	req GET "$A/accounts?after=99999999999999-0"
+	[ "$code" = 400 ]
+	[[ $(jq -r .error <<<"$body") == "after names no event of the stream"* ]]
+	req GET "$A/accounts/1?after=99999999999999-0"
+	[ "$code" = 400 ]
+	[ "$(ms_since "$start")" -lt 1000 ]
 }

@@ -86,7 +86,10 @@ teardown_file() {
 }
 
 @test "POST /invoices: the price limits 0 and 2^53-1 are accepted" {
-	cid=$(cat "$T/cid")
+	# A new account: 2^53-1 is also the most an account may total.
+	req POST "$A/accounts" '{"name":"Big","description":"one large invoice"}'
+	[ "$code" = 201 ]
+	cid=$(new_customer Big "$(jq -r .id <<<"$body")")
 	req POST "$C/invoices" "{\"customer_id\":\"$cid\",\"purchase_date\":\"2019-01-06\",\"purchase_price_cents\":0}"
 	[ "$code" = 201 ]
 	req POST "$C/invoices" "{\"customer_id\":\"$cid\",\"purchase_date\":\"2000-02-29\",\"purchase_price_cents\":9007199254740991}"

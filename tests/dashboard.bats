@@ -30,11 +30,12 @@ teardown_file() {
 	[ "$code" = 401 ]
 }
 
-@test "in Chromium: log in, add a customer, see a real invoice's revenue appear by itself" {
+@test "in Chromium: log in, add a customer, see a real invoice's revenue appear by itself, and an account longer than a page whole" {
 	mkdir -p "$ROOT/build/test-artifacts"
 	run node "$ROOT/tests/dashboard/drive.mjs" "$A" "$C" "$ROOT/build/test-artifacts/dashboard.png"
 	echo "$output"
 	[ "$status" = 0 ]
 	[[ $output == "dashboard ok:"* ]]
+	note "$output"
 	[ -s "$ROOT/build/test-artifacts/dashboard.png" ]
 }

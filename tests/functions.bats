@@ -147,10 +147,15 @@ ID_MAX=9223372036854775807
 	done
 	c2=$(fcall customer_create caller "$USER_63" account_id "$aid" name "$TEXT_200_2" | record_id)
 	[ "$c2" = $ID_MAX ]
+	# The largest price, which is also the most a customer or an account
+	# may total (the bounds): the next cent is refused, LIMIT.
 	for d in 0001-01-01 9999-12-31 2000-02-29 2024-02-29; do
-		[ "$(fcall invoice_create caller "$USER_63" customer_id "$c2" \
-			purchase_price_cents 9007199254740991 purchase_date "$d" | head -1)" = InvoiceCreated ]
+		[ "$(fcall invoice_create caller "$USER_63" customer_id "$c2" purchase_price_cents \
+			"$([ $d = 0001-01-01 ] && echo 9007199254740991 || echo 0)" purchase_date "$d" |
+			head -1)" = InvoiceCreated ]
 	done
+	refused_fcall LIMIT invoice_create caller "$USER_63" customer_id "$c2" \
+		purchase_price_cents 1 purchase_date 2019-01-06
 	i0=$(fcall invoice_create caller "$USER_63" customer_id "$c1" \
 		purchase_price_cents 0 purchase_date 2019-01-06 | record_id)
 	[ "$i0" = $ID_MAX ]
@@ -168,7 +173,8 @@ ID_MAX=9223372036854775807
 	[ "$(q "SELECT name FROM accounts WHERE id = $aid")" = "$TEXT_200_4" ]
 	[ "$(q "SELECT hex(description) FROM accounts WHERE id = $aid")" = "$(printf '%s' "$TEXT_HIGH" | od -v -An -tx1 | tr -d ' \n' | tr a-f A-F)" ]
 	[ "$(q "SELECT name FROM customers WHERE id = $c2")" = "$TEXT_200_2" ]
-	[ "$(q "SELECT total_revenue_cents FROM customers WHERE id = $c2")" = $((4 * 9007199254740991)) ]
+	[ "$(q "SELECT total_revenue_cents FROM customers WHERE id = $c2")" = 9007199254740991 ]
+	[ "$(q "SELECT total_revenue_cents FROM accounts WHERE id = $aid")" = 9007199254740991 ]
 	[ "$(q "SELECT count(*) FROM customers WHERE id = $c1")" = 0 ]
 	[ "$(q "SELECT hex(name) FROM customers WHERE account_id = $aid AND id < $c2 ORDER BY id")" = \
 	    "$(for n in "$TEXT_1" "$TEXT_200_4" "$TEXT_HIGH"; do printf '%s' "$n" | od -v -An -tx1 | tr -d ' \n' | tr a-f A-F; echo; done)" ]

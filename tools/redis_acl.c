@@ -40,11 +40,14 @@ static const struct {
 	const char	*rules;
 } roles[] = {
 	{ REDIS_ROLE_ADMIN, 0, "~* &* +@all" },
-	/* The customer and invoice Functions, PING for /status. */
+	/* The customer and invoice Functions, PING for /status; the bounds
+	 * read-only; gc:* the invoices of deleted customers, going. */
 	{ REDIS_ROLE_CUSTOMERS, 1, "+ping +fcall +fcall_ro "
 	    "~seq:customer ~seq:invoice ~account:* ~customer:* ~invoice:* "
+	    "~gc:* %R~config:limits "
 	    "+time +incr +get +exists +hget +hmget +hset +hincrby +del "
-	    "+zadd +zrem +zrange +xadd "
+	    "+zadd +zrem +zrange +zcard +zpopmin +rename +rpush +lindex +lpop "
+	    "+xadd "
 	    "(%R~user:* +exists)" },
 	/* The account and login Functions, XINFO for /status and /metrics,
 	 * and the users' password hashes for the login itself. */

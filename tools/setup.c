@@ -169,6 +169,26 @@ keys(const struct config *cfg)
 	    cfg->stream_key) == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
+/* The command's bounds, where the Functions read them (only admin writes). */
+static int
+limits_store(struct redis_conn *rc, const struct config *cfg)
+{
+	redisReply *r;
+	int ok;
+
+	r = redis_conn_command(rc, "HSET config:limits customers_per_account %lld"
+	    " invoices_per_customer %lld cents_per_customer %lld"
+	    " cents_per_account %lld", cfg->limit_customers_per_account,
+	    cfg->limit_invoices_per_customer, cfg->limit_cents_per_customer,
+	    cfg->limit_cents_per_account);
+	ok = r != NULL && r->type == REDIS_REPLY_INTEGER;
+	if (r != NULL && !ok)
+		log_warn("config:limits: %s", r->type == REDIS_REPLY_ERROR ?
+		    r->str : "unexpected reply");
+	freeReplyObject(r);
+	return ok ? 0 : -1;
+}
+
 static int
 against_redis(const struct config *cfg)
 {
@@ -179,7 +199,7 @@ against_redis(const struct config *cfg)
 	redis_conn_init(&rc, cfg->redis_host, cfg->redis_port,
 	    cfg->redis_timeout_ms);
 	if (redis_conn_auth(&rc, cfg->redis_auth_dir, REDIS_ROLE_ADMIN) == -1 ||
-	    command_load_library(&rc) == -1)
+	    command_load_library(&rc) == -1 || limits_store(&rc, cfg) == -1)
 		goto out;
 	for (i = 0; i < sizeof(users) / sizeof(users[0]); i++)
 		if (user_create(&rc, users[i].name, users[i].password) == -1)

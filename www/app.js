@@ -12,7 +12,8 @@ let timer = null;
 const money = (cents) => (cents / 100).toLocaleString(undefined,
   { style: 'currency', currency: 'USD' });
 
-async function api(method, path, body) {
+// The answer's JSON, and the next page's path if the answer was cut.
+async function call(method, path, body) {
   const headers = { 'Content-Type': 'application/json' };
   if (token) headers.Authorization = 'Bearer ' + token;
   const res = await fetch(path, { method, headers,
@@ -21,7 +22,30 @@ async function api(method, path, body) {
   const data = text ? JSON.parse(text) : null;
   if (res.status === 401 && token) logout();
   if (!res.ok) throw new Error((data && data.error) || res.statusText);
-  return data;
+  const next = /<([^>]*)>;\s*rel="next"/.exec(res.headers.get('Link') || '');
+  return { data, next: next ? next[1] : null };
+}
+
+const api = async (method, path, body) => (await call(method, path, body)).data;
+
+// Lists come a page at a time (Link: rel="next"); an account cut at a
+// page's end comes again on the next with the rest of its customers.
+// The page shows at most PAGES of them, and says so if there is more.
+const PAGES = 10;
+async function allAccounts(first) {
+  const accounts = [];
+  let path = first, pages = 0;
+  while (path && pages++ < PAGES) {
+    const r = await call('GET', path);
+    for (const a of r.data) {
+      const last = accounts[accounts.length - 1];
+      if (last && last.account.id === a.account.id) last.customers.push(...a.customers);
+      else accounts.push(a);
+    }
+    path = r.next;
+  }
+  $('#more').hidden = !path;
+  return accounts;
 }
 
 function cell(text, cls) {
@@ -69,7 +93,7 @@ function render(accounts) {
 async function refresh() {
   try {
     const q = lastEventId ? '?after=' + encodeURIComponent(lastEventId) : '';
-    render(await api('GET', '/accounts' + q));
+    render(await allAccounts('/accounts' + q));
     lastEventId = null;
     const s = await api('GET', '/status');
     $('#projector').textContent = `projector at ${s.last_event_id}, lag ${s.lag}`;

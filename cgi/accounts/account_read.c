@@ -2,6 +2,15 @@
  * GET /accounts, GET /accounts/{id}, GET /accounts/{id}/is-owned-by/{user}:
  * reads of the projection, each inside one read transaction so that an
  * account and its customers come from the same snapshot.
+ *
+ * The lists are pages (page.h) of at most CONTRACT_PAGE_MAX items, an
+ * account or a customer each, and one more when an account's first
+ * customer must come with it (every page moves on): the largest item, an
+ * account whose name and description are 200 quotes (escaped, 400 bytes
+ * each), is 1,034 bytes, so a page stays under 1 MiB.  A page keeps the
+ * seed's shape, an array of accounts each with its customers; an account
+ * whose customers go on on the next page comes again there, with the
+ * rest.  The cursor is "<account>.<customer>": where the page stopped.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -10,8 +19,17 @@
 #include "accounts.h"
 #include "decode.h"
 #include "log.h"
+#include "page.h"
 
 enum read_result { READ_OK, READ_NOT_FOUND, READ_FAILED };
+
+/* Where a page starts, and how much of it is left. */
+struct walk {
+	int64_t	account;	/* the first account, or 0 */
+	int64_t	customer;	/* in it, the customers after this id */
+	int	left;		/* items the page may still hold */
+	char	next[PAGE_CURSOR_MAX];	/* where the next page starts; "" */
+};
 
 static json_object *
 text_column(sqlite3_stmt *stmt, int col)
@@ -37,24 +55,38 @@ customer_json(sqlite3_stmt *st)
 	return c;
 }
 
-/* {"customer_id","name","total_revenue_cents"} for each, and their sum. */
+/* The account's customers after w->customer, as many as w->left allows. */
 static int
-customers_json(struct reader *r, int64_t account_id, json_object *list,
-    int64_t *total)
+customers_json(struct reader *r, int64_t account, json_object *list,
+    struct walk *w)
 {
 	sqlite3_stmt *st = r->stmt[RS_CUSTOMERS_OF_ACCOUNT];
 	json_object *c;
-	int rc;
+	int64_t last = w->customer;
+	int rc, emitted = 0;
 
-	*total = 0;
-	sqlite3_bind_int64(st, 1, account_id);
+	sqlite3_bind_int64(st, 1, account);
+	sqlite3_bind_int64(st, 2, w->customer);
+	sqlite3_bind_int(st, 3, (w->left > 0 ? w->left : 1) + 1);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (__builtin_add_overflow(*total, sqlite3_column_int64(st, 2),
-		    total) || (c = customer_json(st)) == NULL) {
-			rc = SQLITE_ERROR;
+		/*
+		 * One more than fits: cut here.  An account brings at least
+		 * one of its customers, so that every page moves on.
+		 */
+		if (w->left <= 0 && emitted > 0) {
+			snprintf(w->next, sizeof(w->next), "%" PRId64 ".%" PRId64,
+			    account, last);
+			rc = SQLITE_DONE;
+			break;
+		}
+		if ((c = customer_json(st)) == NULL) {
+			rc = SQLITE_NOMEM;
 			break;
 		}
 		json_object_array_add(list, c);
+		last = sqlite3_column_int64(st, 0);
+		w->left--;
+		emitted++;
 	}
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? 0 : -1;
@@ -62,10 +94,10 @@ customers_json(struct reader *r, int64_t account_id, json_object *list,
 
 /* The original's element shape, for the account row stmt points at. */
 static json_object *
-account_json(struct reader *r, sqlite3_stmt *stmt)
+account_json(struct reader *r, sqlite3_stmt *stmt, struct walk *w)
 {
 	json_object *out, *acct, *customers;
-	int64_t id = sqlite3_column_int64(stmt, 0), total;
+	int64_t id = sqlite3_column_int64(stmt, 0);
 
 	out = json_object_new_object();
 	acct = json_object_new_object();
@@ -79,11 +111,11 @@ account_json(struct reader *r, sqlite3_stmt *stmt)
 	json_object_object_add(acct, "created_date", text_column(stmt, 4));
 	json_object_object_add(out, "account", acct);
 	acct = NULL;
-	if (customers_json(r, id, customers, &total) == -1)
+	if (customers_json(r, id, customers, w) == -1)
 		goto fail;
 	json_object_object_add(out, "customers", customers);
 	json_object_object_add(out, "total_revenue_cents",
-	    json_object_new_int64(total));
+	    json_object_new_int64(sqlite3_column_int64(stmt, 5)));
 	return out;
 fail:
 	json_object_put(out);
@@ -101,68 +133,125 @@ respond_unavailable(struct http_request *req, struct reader *r)
 	http_respond_error(req, 503, "read model unavailable");
 }
 
-/* The user's accounts, as a JSON array; NULL on failure. */
+/* "<account>.<customer>" (customer 0: the account from its start). */
+static int
+walk_start(const char *cursor, int limit, struct walk *w)
+{
+	char account[24];
+	const char *dot = strchr(cursor, '.');
+	uint64_t a, c = 0;
+
+	memset(w, 0, sizeof(*w));
+	w->left = limit;
+	if (cursor[0] == '\0')
+		return 0;
+	if (dot == NULL || (size_t)(dot - cursor) >= sizeof(account))
+		return -1;
+	memcpy(account, cursor, (size_t)(dot - cursor));
+	account[dot - cursor] = '\0';
+	if (id_parse(account, &a) == -1 ||
+	    (strcmp(dot + 1, "0") != 0 && id_parse(dot + 1, &c) == -1))
+		return -1;
+	w->account = (int64_t)a;
+	w->customer = (int64_t)c;
+	return 0;
+}
+
+/* One page of the user's accounts, from w on; NULL on failure. */
 static json_object *
-accounts_json(struct reader *r, const char *user)
+accounts_json(struct reader *r, const char *user, struct walk *w)
 {
 	sqlite3_stmt *st = r->stmt[RS_ACCOUNTS_OF_OWNER];
 	json_object *list, *item;
-	int rc;
+	int rc = SQLITE_DONE;
 
 	if ((list = json_object_new_array()) == NULL)
 		return NULL;
 	sqlite3_bind_text(st, 1, user, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((item = account_json(r, st)) == NULL)
+	sqlite3_bind_int64(st, 2, w->account > 0 ? w->account - 1 : 0);
+	sqlite3_bind_int(st, 3, w->left + 1);
+	while (w->next[0] == '\0' && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (w->left <= 0) {
+			snprintf(w->next, sizeof(w->next), "%lld.0",
+			    (long long)sqlite3_column_int64(st, 0));
 			break;
+		}
+		if (sqlite3_column_int64(st, 0) != w->account)
+			w->customer = 0;
+		w->left--;
+		if ((item = account_json(r, st, w)) == NULL) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
 		json_object_array_add(list, item);
 	}
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
-	if (rc != SQLITE_DONE) {
+	if (w->next[0] == '\0' && rc != SQLITE_DONE) {
 		json_object_put(list);
 		return NULL;
 	}
 	return list;
 }
 
+/* The answer to a page: its text, kept with the Link of the next page. */
+static void
+respond_page(const struct route_call *call, struct list_cache *cache,
+    const struct list_cache_key *key, json_object *list, const char *next,
+    int limit)
+{
+	char link[HTTP_PATH_MAX + 96] = "";
+	const char *body;
+	size_t len;
+
+	if ((body = json_object_to_json_string_length(list, HTTP_JSON_FLAGS,
+	    &len)) == NULL || (next[0] != '\0' && page_link_next(call->req,
+	    limit, next, link, sizeof(link)) == -1)) {
+		http_respond_error(call->req, 500, "out of memory");
+		return;
+	}
+	list_cache_put(cache, key, body, len, link);
+	http_respond_json_text(call->req, 200, link[0] != '\0' ? link : NULL,
+	    body);
+}
+
 /*
- * The caller's accounts.  The answer is kept per user and read model
- * version (list_cache.c): until the worker commits again, the same
- * question gets the same bytes without a query.
+ * The caller's accounts, a page.  The answer is kept per user, page and
+ * read model version (list_cache.c): until the worker commits again, the
+ * same question gets the same bytes without a query.
  */
 void
 account_list(const struct route_call *call)
 {
 	struct accounts_app *a = APP(call);
-	struct reader_version version;
+	struct list_cache_key key;
+	struct page pg;
+	struct walk w;
 	json_object *list;
-	const char *body;
-	size_t len;
+	const char *body, *link;
 
-	if (read_wait_after(call) == -1)
+	if (page_of(call->req, &pg) == -1 || read_wait_after(call) == -1)
 		return;
-	if (reader_begin(&a->reader, &version) == -1) {
+	if (walk_start(pg.cursor, pg.limit, &w) == -1) {
+		http_respond_error(call->req, 400, "cursor must be one a page gave");
+		return;
+	}
+	if (reader_begin(&a->reader, &key.version) == -1) {
 		respond_unavailable(call->req, &a->reader);
 		return;
 	}
-	if ((body = list_cache_get(&a->list_cache, call->user,
-	    &version)) != NULL) {
+	list_cache_key_set(&key, call->user, pg.limit, pg.cursor);
+	if ((body = list_cache_get(&a->list_cache, &key, &link)) != NULL) {
 		reader_end(&a->reader);
-		http_respond_json_text(call->req, 200, body);
+		http_respond_json_text(call->req, 200, link, body);
 		return;
 	}
-	list = accounts_json(&a->reader, call->user);
+	list = accounts_json(&a->reader, call->user, &w);
 	reader_end(&a->reader);
 	if (list == NULL)
 		respond_unavailable(call->req, &a->reader);
-	else if ((body = json_object_to_json_string_length(list,
-	    HTTP_JSON_FLAGS, &len)) == NULL)
-		http_respond_error(call->req, 500, "out of memory");
-	else {
-		list_cache_put(&a->list_cache, call->user, &version, body, len);
-		http_respond_json_text(call->req, 200, body);
-	}
+	else
+		respond_page(call, &a->list_cache, &key, list, w.next, pg.limit);
 	json_object_put(list);
 }
 
@@ -191,40 +280,63 @@ owned_by(sqlite3_stmt *account, const char *user)
 	return owner != NULL && strcmp((const char *)owner, user) == 0;
 }
 
+/* The account, a page of its customers: 200, 403, 404 or 503. */
+static int
+account_page(const struct route_call *call, struct walk *w,
+    json_object **item)
+{
+	struct reader *r = &APP(call)->reader;
+	enum read_result res;
+	int status = 200;
+
+	if (reader_begin(r, NULL) == -1)
+		return 503;
+	if ((res = account_find(r, call->args[0])) != READ_OK) {
+		reader_end(r);
+		return res == READ_NOT_FOUND ? 404 : 503;
+	}
+	if (!owned_by(r->stmt[RS_ACCOUNT], call->user))
+		status = 403;
+	else if ((*item = account_json(r, r->stmt[RS_ACCOUNT], w)) == NULL)
+		status = 503;
+	sqlite3_reset(r->stmt[RS_ACCOUNT]);
+	reader_end(r);
+	return status;
+}
+
 void
 account_get(const struct route_call *call)
 {
-	struct reader *r = &APP(call)->reader;
 	json_object *item = NULL;
-	enum read_result res;
-	int mine;
+	char link[HTTP_PATH_MAX + 96] = "", *dot;
+	struct page pg;
+	struct walk w;
+	uint64_t after = 0;
+	int status;
 
 	if (route_id(call->req, call->args[0], "account") == -1 ||
-	    read_wait_after(call) == -1)
+	    page_of(call->req, &pg) == -1 || read_wait_after(call) == -1)
 		return;
-	if (reader_begin(r, NULL) == -1) {
-		respond_unavailable(call->req, r);
-		return;
-	}
-	if ((res = account_find(r, call->args[0])) != READ_OK) {
-		reader_end(r);
-		if (res == READ_NOT_FOUND)
-			http_respond_error(call->req, 404, "no such account");
-		else
-			respond_unavailable(call->req, r);
+	if (pg.cursor[0] != '\0' && id_parse(pg.cursor, &after) == -1) {
+		http_respond_error(call->req, 400, "cursor must be one a page gave");
 		return;
 	}
-	if ((mine = owned_by(r->stmt[RS_ACCOUNT], call->user)))
-		item = account_json(r, r->stmt[RS_ACCOUNT]);
-	sqlite3_reset(r->stmt[RS_ACCOUNT]);
-	reader_end(r);
-	if (!mine)
-		http_respond_error(call->req, 403,
-		    "account belongs to another user");
-	else if (item == NULL)
-		respond_unavailable(call->req, r);
+	memset(&w, 0, sizeof(w));
+	w.customer = (int64_t)after;
+	w.left = pg.limit;
+	status = account_page(call, &w, &item);
+	/* One account: the cursor is the customer alone. */
+	if (w.next[0] != '\0' && (dot = strchr(w.next, '.')) != NULL)
+		page_link_next(call->req, pg.limit, dot + 1, link, sizeof(link));
+	if (status == 200)
+		http_respond_json_ext(call->req, 200, link[0] != '\0' ? link :
+		    NULL, item);
+	else if (status == 403)
+		http_respond_error(call->req, 403, "account belongs to another user");
+	else if (status == 404)
+		http_respond_error(call->req, 404, "no such account");
 	else
-		http_respond_json(call->req, 200, item);
+		respond_unavailable(call->req, &APP(call)->reader);
 	json_object_put(item);
 }
 

@@ -16,26 +16,33 @@ address(const char *addr)
 	return addr[0] != '\0' ? addr : "0.0.0.0";
 }
 
+/* A count of the configuration as an argument; its digits live in buf. */
+static void
+count_arg(struct command_args *args, const char *name, int n, char buf[16])
+{
+	snprintf(buf, 16, "%d", n);
+	command_arg(args, name, buf);
+}
+
 int
 login_throttle_wait(struct service *svc, const char *user, const char *addr)
 {
+	const struct config *cfg = &svc->cfg;
 	struct command_args args = { .n = 0 };
-	char window[16], pair[16], per_user[16], per_addr[16];
+	char n[6][16];
 	redisReply *r;
 	int wait = -1;
 
-	snprintf(window, sizeof(window), "%d", svc->cfg.login_window);
-	snprintf(pair, sizeof(pair), "%d", svc->cfg.login_max_pair);
-	snprintf(per_user, sizeof(per_user), "%d", svc->cfg.login_max_user);
-	snprintf(per_addr, sizeof(per_addr), "%d", svc->cfg.login_max_addr);
 	command_arg(&args, "user", user);
 	command_arg(&args, "addr", address(addr));
-	command_arg(&args, "window", window);
-	command_arg(&args, "max_pair", pair);
-	command_arg(&args, "max_user", per_user);
-	command_arg(&args, "max_addr", per_addr);
-	r = command_call(&svc->redis, svc->cfg.stream_key, "login_attempt",
-	    NULL, &args);
+	count_arg(&args, "window", cfg->login_window, n[0]);
+	count_arg(&args, "max_pair", cfg->login_max_pair, n[1]);
+	count_arg(&args, "max_user", cfg->login_max_user, n[2]);
+	count_arg(&args, "max_addr", cfg->login_max_addr, n[3]);
+	count_arg(&args, "max_ok_user", cfg->login_max_ok_user, n[4]);
+	count_arg(&args, "max_ok_addr", cfg->login_max_ok_addr, n[5]);
+	r = command_call(&svc->redis, cfg->stream_key, "login_attempt", NULL,
+	    &args);
 	if (r != NULL && r->type == REDIS_REPLY_INTEGER && r->integer >= 0)
 		wait = r->integer > 86400 ? 86400 : (int)r->integer;
 	else if (r != NULL)
@@ -50,9 +57,11 @@ login_throttle_succeeded(struct service *svc, const char *user,
     const char *addr)
 {
 	struct command_args args = { .n = 0 };
+	char window[16];
 
 	command_arg(&args, "user", user);
 	command_arg(&args, "addr", address(addr));
+	count_arg(&args, "window", svc->cfg.login_window, window);
 	freeReplyObject(command_call(&svc->redis, svc->cfg.stream_key,
 	    "login_succeeded", NULL, &args));
 }

@@ -36,6 +36,7 @@ PFX=mh$MH_ID
 HOSTS=(redis cust acct1 acct2 web)
 declare -A ADDR=([redis]=10.77.0.2 [cust]=10.77.0.3 [acct1]=10.77.0.4 [acct2]=10.77.0.5 [web]=10.77.0.6)
 FCGI_PORT=9000
+LOGIN_PORT=9001
 
 say() { printf '%s\n' "multihost: $*" >&2; }
 
@@ -182,9 +183,13 @@ for h in acct1 acct2; do
 	bg "$h" worker "$BIN_DIR/worker"
 	bg "$h" accounts "${spawn[@]}" -a "${ADDR[$h]}" -- "$BIN_DIR/accounts.fcgi"
 done
+# Logins have a process of their own (lighttpd.conf says why), on acct1.
+bg acct1 login spawn-fcgi -n -u "$RUN_USER" -g "$RUN_GROUP" -p "$LOGIN_PORT" \
+	-a "${ADDR[acct1]}" -- "$BIN_DIR/accounts.fcgi"
 for h in cust acct1 acct2; do
 	wait_tcp web "${ADDR[$h]}" "$FCGI_PORT"
 done
+wait_tcp web "${ADDR[acct1]}" "$LOGIN_PORT"
 
 # --- the web host -----------------------------------------------------------
 mkdir -p "$WORK_DIR/web/state"
@@ -196,6 +201,8 @@ lighttpd_on_web() {
 		CUSTOMERS_FCGI_HOST="${ADDR[cust]}" CUSTOMERS_FCGI_PORT="$FCGI_PORT" \
 		ACCOUNTS_FCGI_HOST="${ADDR[$4]}" ACCOUNTS_FCGI_PORT="$FCGI_PORT" \
 		ACCOUNTS2_FCGI_HOST="${ADDR[$5]}" ACCOUNTS2_FCGI_PORT="$FCGI_PORT" \
+		LOGIN_FCGI_HOST="${ADDR[acct1]}" LOGIN_FCGI_PORT="$LOGIN_PORT" \
+		DEPLOY_DIR="$ROOT/deploy" \
 		lighttpd -D -f "$ROOT/deploy/lighttpd-tcp.conf"
 }
 lighttpd_on_web lighttpd 8080 8090 acct1 acct2

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "contract.h"
 #include "log.h"
 
 static const char *
@@ -17,23 +18,35 @@ env_or(const char *name, const char *fallback)
 }
 
 static int
-env_int(const char *name, int fallback, int min, int max, int *out)
+env_number(const char *name, long long fallback, long long min,
+    long long max, long long *out)
 {
 	const char *v = getenv(name);
 	char *end;
-	long n;
+	long long n;
 
 	if (v == NULL || *v == '\0') {
 		*out = fallback;
 		return 0;
 	}
 	errno = 0;
-	n = strtol(v, &end, 10);
+	n = strtoll(v, &end, 10);
 	if (errno != 0 || *end != '\0' || n < min || n > max) {
-		log_error("config: %s=%s is not a number from %d to %d",
+		log_error("config: %s=%s is not a number from %lld to %lld",
 		    name, v, min, max);
 		return -1;
 	}
+	*out = n;
+	return 0;
+}
+
+static int
+env_int(const char *name, int fallback, int min, int max, int *out)
+{
+	long long n;
+
+	if (env_number(name, fallback, min, max, &n) == -1)
+		return -1;
 	*out = (int)n;
 	return 0;
 }
@@ -74,35 +87,70 @@ path_in_var(char *dst, size_t len, const char *env, const char *var_dir,
 	return 0;
 }
 
-int
-config_load(struct config *cfg)
+static int
+config_redis(struct config *cfg)
 {
-	memset(cfg, 0, sizeof(*cfg));
 	cfg->redis_host = env_or("REDIS_HOST", "127.0.0.1");
 	cfg->stream_key = env_or("STREAM_KEY", "event-stream");
-	cfg->var_dir = env_or("VAR_DIR", "var");
 	cfg->redis_auth_dir = env_or("REDIS_AUTH_DIR", cfg->var_dir);
 	if (!stream_key_valid(cfg->stream_key))
 		return -1;
-	if (env_int("REDIS_PORT", 6379, 1, 65535, &cfg->redis_port) == -1 ||
+	return env_int("REDIS_PORT", 6379, 1, 65535, &cfg->redis_port) == -1 ||
 	    env_int("REDIS_TIMEOUT_MS", 1000, 10, 60000,
-	    &cfg->redis_timeout_ms) == -1 ||
-	    env_int("TOKEN_TTL", 900, 1, 86400, &cfg->token_ttl) == -1 ||
+	    &cfg->redis_timeout_ms) == -1 ? -1 : 0;
+}
+
+static int
+config_logins(struct config *cfg)
+{
+	return env_int("TOKEN_TTL", 900, 1, 86400, &cfg->token_ttl) == -1 ||
 	    env_int("LOGIN_MAX_FAILURES", 5, 1, 1000000,
 	    &cfg->login_max_pair) == -1 ||
 	    env_int("LOGIN_MAX_FAILURES_PER_USER", 50, 1, 1000000,
 	    &cfg->login_max_user) == -1 ||
 	    env_int("LOGIN_MAX_FAILURES_PER_ADDR", 20, 1, 1000000,
 	    &cfg->login_max_addr) == -1 ||
-	    env_int("LOGIN_WINDOW", 60, 1, 86400, &cfg->login_window) == -1 ||
-	    env_int("READ_WAIT_MS", 2000, 0, 60000, &cfg->read_wait_ms) == -1 ||
+	    env_int("LOGIN_MAX_SUCCESSES_PER_USER", 60, 1, 1000000,
+	    &cfg->login_max_ok_user) == -1 ||
+	    env_int("LOGIN_MAX_SUCCESSES_PER_ADDR", 120, 1, 1000000,
+	    &cfg->login_max_ok_addr) == -1 ||
+	    env_int("LOGIN_WINDOW", 60, 1, 86400, &cfg->login_window) == -1 ?
+	    -1 : 0;
+}
+
+static int
+config_work(struct config *cfg)
+{
+	return env_int("READ_WAIT_MS", 2000, 0, 60000, &cfg->read_wait_ms) == -1 ||
+	    env_int("READ_WAITERS", 2, 1, 64, &cfg->read_waiters) == -1 ||
 	    env_int("WORKER_BATCH", 1000, 1, 100000, &cfg->batch_size) == -1 ||
 	    env_int("WORKER_BLOCK_MS", 500, 1, 60000, &cfg->block_ms) == -1 ||
 	    env_int("WORKER_NICE", 10, 0, 19, &cfg->worker_nice) == -1 ||
 	    env_int("WORKER_CATCHUP_SHARE", 25, 1, 100,
-	    &cfg->catchup_share) == -1)
-		return -1;
-	if (path_in_var(cfg->db_path, sizeof(cfg->db_path), "ACCOUNTS_DB",
+	    &cfg->catchup_share) == -1 ? -1 : 0;
+}
+
+/* The command's bounds; each total at most the contract's. */
+static int
+config_limits(struct config *cfg)
+{
+	return env_number("LIMIT_CUSTOMERS_PER_ACCOUNT",
+	    CONTRACT_CUSTOMERS_PER_ACCOUNT, 1, CONTRACT_CENTS_MAX,
+	    &cfg->limit_customers_per_account) == -1 ||
+	    env_number("LIMIT_INVOICES_PER_CUSTOMER",
+	    CONTRACT_INVOICES_PER_CUSTOMER, 1, CONTRACT_CENTS_MAX,
+	    &cfg->limit_invoices_per_customer) == -1 ||
+	    env_number("LIMIT_CENTS_PER_CUSTOMER", CONTRACT_CENTS_PER_CUSTOMER,
+	    1, CONTRACT_CENTS_MAX, &cfg->limit_cents_per_customer) == -1 ||
+	    env_number("LIMIT_CENTS_PER_ACCOUNT", CONTRACT_CENTS_PER_ACCOUNT,
+	    1, CONTRACT_CENTS_MAX, &cfg->limit_cents_per_account) == -1 ?
+	    -1 : 0;
+}
+
+static int
+config_paths(struct config *cfg)
+{
+	return path_in_var(cfg->db_path, sizeof(cfg->db_path), "ACCOUNTS_DB",
 	    cfg->var_dir, "accounts.db") == -1 ||
 	    path_in_var(cfg->checkpoint_path, sizeof(cfg->checkpoint_path),
 	    "CHECKPOINT_FILE", cfg->var_dir, "worker.checkpoint") == -1 ||
@@ -111,9 +159,17 @@ config_load(struct config *cfg)
 	    path_in_var(cfg->status_path, sizeof(cfg->status_path),
 	    "WORKER_STATUS_FILE", cfg->var_dir, "worker.status") == -1 ||
 	    path_in_var(cfg->acl_path, sizeof(cfg->acl_path),
-	    "REDIS_ACL_FILE", cfg->var_dir, "redis-users.acl") == -1)
-		return -1;
-	return 0;
+	    "REDIS_ACL_FILE", cfg->var_dir, "redis-users.acl") == -1 ? -1 : 0;
+}
+
+int
+config_load(struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->var_dir = env_or("VAR_DIR", "var");
+	return config_redis(cfg) == -1 || config_logins(cfg) == -1 ||
+	    config_work(cfg) == -1 || config_limits(cfg) == -1 ||
+	    config_paths(cfg) == -1 ? -1 : 0;
 }
 
 int

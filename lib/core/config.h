@@ -28,6 +28,14 @@ struct config {
 	int		 login_max_addr; /* LOGIN_MAX_FAILURES_PER_ADDR, 20: any user */
 	int		 login_window;	/* LOGIN_WINDOW seconds, 60 */
 	int		 read_wait_ms;	/* READ_WAIT_MS, 2000: longest ?after= wait */
+	int		 read_waiters;	/* READ_WAITERS, 2: ?after= waits at once */
+	int		 login_max_ok_user; /* LOGIN_MAX_SUCCESSES_PER_USER, 60 */
+	int		 login_max_ok_addr; /* LOGIN_MAX_SUCCESSES_PER_ADDR, 120 */
+	/* LIMIT_*: the command's bounds (contract.h), stored by setup. */
+	long long	 limit_customers_per_account;
+	long long	 limit_invoices_per_customer;
+	long long	 limit_cents_per_customer;
+	long long	 limit_cents_per_account;
 	int		 batch_size;	/* WORKER_BATCH, 1000 */
 	int		 block_ms;	/* WORKER_BLOCK_MS, 500 */
 	int		 worker_nice;	/* WORKER_NICE, 10 */

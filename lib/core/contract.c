@@ -61,6 +61,7 @@ const char *const contract_refusals[REFUSALS] = {
 	[REFUSAL_FORBIDDEN] =	 "FORBIDDEN",
 	[REFUSAL_NOT_FOUND] =	 "NOTFOUND",
 	[REFUSAL_CONFLICT] =	 "CONFLICT",
+	[REFUSAL_LIMIT] =	 "LIMIT",
 };
 
 const char *const contract_kinds[FIELD_KINDS] = {

@@ -21,6 +21,22 @@
 #define CONTRACT_ID_DIGITS	19			/* digits of CONTRACT_ID_MAX */
 #define CONTRACT_FIELDS_MAX	5			/* fields of the largest payload */
 
+/*
+ * The bounds a command keeps (the Redis Functions refuse past them, 422),
+ * so that no Function's work and no total grows without limit.  Defaults;
+ * setup stores the configured values (LIMIT_* in the environment) where
+ * the Functions read them.  A total of cents is at most 2^53-1, exact in
+ * every JSON reader, so no sum the projector makes can overflow.
+ */
+#define CONTRACT_CUSTOMERS_PER_ACCOUNT	100000
+#define CONTRACT_INVOICES_PER_CUSTOMER	1000000
+#define CONTRACT_CENTS_PER_CUSTOMER	CONTRACT_CENTS_MAX
+#define CONTRACT_CENTS_PER_ACCOUNT	CONTRACT_CENTS_MAX
+
+/* Pages of lists: the default and the largest number of items. */
+#define CONTRACT_PAGE_DEFAULT	200
+#define CONTRACT_PAGE_MAX	1000
+
 enum event_type {
 	EVENT_ACCOUNT_CREATED,
 	EVENT_ACCOUNT_DELETED,
@@ -90,6 +106,7 @@ enum refusal {
 	REFUSAL_FORBIDDEN,	/* another user's record */
 	REFUSAL_NOT_FOUND,	/* no such record */
 	REFUSAL_CONFLICT,	/* the record's state forbids it */
+	REFUSAL_LIMIT,		/* it would pass a bound of the contract */
 	REFUSALS
 };
 

@@ -1,7 +1,8 @@
 /*
  * One Redis connection per process, made on first use and remade after
- * any I/O error, so that a Redis restart costs one failed request, not a
- * process restart.  Every call is bounded by the configured timeout.
+ * any I/O error or when the server closed it, so that a Redis restart
+ * costs at most the requests in flight, not a process restart.  Every
+ * call is bounded by the configured timeout.
  */
 #ifndef REDIS_H
 #define REDIS_H
@@ -35,6 +36,7 @@ struct redis_conn {
 	int		 port;
 	int		 timeout_ms;	/* connect and command timeout */
 	int		 failing;	/* the last attempt failed: log the recovery */
+	int		 pending;	/* answers sent for and not yet read */
 	const char	*user;		/* the ACL user; NULL: the default user */
 	char		 password[REDIS_PASSWORD_MAX];
 	/* Called at each failure (a metrics counter); may be NULL. */

@@ -7,6 +7,7 @@
 #include "commands.h"
 #include "event.h"
 #include "log.h"
+#include "page.h"
 #include "service.h"
 
 static const int refusal_status[REFUSALS] = {
@@ -15,6 +16,7 @@ static const int refusal_status[REFUSALS] = {
 	[REFUSAL_FORBIDDEN] =	 403,
 	[REFUSAL_NOT_FOUND] =	 404,
 	[REFUSAL_CONFLICT] =	 409,
+	[REFUSAL_LIMIT] =	 422,
 };
 
 int
@@ -207,8 +209,9 @@ fail:
 	return NULL;
 }
 
+/* Records answered as [record, ...] from element first on; NULL if not that. */
 static json_object *
-records_json(const redisReply *r, const struct event_spec *shape)
+records_json(const redisReply *r, size_t first, const struct event_spec *shape)
 {
 	json_object *list, *item;
 	size_t i;
@@ -216,7 +219,7 @@ records_json(const redisReply *r, const struct event_spec *shape)
 	if (r->type != REDIS_REPLY_ARRAY ||
 	    (list = json_object_new_array()) == NULL)
 		return NULL;
-	for (i = 0; i < r->elements; i++) {
+	for (i = first; i < r->elements; i++) {
 		if ((item = record_json(r->element[i], shape)) == NULL ||
 		    json_object_array_add(list, item) != 0) {
 			json_object_put(item);
@@ -227,6 +230,42 @@ records_json(const redisReply *r, const struct event_spec *shape)
 	return list;
 }
 
+/* The page's arguments; the limit's digits live in digits. */
+static void
+page_args(const struct page *pg, char digits[16], struct command_args *args)
+{
+	snprintf(digits, 16, "%d", pg->limit);
+	command_arg(args, "limit", digits);
+	if (pg->cursor[0] != '\0')
+		command_arg(args, "cursor", pg->cursor);
+}
+
+/*
+ * A page of records: {next cursor, record, ...}; the next page, if any,
+ * in a Link header.
+ */
+static void
+respond_page(const struct route_call *call, const redisReply *r,
+    const struct page *pg, const struct event_spec *shape)
+{
+	json_object *body = NULL;
+	char link[HTTP_PATH_MAX + 96] = "";
+
+	if (r->type == REDIS_REPLY_ARRAY && r->elements >= 1 &&
+	    r->element[0]->type == REDIS_REPLY_STRING &&
+	    (r->element[0]->len == 0 || page_link_next(call->req, pg->limit,
+	    r->element[0]->str, link, sizeof(link)) == 0))
+		body = records_json(r, 1, shape);
+	if (body == NULL) {
+		log_warn("%s: answer outside the contract", call->req->path);
+		http_respond_error(call->req, 500, "internal error");
+		return;
+	}
+	http_respond_json_ext(call->req, 200, link[0] != '\0' ? link : NULL,
+	    body);
+	json_object_put(body);
+}
+
 void
 commands_read(const struct route_call *call)
 {
@@ -235,19 +274,27 @@ commands_read(const struct route_call *call)
 	struct service *svc = call->svc;
 	struct command_args args = { .n = 0 };
 	struct command_result res;
+	struct page pg;
 	json_object *body = NULL;
 	redisReply *reply;
+	char limit[16];
 
-	if (route_id(call->req, call->args[0], rs->of) == -1)
+	if (route_id(call->req, call->args[0], rs->of) == -1 ||
+	    (rs->list && page_of(call->req, &pg) == -1))
 		return;
 	command_arg(&args, "id", call->args[0]);
+	if (rs->list)
+		page_args(&pg, limit, &args);
 	reply = command_call(&svc->redis, svc->cfg.stream_key, rs->function,
 	    call->user, &args);
 	command_result_of(reply, 0, &res);
 	if (commands_answer_failure(call->req, &res))
 		goto out;
-	body = rs->list ? records_json(reply, shape) : record_json(reply, shape);
-	if (body == NULL) {
+	if (rs->list) {
+		respond_page(call, reply, &pg, shape);
+		goto out;
+	}
+	if ((body = record_json(reply, shape)) == NULL) {
 		log_warn("%s: answer outside the contract", rs->function);
 		http_respond_error(call->req, 500, "internal error");
 	} else

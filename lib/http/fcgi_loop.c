@@ -26,8 +26,11 @@ static void
 account_for(struct service *svc, const struct http_request *req,
     const struct route *r, int64_t started)
 {
-	if (req->status >= 500)
+	/* A 500 is a bug; 502-504 a dependency down or a wait given up. */
+	if (req->status == 500)
 		log_error("%s %s: %d", req->method, req->path, req->status);
+	else if (req->status > 500)
+		log_warn("%s %s: %d", req->method, req->path, req->status);
 	else if (req->status >= 400)
 		log_info("%s %s: %d", req->method, req->path, req->status);
 	metrics_request(&svc->metrics, r != NULL ?

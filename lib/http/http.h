@@ -43,9 +43,12 @@ void	http_request_free(struct http_request *req);
 /* body may be NULL for 204; the function does not take ownership. */
 void	http_respond_json(struct http_request *req, int status,
 	    json_object *body);
+/* The same with header lines (each ending in CRLF; extra may be NULL). */
+void	http_respond_json_ext(struct http_request *req, int status,
+	    const char *extra, json_object *body);
 /* The same for a body already serialised with HTTP_JSON_FLAGS. */
 void	http_respond_json_text(struct http_request *req, int status,
-	    const char *text);
+	    const char *extra, const char *text);
 void	http_respond_error(struct http_request *req, int status,
 	    const char *msg);
 /* The same with header lines (each ending in CRLF). */

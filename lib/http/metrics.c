@@ -1,15 +1,11 @@
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
+#include "shm.h"
 
 #define METRICS_VERSION 1
 
@@ -27,35 +23,10 @@ static const uint64_t bounds_us[METRICS_BUCKETS] = {
 void
 metrics_open(struct metrics *m, const char *var_dir, const char *service)
 {
-	char path[PATH_MAX];
-	struct stat st;
-	void *p;
-	int fd;
-
-	m->shm = NULL;
 	m->service = service;
-	snprintf(path, sizeof(path), "%s/metrics-%s.bin", var_dir, service);
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
-		log_syswarn("metrics off: %s", path);
-		return;
-	}
-	/* Every process sizes it the same; a new file reads as zeros. */
-	if (fstat(fd, &st) == -1 || (st.st_size != sizeof(struct metrics_shm) &&
-	    ftruncate(fd, sizeof(struct metrics_shm)) == -1)) {
-		log_syswarn("metrics off: %s", path);
-		close(fd);
-		return;
-	}
-	p = mmap(NULL, sizeof(struct metrics_shm), PROT_READ | PROT_WRITE,
-	    MAP_SHARED, fd, 0);
-	close(fd);
-	if (p == MAP_FAILED) {
-		log_syswarn("metrics off: mmap %s", path);
-		return;
-	}
-	m->shm = p;
+	m->shm = shm_map(var_dir, "metrics", service, sizeof(struct metrics_shm));
 	/* A file of another layout: start over rather than misread it. */
-	if (m->shm->version != METRICS_VERSION) {
+	if (m->shm != NULL && m->shm->version != METRICS_VERSION) {
 		memset(m->shm, 0, sizeof(*m->shm));
 		m->shm->version = METRICS_VERSION;
 	}

@@ -80,8 +80,8 @@ http_respond_empty(struct http_request *req, int status, const char *extra)
 	respond(req, status, extra, NULL);
 }
 
-static void
-respond_json_ext(struct http_request *req, int status, const char *extra,
+void
+http_respond_json_ext(struct http_request *req, int status, const char *extra,
     json_object *body)
 {
 	const char *text = NULL;
@@ -98,13 +98,14 @@ respond_json_ext(struct http_request *req, int status, const char *extra,
 void
 http_respond_json(struct http_request *req, int status, json_object *body)
 {
-	respond_json_ext(req, status, NULL, body);
+	http_respond_json_ext(req, status, NULL, body);
 }
 
 void
-http_respond_json_text(struct http_request *req, int status, const char *text)
+http_respond_json_text(struct http_request *req, int status,
+    const char *extra, const char *text)
 {
-	respond(req, status, NULL, text);
+	respond(req, status, extra, text);
 }
 
 /*
@@ -125,7 +126,7 @@ http_respond_error_ext(struct http_request *req, int status,
 		respond(req, 500, NULL, "{\"error\":\"out of memory\"}");
 		return;
 	}
-	respond_json_ext(req, status, extra, body);
+	http_respond_json_ext(req, status, extra, body);
 	json_object_put(body);
 }
 

@@ -43,8 +43,25 @@ try {
     { hasText: '1,234.56' }).waitFor();
   const lag = await page.textContent('#projector');
   if (!/projector at \d+-\d+, lag \d+/.test(lag)) throw new Error('projector line: ' + lag);
+
+  // More customers than one page holds (200 items): the page follows the
+  // Link header and shows the account once, with all of them.
+  let lastId = null;
+  for (let i = 0; i < 210; i++) {
+    const r = await fetch(customersUrl + '/customers', { method: 'POST',
+      headers: { Authorization: 'Bearer ' + token },
+      body: JSON.stringify({ name: `Paged ${i}`, account_id: '1' }) });
+    if (r.status !== 201) throw new Error('customer: ' + r.status);
+    lastId = (await r.json()).id;
+  }
+  await page.locator(`tr[data-customer-id="${lastId}"]`).waitFor();
+  const shown = await page.locator('.account[data-account-id="1"] tr').count();
+  const boxes = await page.locator('.account[data-account-id="1"]').count();
+  if (shown < 211 || boxes !== 1)
+    throw new Error(`paged: ${shown} rows in ${boxes} boxes of account 1`);
   await page.screenshot({ path: shot, fullPage: true });
-  console.log(`dashboard ok: customer ${customerId} shows $1,234.56; ${lag}`);
+  console.log(`dashboard ok: customer ${customerId} shows $1,234.56; ${lag}; ` +
+    `${shown} customers of account 1 over pages`);
   status = 0;
 } catch (e) {
   console.error('dashboard check failed:', e.message);

@@ -54,6 +54,7 @@ static const struct {
 	{ "FORBIDDEN x", REFUSAL_FORBIDDEN, 403 },
 	{ "NOTFOUND x", REFUSAL_NOT_FOUND, 404 },
 	{ "CONFLICT x", REFUSAL_CONFLICT, 409 },
+	{ "LIMIT x", REFUSAL_LIMIT, 422 },
 };
 
 static void

@@ -15,59 +15,110 @@ clear(struct list_cache *c)
 	memset(c, 0, sizeof(*c));
 }
 
-void
-test_list_cache(void)
+/* A key for USER's page (LIMIT, CURSOR) at version V. */
+static struct list_cache_key
+key(const char *user, int limit, const char *cursor, struct reader_version v)
 {
-	static struct list_cache c;
+	struct list_cache_key k;
+
+	memset(&k, 0, sizeof(k));
+	list_cache_key_set(&k, user, limit, cursor);
+	k.version = v;
+	return k;
+}
+
+static const char *
+get(struct list_cache *c, struct list_cache_key k, const char **link)
+{
+	const char *ignored;
+
+	return list_cache_get(c, &k, link != NULL ? link : &ignored);
+}
+
+static void
+put(struct list_cache *c, struct list_cache_key k, const char *body,
+    const char *link)
+{
+	list_cache_put(c, &k, body, strlen(body), link);
+}
+
+static void
+pages_and_versions(struct list_cache *c)
+{
 	struct reader_version v1 = { 1, 7 }, v2 = { 1, 8 }, v3 = { 2, 7 };
-	char user[16], *big;
-	const char *got;
-	size_t i;
+	const char *got, *link = "x";
 
 	CHECK("an empty cache has nothing",
-	    list_cache_get(&c, "user1", &v1) == NULL);
-	list_cache_put(&c, "user1", &v1, "[1]", 3);
-	CHECK("an answer put is got back for its user and version",
-	    (got = list_cache_get(&c, "user1", &v1)) != NULL &&
+	    get(c, key("user1", 200, "", v1), NULL) == NULL);
+	put(c, key("user1", 200, "", v1), "[1]", "");
+	CHECK("an answer put is got back for its user, page and version",
+	    (got = get(c, key("user1", 200, "", v1), &link)) != NULL &&
 	    strcmp(got, "[1]") == 0);
-	/* Another user, another commit, another opening of the file: no. */
+	CHECK("an answer without a next page has no Link", link == NULL);
 	CHECK("another user does not get it",
-	    list_cache_get(&c, "user2", &v1) == NULL);
+	    get(c, key("user2", 200, "", v1), NULL) == NULL);
 	CHECK("another commit does not get it",
-	    list_cache_get(&c, "user1", &v2) == NULL);
+	    get(c, key("user1", 200, "", v2), NULL) == NULL);
 	CHECK("another opening of the file does not get it",
-	    list_cache_get(&c, "user1", &v3) == NULL);
-	/* A newer answer replaces the user's entry, not another's. */
-	list_cache_put(&c, "user2", &v1, "[2]", 3);
-	list_cache_put(&c, "user1", &v2, "[1,1]", 5);
-	CHECK("a newer answer is got at its version",
-	    (got = list_cache_get(&c, "user1", &v2)) != NULL &&
-	    strcmp(got, "[1,1]") == 0);
-	CHECK("a newer answer replaces the user's older one",
-	    list_cache_get(&c, "user1", &v1) == NULL);
-	CHECK("a newer answer leaves another user's",
-	    list_cache_get(&c, "user2", &v1) != NULL);
+	    get(c, key("user1", 200, "", v3), NULL) == NULL);
+	CHECK("another page size does not get it",
+	    get(c, key("user1", 10, "", v1), NULL) == NULL);
+	CHECK("another cursor does not get it",
+	    get(c, key("user1", 200, "3.4", v1), NULL) == NULL);
+
+	put(c, key("user1", 2, "", v1), "[1,2]", "</accounts?limit=2&cursor=2.5>; rel=\"next\"");
+	CHECK("a cut page comes back with its Link",
+	    get(c, key("user1", 2, "", v1), &link) != NULL && link != NULL &&
+	    strstr(link, "cursor=2.5") != NULL);
+	CHECK("a user's newer page replaces the user's older one",
+	    get(c, key("user1", 200, "", v1), NULL) == NULL);
+	put(c, key("user2", 200, "", v1), "[2]", "");
+	CHECK("another user's answer leaves the first user's",
+	    get(c, key("user1", 2, "", v1), NULL) != NULL);
+}
+
+static void
+sizes(struct list_cache *c)
+{
+	struct reader_version v1 = { 1, 7 };
+	char user[16], link[LIST_CACHE_LINK_MAX + 1], *big;
+	size_t i;
 
 	/* More users than entries: the oldest go, the newest stay. */
 	for (i = 0; i < LIST_CACHE_ENTRIES + 2; i++) {
 		snprintf(user, sizeof(user), "u%zu", i);
-		list_cache_put(&c, user, &v1, "[]", 2);
+		put(c, key(user, 200, "", v1), "[]", "");
 	}
 	CHECK("past its size, the oldest user goes",
-	    list_cache_get(&c, "u0", &v1) == NULL);
+	    get(c, key("u0", 200, "", v1), NULL) == NULL);
 	snprintf(user, sizeof(user), "u%d", LIST_CACHE_ENTRIES + 1);
 	CHECK("past its size, the newest user stays",
-	    list_cache_get(&c, user, &v1) != NULL);
+	    get(c, key(user, 200, "", v1), NULL) != NULL);
 
-	/* An answer over the size limit is not kept. */
+	memset(link, 'l', sizeof(link) - 1);
+	link[sizeof(link) - 1] = '\0';
+	put(c, key("longlink", 200, "", v1), "[]", link);
+	CHECK("an answer whose Link does not fit is not kept",
+	    get(c, key("longlink", 200, "", v1), NULL) == NULL);
+
 	big = calloc(1, LIST_CACHE_BODY_MAX + 2);
 	CHECK("an answer over the limit can be allocated", big != NULL);
 	if (big != NULL) {
 		memset(big, 'x', LIST_CACHE_BODY_MAX + 1);
-		list_cache_put(&c, "huge", &v1, big, LIST_CACHE_BODY_MAX + 1);
+		put(c, key("huge", 200, "", v1), big, "");
 		CHECK("an answer over the size limit is not kept",
-		    list_cache_get(&c, "huge", &v1) == NULL);
+		    get(c, key("huge", 200, "", v1), NULL) == NULL);
 		free(big);
 	}
+}
+
+void
+test_list_cache(void)
+{
+	static struct list_cache c;
+
+	pages_and_versions(&c);
+	clear(&c);
+	sizes(&c);
 	clear(&c);
 }

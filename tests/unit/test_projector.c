@@ -34,6 +34,7 @@
 	"\"purchase_price_cents\":" cents "}"
 
 #define TOTAL_10 "SELECT total_revenue_cents FROM customers WHERE id = 10"
+#define TOTAL_A1 "SELECT total_revenue_cents FROM accounts WHERE id = 1"
 
 /* An entry as stream_read_recv() makes it; a NULL type or payload: absent. */
 static void
@@ -529,6 +530,47 @@ test_overflow(void)
 	    int_of(p.db, TOTAL_10) == INT64_MAX && strcmp(text_of(p.db,
 	    "SELECT typeof(total_revenue_cents) FROM customers", type,
 	    sizeof(type)), "integer") == 0);
+	CHECK("the account's total follows to exactly INT64_MAX",
+	    int_of(p.db, TOTAL_A1) == INT64_MAX);
+	projector_close(&p);
+}
+
+/*
+ * The account's total is its customers' sum, kept by triggers; one that
+ * would pass INT64_MAX over two customers is a dead letter, not a float.
+ */
+static void
+test_account_total(void)
+{
+	struct projector p;
+	struct stream_entry e[6];
+	char r[256];
+
+	CHECK("a live read model takes the seed for the account total case",
+	    open_memory(&p, RM_LIVE, 0) == 0);
+	if (p.db == NULL)
+		return;
+	entry(&e[0], "3-0", "CustomerCreated", CUSTOMER("11", "1"));
+	entry(&e[1], "4-0", "InvoiceCreated", INVOICE("100", "10", "700"));
+	entry(&e[2], "5-0", "InvoiceCreated", INVOICE("101", "11", "40"));
+	entry(&e[3], "6-0", "InvoiceDeleted", INVOICE_DELETED("100", "10", "200"));
+	CHECK("the account's total is its customers' sum through creates and"
+	    " deletes", apply(&p, e, 4) == PROJECTOR_OK &&
+	    int_of(p.db, TOTAL_A1) == 540);
+	entry(&e[0], "7-0", "CustomerDeleted", CUSTOMER_DELETED("11", "1"));
+	CHECK("a customer deleted takes its total from the account's",
+	    apply(&p, e, 1) == PROJECTOR_OK && int_of(p.db, TOTAL_A1) == 500);
+	entry(&e[0], "8-0", "CustomerCreated", CUSTOMER("12", "1"));
+	apply(&p, e, 1);
+	sqlite3_exec(p.db, "UPDATE customers SET total_revenue_cents ="
+	    " 9223372036854775807 - 500 WHERE id = 12", NULL, NULL, NULL);
+	entry(&e[0], "9-0", "InvoiceCreated", INVOICE("102", "12", "1"));
+	CHECK("an invoice that would take the account's total past INT64_MAX"
+	    " is dead", apply(&p, e, 1) == PROJECTOR_OK &&
+	    strstr(reason_of(p.db, "9-0", r, sizeof(r)), "CHECK") != NULL &&
+	    int_of(p.db, TOTAL_A1) == INT64_MAX && int_of(p.db,
+	    "SELECT total_revenue_cents FROM customers WHERE id = 12") ==
+	    INT64_MAX - 500);
 	projector_close(&p);
 }
 
@@ -638,6 +680,7 @@ test_projector(void)
 	test_nul_payload();
 	test_refused_effects();
 	test_overflow();
+	test_account_total();
 	test_moved();
 	test_failed();
 	CHECK("a temporary folder is made for the file cases",
