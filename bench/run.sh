@@ -99,6 +99,7 @@ chown "$OWNER:" "$T/ceil"
 export REDIS_USER=default REDISCLI_AUTH=$(cat "$VAR_DIR/redis-admin.pass")
 env VAR_DIR="$T/ceil" BIN_DIR="$T/ceil/bin" BIND_ADDR=127.0.0.1 \
     DEPLOY_DIR="$ROOT/deploy" LOGIN_PROCS=1 PER_ADDRESS_MAX=128 \
+    PER_ADDRESS_BUSY=100000 \
     RUN_USER="$OWNER" RUN_GROUP="$(stat -c %G "$VAR_DIR")" \
     WWW_DIR="$ROOT/www" \
     CUSTOMERS_PORT="$CEIL_POST_PORT" ACCOUNTS_PORT="$CEIL_GET_PORT" \

@@ -319,6 +319,35 @@ local function append(stream, type_name, v)
   return { type_name, event_id, v.id }
 end
 
+-- Adds cents, an integer as text, to the total of key (sign '') or takes
+-- it away (sign '-').  Text keeps it exact past Lua's %.14g, and a zero
+-- is skipped: HINCRBY refuses '-0', and it would fail after the append.
+local function add_cents(key, cents, sign)
+  if cents and cents ~= '0' then
+    redis.call('HINCRBY', key, 'cents', sign .. cents)
+  end
+end
+
+-- A deleted customer's invoices go later, a few at a time: its set of
+-- invoice ids is renamed and queued (O(1)), and each write that follows
+-- deletes up to GC_STEP of them, so that no call's work grows with the
+-- number of invoices.  Until then they cannot be reached: every read of
+-- an invoice checks its customer.
+local GC_STEP = 64
+local function collect_garbage()
+  local set = redis.call('LINDEX', 'gc:queue', 0)
+  if not set then
+    return
+  end
+  local popped = redis.call('ZPOPMIN', set, GC_STEP)
+  for i = 1, #popped, 2 do
+    redis.call('DEL', 'invoice:' .. popped[i])
+  end
+  if #popped < 2 * GC_STEP then
+    redis.call('LPOP', 'gc:queue')
+  end
+end
+
 -- v: owned_by, name, description.
 local function new_account(stream, v)
   v.id = next_id('account')
@@ -395,35 +424,6 @@ end
 -- stay at most 2^53-1 (the bounds), exact as Lua's doubles.
 local function number_at(key, field)
   return tonumber(redis.call('HGET', key, field) or 0)
-end
-
--- Adds cents, an integer as text, to the total of key (sign '') or takes
--- it away (sign '-').  Text keeps it exact past Lua's %.14g, and a zero
--- is skipped: HINCRBY refuses '-0', and it would fail after the append.
-local function add_cents(key, cents, sign)
-  if cents and cents ~= '0' then
-    redis.call('HINCRBY', key, 'cents', sign .. cents)
-  end
-end
-
--- A deleted customer's invoices go later, a few at a time: its set of
--- invoice ids is renamed and queued (O(1)), and each write that follows
--- deletes up to GC_STEP of them, so that no call's work grows with the
--- number of invoices.  Until then they cannot be reached: every read of
--- an invoice checks its customer.
-local GC_STEP = 64
-local function collect_garbage()
-  local set = redis.call('LINDEX', 'gc:queue', 0)
-  if not set then
-    return
-  end
-  local popped = redis.call('ZPOPMIN', set, GC_STEP)
-  for i = 1, #popped, 2 do
-    redis.call('DEL', 'invoice:' .. popped[i])
-  end
-  if #popped < 2 * GC_STEP then
-    redis.call('LPOP', 'gc:queue')
-  end
 end
 
 local function customer_create(keys, args)
@@ -507,17 +507,33 @@ end
 -- version; renaming it would strand the invoices already stored.
 local STORED_AS = { purchase_price_cents = 'cents' }
 
+-- A shape's field names, and the hash fields they are stored under: made
+-- once per shape, not once per record (a page of 1,000 invoices took
+-- 4.9 ms in Redis making them each time).
+local SHAPES = {}
+local function shape_of(shape)
+  local s = SHAPES[shape]
+  if not s then
+    s = { fields = {}, stored = {} }
+    for i, f in ipairs(CATALOGUE[shape].fields) do
+      s.fields[i] = f.name
+      s.stored[i] = STORED_AS[f.name] or f.name
+    end
+    SHAPES[shape] = s
+  end
+  return s
+end
+
 -- The record at key as {field, value, ...}, in its event's field order.
 local function record(shape, key, id)
-  local names = {}
-  for i, f in ipairs(CATALOGUE[shape].fields) do
-    names[i] = STORED_AS[f.name] or f.name
-  end
-  local values = redis.call('HMGET', key, unpack(names))
-  local out = {}
-  for i, f in ipairs(CATALOGUE[shape].fields) do
-    table.insert(out, f.name)
-    table.insert(out, f.name == 'id' and id or values[i] or '')
+  local s = shape_of(shape)
+  local values = redis.call('HMGET', key, unpack(s.stored))
+  local out, n = {}, 0
+  for i = 1, #s.fields do
+    local name = s.fields[i]
+    out[n + 1] = name
+    out[n + 2] = name == 'id' and id or values[i] or ''
+    n = n + 2
   end
   return out
 end
@@ -550,7 +566,7 @@ local function customer_invoices(keys, args)
     limit + 1)
   local out = { '' }
   for i = 1, math.min(#ids, limit) do
-    table.insert(out, record('InvoiceCreated', 'invoice:' .. ids[i], ids[i]))
+    out[i + 1] = record('InvoiceCreated', 'invoice:' .. ids[i], ids[i])
   end
   if #ids > limit then
     out[1] = ids[limit]

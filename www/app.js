@@ -12,12 +12,22 @@ let timer = null;
 const money = (cents) => (cents / 100).toLocaleString(undefined,
   { style: 'currency', currency: 'USD' });
 
+const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
+
 // The answer's JSON, and the next page's path if the answer was cut.
+// A 429 changed nothing (one address has one request in work at a time,
+// deploy/per_address.lua): asked again after its Retry-After, twice.
 async function call(method, path, body) {
   const headers = { 'Content-Type': 'application/json' };
   if (token) headers.Authorization = 'Bearer ' + token;
-  const res = await fetch(path, { method, headers,
-    body: body === undefined ? undefined : JSON.stringify(body) });
+  let res;
+  for (let attempt = 0; ; attempt++) {
+    res = await fetch(path, { method, headers,
+      body: body === undefined ? undefined : JSON.stringify(body) });
+    const wait = Number(res.headers.get('Retry-After'));
+    if (res.status !== 429 || attempt === 2 || !(wait <= 2)) break;
+    await sleep(wait * 1000);
+  }
   const text = await res.text();
   const data = text ? JSON.parse(text) : null;
   if (res.status === 401 && token) logout();
