@@ -59,8 +59,11 @@ trap 'exit 1' INT TERM
 say "private instance in $T (redis :$REDIS_PORT, customers :$CUSTOMERS_PORT," \
     "accounts :$ACCOUNTS_PORT, ceilings :$CEIL_POST_PORT :$CEIL_GET_PORT)," \
     "FCGI_PROCS=$FCGI_PROCS"
+# wrk's connections all come from 127.0.0.1: many clients, not one
+# abusing; bench/bounds.sh measures the per-address bound.
 env VAR_DIR="$VAR_DIR" BIN_DIR="$BIN_DIR" RUN_WORKER=0 \
     CUSTOMERS_PORT="$CUSTOMERS_PORT" ACCOUNTS_PORT="$ACCOUNTS_PORT" \
+    PER_ADDRESS_BUSY=100000 \
     scripts/run.sh >"$T/run.log" 2>&1 &
 echo $! >"$T/run.pid"
 
@@ -361,6 +364,11 @@ for pid in $(pgrep -P "$LIGHTTPD_PID"); do
 	    "/proc/$pid/smaps" | sort -rn
 done >"$RES/raw/smaps.txt"
 
+# --- the bounds (a stack of their own) --------------------------------
+
+say "the bounds: a million invoices, 100,000 customers, the attacks"
+"$ROOT/bench/bounds.sh" >"$RES/bounds.md"
+
 # --- the table --------------------------------------------------------
 
 say "writing $RES"
@@ -383,6 +391,7 @@ awk -v date="$(date -u '+%Y-%m-%d %H:%M UTC')" -v machine="$MACHINE" -v load="$L
     -v procs="$FCGI_PROCS" -v secs="$SECONDS_PER_RUN" -v runs="$RUNS" \
     -v events="$EVENTS" -f "$ROOT/bench/table.awk" \
     "$RES/figures.txt" "$RES/memory.txt" >"$RES/table.md"
+cat "$RES/bounds.md" >>"$RES/table.md"
 
 gnuplot -e "data='$RES/concurrency.dat'; out='$RES/concurrency.svg'" "$ROOT/bench/plot.gp"
 cat "$RES/table.md"
