@@ -44,9 +44,11 @@ wait_projected
 rcli CONFIG SET slowlog-log-slower-than 100 >/dev/null
 rcli CONFIG SET slowlog-max-len 1000000 >/dev/null
 rcli SLOWLOG RESET >/dev/null
-# slowest: "calls µs command" of the SLOWLOG since the last, and resets it.
+# slowest: "calls µs command" of the SLOWLOG since the last (its own
+# commands aside), and resets it.
 slowest() {
-	rcli --json SLOWLOG GET 1000000 | jq -r 'length as $n |
+	rcli --json SLOWLOG GET 1000000 | jq -r '
+		map(select(.[3][0] | IN("SLOWLOG", "CONFIG") | not)) | length as $n |
 		map({us: .[2], cmd: (.[3][0:2] | join(" "))}) |
 		(max_by(.us) // {us: 0, cmd: "-"}) | "\($n) \(.us) \(.cmd)"'
 	rcli SLOWLOG RESET >/dev/null
