@@ -28,10 +28,14 @@
 -- Keys (all derived from the stream, so they could be rebuilt from it):
 --   seq:<record>               last id given out, per kind of record
 --   user:<name>                {password_hash}  (made by setup, not events)
---   account:<id>               {owned_by, name, customers}
---   customer:<id>              {account_id, name, created_date}
+--   account:<id>               {owned_by, name, customers, cents}
+--   customer:<id>              {account_id, name, created_date, cents}
 --   customer:<id>:invoices     sorted set of the customer's invoice ids
 --   invoice:<id>               {customer_id, purchase_date, cents, created_date}
+--   gc:customer:<id>:invoices  a deleted customer's, going (collect_garbage)
+--   gc:queue                   the list of those sets
+-- and config:limits, the bounds setup stores (bounds()).  'cents' is the
+-- running total of invoices, for the limits.
 --
 -- Payloads are concatenated in the catalogue's field order rather than
 -- built from a Lua table, because cjson orders table keys at random and
