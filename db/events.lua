@@ -13,8 +13,9 @@
 -- Arguments are named:
 --   FCALL invoice_create 1 <stream> caller user1 customer_id 7
 --         purchase_price_cents 10000 purchase_date 2019-01-06
--- A command takes caller and its event's 'request' fields; a read takes
--- caller and id.  Each is given once, and checked by its kind.
+-- A command takes caller and its event's 'request' fields, and may take
+-- an idempotency key (keyed()); a read takes caller and id.  Each is
+-- given once, and checked by its kind.
 --
 -- Answers: a command {EventTypeName, event id, record id}; a read the
 -- record as {field, value, ...} in its event's field order (a list of
@@ -34,6 +35,7 @@
 --   invoice:<id>               {customer_id, purchase_date, cents, created_date}
 --   gc:customer:<id>:invoices  a deleted customer's, going (collect_garbage)
 --   gc:queue                   the list of those sets
+--   idem:<len>:<caller>:<key>  {fingerprint, type, event_id, id}, for key_ttl
 -- and config:limits, the bounds setup stores (bounds()).  'cents' is the
 -- running total of invoices, for the limits.
 --
@@ -73,6 +75,16 @@ local KIND = {}
 
 function KIND.id(s)
   return s:match('^[1-9]%d*$') ~= nil and digits_at_most(s, LIMITS.id_max)
+end
+
+-- An Idempotency-Key: 1 to 255 bytes of printable ASCII (the services
+-- refuse others with 400 before they get here).
+function KIND.key(s)
+  return #s >= 1 and #s <= 255 and s:find('[^ -~]') == nil
+end
+
+function KIND.fingerprint(s)
+  return #s == 64 and s:find('[^0-9a-f]') == nil
 end
 
 function KIND.cents(s)
@@ -169,7 +181,9 @@ local TAKES = {}
 local function takes(type_name)
   local t = TAKES[type_name]
   if not t then
-    t = { kinds = { caller = 'user' }, required = { 'caller' }, callers = {} }
+    -- key, fingerprint and key_ttl: optional, together (keyed()).
+    t = { kinds = { caller = 'user', key = 'key', fingerprint = 'fingerprint',
+      key_ttl = 'count' }, required = { 'caller' }, callers = {} }
     for _, f in ipairs(CATALOGUE[type_name].fields) do
       if f.source == 'request' then
         t.kinds[f.name] = f.kind
@@ -362,20 +376,18 @@ local function new_account(stream, v)
   return answer
 end
 
-local function account_create(keys, args)
-  local v = command_arguments('AccountCreated', args)
+local function account_create(stream, v)
   check_caller(v.caller)
-  return new_account(keys[1], v)
+  return new_account(stream, v)
 end
 
-local function account_delete(keys, args)
-  local v = command_arguments('AccountDeleted', args)
+local function account_delete(stream, v)
   check_caller(v.caller)
   own_account(v.caller, v.id, 'account ' .. v.id)
   if tonumber(redis.call('HGET', 'account:' .. v.id, 'customers') or 0) > 0 then
     fail(REFUSAL.CONFLICT, 'account ' .. v.id .. ' still has customers')
   end
-  local answer = append(keys[1], 'AccountDeleted', v)
+  local answer = append(stream, 'AccountDeleted', v)
   redis.call('DEL', 'account:' .. v.id)
   return answer
 end
@@ -430,15 +442,14 @@ local function number_at(key, field)
   return tonumber(redis.call('HGET', key, field) or 0)
 end
 
-local function customer_create(keys, args)
-  local v = command_arguments('CustomerCreated', args)
+local function customer_create(stream, v)
   check_caller(v.caller)
   own_account(v.caller, v.account_id, 'account ' .. v.account_id)
   within(number_at('account:' .. v.account_id, 'customers') + 1,
     bounds().customers_per_account, 'customers of account ' .. v.account_id)
   v.id = next_id('customer')
   v.created_date = now()
-  local answer = append(keys[1], 'CustomerCreated', v)
+  local answer = append(stream, 'CustomerCreated', v)
   redis.call('HSET', 'customer:' .. v.id, 'account_id', v.account_id,
     'name', v.name, 'created_date', v.created_date)
   redis.call('HINCRBY', 'account:' .. v.account_id, 'customers', 1)
@@ -448,11 +459,10 @@ end
 
 -- The invoices go with the customer: the projection drops the customer
 -- with its revenue, so no InvoiceDeleted.
-local function customer_delete(keys, args)
-  local v = command_arguments('CustomerDeleted', args)
+local function customer_delete(stream, v)
   check_caller(v.caller)
   v.account_id = own_customer(v.caller, v.id)
-  local answer = append(keys[1], 'CustomerDeleted', v)
+  local answer = append(stream, 'CustomerDeleted', v)
   local invoices = 'customer:' .. v.id .. ':invoices'
   if redis.call('EXISTS', invoices) == 1 then
     redis.call('RENAME', invoices, 'gc:' .. invoices)
@@ -466,8 +476,7 @@ local function customer_delete(keys, args)
   return answer
 end
 
-local function invoice_create(keys, args)
-  local v = command_arguments('InvoiceCreated', args)
+local function invoice_create(stream, v)
   check_caller(v.caller)
   local account_id = own_customer(v.caller, v.customer_id)
   local invoices = 'customer:' .. v.customer_id .. ':invoices'
@@ -480,7 +489,7 @@ local function invoice_create(keys, args)
     b.cents_per_account, 'cents of account ' .. account_id)
   v.id = next_id('invoice')
   v.created_date = now()
-  local answer = append(keys[1], 'InvoiceCreated', v)
+  local answer = append(stream, 'InvoiceCreated', v)
   redis.call('HSET', 'invoice:' .. v.id, 'customer_id', v.customer_id,
     'purchase_date', v.purchase_date, 'cents', v.purchase_price_cents,
     'created_date', v.created_date)
@@ -491,12 +500,11 @@ local function invoice_create(keys, args)
   return answer
 end
 
-local function invoice_delete(keys, args)
-  local v = command_arguments('InvoiceDeleted', args)
+local function invoice_delete(stream, v)
   check_caller(v.caller)
   local account_id
   v.customer_id, v.purchase_price_cents, account_id = own_invoice(v.caller, v.id)
-  local answer = append(keys[1], 'InvoiceDeleted', v)
+  local answer = append(stream, 'InvoiceDeleted', v)
   redis.call('DEL', 'invoice:' .. v.id)
   redis.call('ZREM', 'customer:' .. v.customer_id .. ':invoices', v.id)
   add_cents('customer:' .. v.customer_id, v.purchase_price_cents, '-')
@@ -578,6 +586,41 @@ local function customer_invoices(keys, args)
   return out
 end
 
+-- Idempotency-Key (draft-ietf-httpapi-idempotency-key-header): a command
+-- given a key is done once per caller and key.  Its answer is kept with
+-- the request's fingerprint (the services hash method, path, caller and
+-- body) for key_ttl seconds, in the same call that appends its event:
+-- a retry with the key gets the same answer, and nothing is appended;
+-- the key with another request is refused, REUSED.  A refusal keeps
+-- nothing: nothing changed, so the retry runs afresh.
+local function keyed(stream, v, fn)
+  if v.key == nil and v.fingerprint == nil and v.key_ttl == nil then
+    return fn(stream, v)
+  end
+  check(v.key and v.fingerprint and v.key_ttl,
+    'key, fingerprint and key_ttl go together')
+  local k = 'idem:' .. #v.caller .. ':' .. v.caller .. ':' .. v.key
+  local kept = redis.call('HMGET', k, 'fingerprint', 'type', 'event_id', 'id')
+  if kept[1] then
+    if kept[1] ~= v.fingerprint then
+      fail(REFUSAL.REUSED, 'this Idempotency-Key was used for another request')
+    end
+    return { kept[2], kept[3], kept[4], 'replayed' }
+  end
+  local answer = fn(stream, v)
+  redis.call('HSET', k, 'fingerprint', v.fingerprint, 'type', answer[1],
+    'event_id', answer[2], 'id', answer[3])
+  redis.call('EXPIRE', k, v.key_ttl)
+  return answer
+end
+
+-- A command of the catalogue: its arguments, checked, then keyed().
+local function command(type_name, fn)
+  return function(keys, args)
+    return keyed(keys[1], command_arguments(type_name, args), fn)
+  end
+end
+
 -- Returning the refusal, rather than letting it propagate, keeps Redis
 -- from appending the script's name and line to the client's message.
 local function answering(fn)
@@ -600,12 +643,12 @@ local function register(name, fn, flags)
   redis.register_function{ function_name = name, callback = fn and answering(fn),
     flags = flags }
 end
-register(CATALOGUE.AccountCreated.function_name, account_create, {})
-register(CATALOGUE.AccountDeleted.function_name, account_delete, {})
-register(CATALOGUE.CustomerCreated.function_name, customer_create, {})
-register(CATALOGUE.CustomerDeleted.function_name, customer_delete, {})
-register(CATALOGUE.InvoiceCreated.function_name, invoice_create, {})
-register(CATALOGUE.InvoiceDeleted.function_name, invoice_delete, {})
+register(CATALOGUE.AccountCreated.function_name, command('AccountCreated', account_create), {})
+register(CATALOGUE.AccountDeleted.function_name, command('AccountDeleted', account_delete), {})
+register(CATALOGUE.CustomerCreated.function_name, command('CustomerCreated', customer_create), {})
+register(CATALOGUE.CustomerDeleted.function_name, command('CustomerDeleted', customer_delete), {})
+register(CATALOGUE.InvoiceCreated.function_name, command('InvoiceCreated', invoice_create), {})
+register(CATALOGUE.InvoiceDeleted.function_name, command('InvoiceDeleted', invoice_delete), {})
 register('accounts_seed', accounts_seed, {})
 -- Reads are marked no-writes, so that they run on a replica too.
 local READERS = { customer_get = customer_get, invoice_get = invoice_get,

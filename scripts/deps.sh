@@ -6,7 +6,7 @@ set -eu
 
 PACKAGES="build-essential pkg-config libfcgi-dev libhiredis-dev libjson-c-dev
 libsqlite3-dev libjwt-dev libsodium-dev lighttpd redis-server redis-tools
-sqlite3 bats curl jq openssl spawn-fcgi logrotate lighttpd-modules-lua cppcheck clang
+sqlite3 bats curl jq openssl spawn-fcgi logrotate lighttpd-modules-lua strace cppcheck clang
 libclang-rt-14-dev chromium"
 
 if [ "${1:-}" = --list ]; then

@@ -41,19 +41,22 @@ static const struct {
 } roles[] = {
 	{ REDIS_ROLE_ADMIN, 0, "~* &* +@all" },
 	/* The customer and invoice Functions, PING for /status; the bounds
-	 * read-only; gc:* the invoices of deleted customers, going. */
+	 * read-only; gc:* the invoices of deleted customers, going; idem:*
+	 * the answers kept for idempotency keys. */
 	{ REDIS_ROLE_CUSTOMERS, 1, "+ping +fcall +fcall_ro "
 	    "~seq:customer ~seq:invoice ~account:* ~customer:* ~invoice:* "
-	    "~gc:* %R~config:limits "
-	    "+time +incr +get +exists +hget +hmget +hset +hincrby +del "
+	    "~gc:* ~idem:* %R~config:limits "
+	    "+time +incr +get +exists +hget +hmget +hset +hincrby +del +expire "
 	    "+zadd +zrem +zrange +zcard +zpopmin +rename +rpush +lindex +lpop "
 	    "+xadd "
 	    "(%R~user:* +exists)" },
-	/* The account and login Functions, XINFO for /status and /metrics,
-	 * and the users' password hashes for the login itself. */
+	/* The account and login Functions (idem:* as above), XINFO for
+	 * /status and /metrics, and the users' password hashes for the login
+	 * itself. */
 	{ REDIS_ROLE_ACCOUNTS, 1, "+ping +fcall +fcall_ro +xinfo|stream "
-	    "~seq:account ~account:* ~login:* "
-	    "+time +incr +decr +get +exists +hget +hset +del +pexpire +pttl "
+	    "~seq:account ~account:* ~login:* ~idem:* "
+	    "+time +incr +decr +get +exists +hget +hmget +hset +del +expire "
+	    "+pexpire +pttl "
 	    "+xadd "
 	    "(%R~user:* +exists +hget)" },
 	{ REDIS_ROLE_WORKER, 1, "+ping +xread +xrange +xinfo|stream +xlen" },

@@ -14,19 +14,38 @@ const money = (cents) => (cents / 100).toLocaleString(undefined,
 
 const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
 
+// A key for one command, the same for each of its tries: 128 random bits.
+// (crypto.randomUUID needs https; getRandomValues does not.)
+function newKey() {
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+}
+
 // The answer's JSON, and the next page's path if the answer was cut.
-// A 429 changed nothing (one address has one request in work at a time,
-// deploy/per_address.lua): asked again after its Retry-After, twice.
+// A command carries an Idempotency-Key, so that trying it again after a
+// 5xx or no answer at all (5 s) cannot make it twice: the service
+// answers a retry with the first answer.  A 429 changed nothing (one
+// address has one request in work at a time, deploy/per_address.lua):
+// it is asked again after its Retry-After.  Three tries at most.
+const TRIES = 3;
 async function call(method, path, body) {
   const headers = { 'Content-Type': 'application/json' };
   if (token) headers.Authorization = 'Bearer ' + token;
+  if (method !== 'GET' && path !== '/auth/login') headers['Idempotency-Key'] = newKey();
   let res;
-  for (let attempt = 0; ; attempt++) {
-    res = await fetch(path, { method, headers,
-      body: body === undefined ? undefined : JSON.stringify(body) });
+  for (let attempt = 1; ; attempt++) {
+    const last = attempt === TRIES;
+    try {
+      res = await fetch(path, { method, headers, signal: AbortSignal.timeout(5000),
+        body: body === undefined ? undefined : JSON.stringify(body) });
+    } catch (e) {
+      if (last) throw new Error('the service did not answer; try again');
+      await sleep(500 * attempt);
+      continue;
+    }
     const wait = Number(res.headers.get('Retry-After'));
-    if (res.status !== 429 || attempt === 2 || !(wait <= 2)) break;
-    await sleep(wait * 1000);
+    if (last || !(res.status === 429 && wait <= 2 || res.status >= 500)) break;
+    await sleep(res.status === 429 ? wait * 1000 : 500 * attempt);
   }
   const text = await res.text();
   const data = text ? JSON.parse(text) : null;

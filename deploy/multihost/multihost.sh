@@ -165,7 +165,7 @@ chown "$RUN_USER:$RUN_GROUP" "$WORK_DIR/redis/var/data"
 bg redis redis setpriv --reuid="$RUN_USER" --regid="$(id -g "$RUN_USER")" --init-groups -- \
 	redis-server --port 6379 --bind "${ADDR[redis]}" --protected-mode no \
 	--aclfile "$WORK_DIR/redis/var/redis-users.acl" \
-	--dir "$WORK_DIR/redis/var/data" --appendonly yes --appendfsync everysec --save "" \
+	--dir "$WORK_DIR/redis/var/data" --appendonly yes --appendfsync always --save "" \
 	--daemonize no --logfile "$WORK_DIR/redis/redis-server.log"
 for _ in $(seq 200); do
 	on cust "$ROOT/scripts/redis-cli" ping 2>/dev/null | grep -q PONG && break

@@ -100,10 +100,13 @@ string_at(const redisReply *r, size_t i)
 	return r->element[i]->type == REDIS_REPLY_STRING;
 }
 
+/* {type, event id, id}, and "replayed" after them for a kept answer. */
 static void
 appended_result(const redisReply *r, struct command_result *res)
 {
-	if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
+	if (r->type != REDIS_REPLY_ARRAY || r->elements < 3 ||
+	    r->elements > 4 || (r->elements == 4 && (!string_at(r, 3) ||
+	    strcmp(r->element[3]->str, "replayed") != 0)) ||
 	    !string_at(r, 0) || !string_at(r, 1) || !string_at(r, 2) ||
 	    (res->appended = event_type_of(r->element[0]->str,
 	    r->element[0]->len)) == EVENT_UNKNOWN) {
@@ -113,6 +116,7 @@ appended_result(const redisReply *r, struct command_result *res)
 	}
 	res->event_id = r->element[1]->str;
 	res->id = r->element[2]->str;
+	res->replayed = r->elements == 4;
 }
 
 void

@@ -56,11 +56,13 @@ struct command_result {
 	enum event_type		 appended;
 	const char		*event_id;
 	const char		*id;
+	int			 replayed;	/* the answer kept for its key */
 };
 
 /*
  * What reply (NULL: unreachable) means.  appends: the reply must be the
- * {type, event id, id} of a function that appends.  The strings point
+ * {type, event id, id} of a function that appends, followed by
+ * "replayed" when it is the answer kept for an idempotency key.  The strings point
  * into reply.
  */
 void	 command_result_of(const redisReply *reply, int appends,

@@ -123,6 +123,8 @@ config_work(struct config *cfg)
 {
 	return env_int("READ_WAIT_MS", 2000, 0, 60000, &cfg->read_wait_ms) == -1 ||
 	    env_int("READ_WAITERS", 2, 1, 64, &cfg->read_waiters) == -1 ||
+	    env_int("IDEMPOTENCY_TTL", 86400, 60, 30 * 86400,
+	    &cfg->idempotency_ttl) == -1 ||
 	    env_int("WORKER_BATCH", 1000, 1, 100000, &cfg->batch_size) == -1 ||
 	    env_int("WORKER_BLOCK_MS", 500, 1, 60000, &cfg->block_ms) == -1 ||
 	    env_int("WORKER_NICE", 10, 0, 19, &cfg->worker_nice) == -1 ||

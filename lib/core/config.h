@@ -29,6 +29,7 @@ struct config {
 	int		 login_window;	/* LOGIN_WINDOW seconds, 60 */
 	int		 read_wait_ms;	/* READ_WAIT_MS, 2000: longest ?after= wait */
 	int		 read_waiters;	/* READ_WAITERS, 2: ?after= waits at once */
+	int		 idempotency_ttl; /* IDEMPOTENCY_TTL seconds, 86400: keys kept */
 	int		 login_max_ok_user; /* LOGIN_MAX_SUCCESSES_PER_USER, 60 */
 	int		 login_max_ok_addr; /* LOGIN_MAX_SUCCESSES_PER_ADDR, 120 */
 	/* LIMIT_*: the command's bounds (contract.h), stored by setup. */

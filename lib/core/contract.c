@@ -62,6 +62,7 @@ const char *const contract_refusals[REFUSALS] = {
 	[REFUSAL_NOT_FOUND] =	 "NOTFOUND",
 	[REFUSAL_CONFLICT] =	 "CONFLICT",
 	[REFUSAL_LIMIT] =	 "LIMIT",
+	[REFUSAL_REUSED] =	 "REUSED",
 };
 
 const char *const contract_kinds[FIELD_KINDS] = {

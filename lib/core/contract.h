@@ -107,6 +107,7 @@ enum refusal {
 	REFUSAL_NOT_FOUND,	/* no such record */
 	REFUSAL_CONFLICT,	/* the record's state forbids it */
 	REFUSAL_LIMIT,		/* it would pass a bound of the contract */
+	REFUSAL_REUSED,		/* its idempotency key named another request */
 	REFUSALS
 };
 

@@ -6,6 +6,7 @@
 
 #include "commands.h"
 #include "event.h"
+#include "idempotency.h"
 #include "log.h"
 #include "page.h"
 #include "service.h"
@@ -17,6 +18,7 @@ static const int refusal_status[REFUSALS] = {
 	[REFUSAL_NOT_FOUND] =	 404,
 	[REFUSAL_CONFLICT] =	 409,
 	[REFUSAL_LIMIT] =	 422,
+	[REFUSAL_REUSED] =	 422,
 };
 
 int
@@ -91,10 +93,13 @@ call_appending(const struct route_call *call, const struct event_spec *spec,
 	reply = command_call(&svc->redis, svc->cfg.stream_key, spec->function,
 	    call->user, args);
 	command_result_of(reply, 1, res);
-	if (res->outcome == COMMAND_DONE)
+	if (res->outcome == COMMAND_DONE && !res->replayed)
 		metrics_event(&svc->metrics, res->appended);
 	return reply;
 }
+
+/* A kept answer, given again for its idempotency key, says so. */
+#define REPLAYED	"Idempotent-Replayed: true\r\n"
 
 static void
 respond_created(struct http_request *req, const struct command_result *res)
@@ -110,7 +115,7 @@ respond_created(struct http_request *req, const struct command_result *res)
 		http_respond_error(req, 500, "out of memory");
 		return;
 	}
-	http_respond_json(req, 201, body);
+	http_respond_json_ext(req, 201, res->replayed ? REPLAYED : NULL, body);
 	json_object_put(body);
 }
 
@@ -122,6 +127,7 @@ commands_create(const struct route_call *call)
 	struct command_args args = { .n = 0 };
 	struct command_result res;
 	struct decode_error err;
+	struct idempotency idem;
 	char digits[CONTRACT_FIELDS_MAX][24];
 	json_object *body;
 	redisReply *reply;
@@ -135,6 +141,8 @@ commands_create(const struct route_call *call)
 		http_respond_decode_error(req, &err);
 		goto out;
 	}
+	if (idempotency_args(call, &idem, &args) == -1)
+		goto out;
 	reply = call_appending(call, spec, &args, &res);
 	if (!commands_answer_failure(req, &res))
 		respond_created(req, &res);
@@ -149,15 +157,19 @@ commands_delete(const struct route_call *call)
 	const struct event_spec *spec = &contract_events[call->route->arg];
 	struct command_args args = { .n = 0 };
 	struct command_result res;
+	struct idempotency idem;
 	redisReply *reply;
 	char hdr[96];
 
 	if (route_id(call->req, call->args[0], spec->record) == -1)
 		return;
 	command_arg(&args, "id", call->args[0]);
+	if (idempotency_args(call, &idem, &args) == -1)
+		return;
 	reply = call_appending(call, spec, &args, &res);
 	if (!commands_answer_failure(call->req, &res)) {
-		snprintf(hdr, sizeof(hdr), "Event-Id: %.48s\r\n", res.event_id);
+		snprintf(hdr, sizeof(hdr), "Event-Id: %.48s\r\n%s", res.event_id,
+		    res.replayed ? REPLAYED : "");
 		http_respond_empty(call->req, 204, hdr);
 	}
 	freeReplyObject(reply);

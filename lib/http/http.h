@@ -21,6 +21,7 @@ struct http_request {
 	char		 path[HTTP_PATH_MAX];	/* without the query */
 	const char	*query;			/* "" if none */
 	const char	*authorization;		/* NULL if none */
+	const char	*idempotency_key;	/* NULL if none */
 	const char	*remote_addr;		/* "" if unknown */
 	char		*body;			/* owned; NUL-terminated */
 	size_t		 body_len;

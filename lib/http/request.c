@@ -26,6 +26,7 @@ http_request_read(struct http_request *req, FCGX_Request *fcgi)
 	if (req->method == NULL)
 		req->method = "";
 	req->authorization = param(fcgi, "HTTP_AUTHORIZATION");
+	req->idempotency_key = param(fcgi, "HTTP_IDEMPOTENCY_KEY");
 	if ((req->remote_addr = param(fcgi, "REMOTE_ADDR")) == NULL)
 		req->remote_addr = "";
 	/* lighttpd's server.error-handler: an error lighttpd raised itself. */

@@ -22,6 +22,13 @@ try {
   await page.waitForSelector('.account[data-account-id="1"]');
   await page.waitForSelector('#login', { state: 'hidden' });
 
+  // Every command the page sends carries an Idempotency-Key.
+  const commands = [];
+  page.on('request', (r) => {
+    if (r.method() !== 'GET' && !r.url().endsWith('/auth/login'))
+      commands.push(r.headers()['idempotency-key'] || '');
+  });
+
   // A customer, through the page's own form.
   await page.selectOption('#new-customer select', '1');
   await page.fill('#new-customer input[name=name]', 'Dashboard Customer');
@@ -29,6 +36,8 @@ try {
   const row = page.locator('tr', { hasText: 'Dashboard Customer' });
   await row.waitFor();
   const customerId = await row.getAttribute('data-customer-id');
+  if (commands.length !== 1 || !/^[0-9a-f]{32}$/.test(commands[0]))
+    throw new Error('commands sent without an Idempotency-Key: ' + JSON.stringify(commands));
 
   // A real invoice through the API; the page must catch up by itself.
   const login = await fetch(accountsUrl + '/auth/login', { method: 'POST',

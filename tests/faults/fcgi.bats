@@ -1,8 +1,9 @@
 #!/usr/bin/env bats
 # Fault 3: a FastCGI process SIGKILLed mid-load.  lighttpd starts a new
-# one; requests in flight fail cleanly (a 5xx, never a hang); nothing is
-# half-written: the stream holds whole events, and the read model is
-# exactly what they add up to.
+# one; requests in flight fail cleanly (a 5xx, never a hang), and their
+# clients' retries with the same Idempotency-Key make each invoice once;
+# nothing is half-written: the stream holds whole events, and the read
+# model is exactly what they add up to.
 
 load faults
 
@@ -22,14 +23,6 @@ children() {
 		grep -q "$1" "/proc/$p/cmdline" 2>/dev/null && echo "$p"
 	done
 	true
-}
-
-# The stream's invoices of the given customers: "customer cents" lines.
-stream_invoices() {
-	rcli --raw XRANGE event-stream - + |
-		awk 'prev == "Payload" && $0 ~ /purchase_price_cents/ { print } { prev = $0 }' |
-		jq -r '"\(.customer_id) \(.purchase_price_cents)"' |
-		awk -v ids=" $* " 'index(ids, " " $1 " ")'
 }
 
 @test "a FastCGI process killed mid-load: a new one comes, failures are clean, nothing half-written" {
@@ -57,16 +50,18 @@ stream_invoices() {
 	load_stop
 	wait_projected
 
-	note "fcgi kills: $(load_count 201) writes got 201, $(load_other) failed" \
-		"($(awk '$1 != 201 { print $1 }' "$T/load.all" | sort | uniq -c | paste -sd' '));" \
-		"reads: $(sort "$T/reads" | uniq -c | paste -sd' ')"
-	# Failures are clean 5xx answers, none hung (000).
-	[ "$(awk '$1 != 201 && $1 !~ /^5/' "$T/load.all" | wc -l)" = 0 ]
+	note "fcgi kills: $(load_count 201) invoices got 201 after $(load_retries) retries" \
+		"(failed attempts: $(awk '$1 != 201 { print $1 }' "$T/attempts.all" | sort | uniq -c | paste -sd' '));" \
+		"$(load_duplicates "${ids[@]}") duplicates; reads: $(sort "$T/reads" | uniq -c | paste -sd' ')"
+	# Failures were clean 5xx answers, none hung (000); retried with
+	# their keys, every invoice got its 201.
+	[ "$(awk '$1 != 201 && $1 !~ /^5/' "$T/attempts.all" | wc -l)" = 0 ]
 	[ "$(grep -cv -E '^(200|5[0-9][0-9])$' "$T/reads")" = 0 ]
-	# Every 201 is in the stream; a failed request appended at most its one event.
+	[ "$(load_other)" = 0 ]
+	# Every 201 is in the stream, once: no retry made a second invoice.
 	[ "$(lost_events)" = 0 ]
+	[ "$(load_duplicates "${ids[@]}")" = 0 ]
 	stream_invoices "${ids[@]}" >"$T/stream"
-	[ "$(wc -l <"$T/stream")" -le $(($(load_count 201) + $(load_other))) ]
 	awk '{ s[$1] += $2 } END { for (c in s) printf "%d %.0f\n", c, s[c] }' "$T/stream" |
 		sort -n >"$T/stream.totals"
 	db_totals "$DB" >"$T/actual"

@@ -22,7 +22,7 @@ check_exact() {
 	expected_totals >"$T/expected"
 	db_totals "$DB" >"$T/actual"
 	rebuild_copy "$T/rebuilt.db"
-	note "$1: $posted invoices got 201, $(load_other) other answers," \
+	note "$1: $posted invoices got 201 after $(load_retries) retries, $(load_other) other answers," \
 		"$lost events lost, totals differ for" \
 		"$(diff "$T/expected" "$T/actual" | grep -c '^>') customers"
 	[ "$posted" -gt 0 ]

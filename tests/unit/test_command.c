@@ -55,6 +55,7 @@ static const struct {
 	{ "NOTFOUND x", REFUSAL_NOT_FOUND, 404 },
 	{ "CONFLICT x", REFUSAL_CONFLICT, 409 },
 	{ "LIMIT x", REFUSAL_LIMIT, 422 },
+	{ "REUSED x", REFUSAL_REUSED, 422 },
 };
 
 static void

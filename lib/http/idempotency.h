@@ -1,0 +1,29 @@
+/*
+ * The Idempotency-Key header (draft-ietf-httpapi-idempotency-key-header)
+ * of a command: the key, and the fingerprint of the request it names,
+ * as arguments of the Redis Function, which keeps both with its answer
+ * (db/events.lua, keyed()).
+ */
+#ifndef IDEMPOTENCY_H
+#define IDEMPOTENCY_H
+
+#include "command.h"
+#include "route.h"
+
+#define IDEMPOTENCY_KEY_MAX	255
+#define IDEMPOTENCY_FP_LEN	64	/* hex of SHA-256 */
+
+/* What the arguments point into; lives as long as they are used. */
+struct idempotency {
+	char	fingerprint[IDEMPOTENCY_FP_LEN + 1];
+	char	ttl[16];
+};
+
+/*
+ * Adds key, fingerprint and key_ttl to args when the request has the
+ * header: 0 (also without one), or -1 after answering 400.
+ */
+int	idempotency_args(const struct route_call *call, struct idempotency *id,
+	    struct command_args *args);
+
+#endif
