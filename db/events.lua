@@ -605,6 +605,9 @@ local function keyed(stream, v, fn)
     if kept[1] ~= v.fingerprint then
       fail(REFUSAL.REUSED, 'this Idempotency-Key was used for another request')
     end
+    -- A write, so that the caller's WAIT covers the kept event too: WAIT
+    -- counts replicas that have all this connection wrote.
+    redis.call('EXPIRE', k, v.key_ttl)
     return { kept[2], kept[3], kept[4], 'replayed' }
   end
   local answer = fn(stream, v)

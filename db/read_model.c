@@ -43,7 +43,10 @@ static const char *const sql[RM_SQL] = {
 	    "SELECT event_type, outcome, events FROM projector_events"
 	    " ORDER BY event_type, outcome",
 	[RM_BATCH_STATS] =
-	    "SELECT batches, batch_us FROM projector_state WHERE id = 1",
+	    "SELECT batches, batch_us, reconciliations FROM projector_state"
+	    " WHERE id = 1",
+	[RM_RECONCILED] =
+	    "UPDATE projector_state SET reconciliations = ?1 WHERE id = 1",
 	[RM_DEAD_LETTER_COUNT] = "SELECT count(*) FROM dead_letters",
 };
 

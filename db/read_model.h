@@ -13,7 +13,7 @@
 
 #include "event.h"
 
-#define READ_MODEL_VERSION	3	/* the PRAGMA user_version schema.sql sets */
+#define READ_MODEL_VERSION	4	/* the PRAGMA user_version schema.sql sets */
 
 enum rm_sql {
 	/* The writer: the projector. */
@@ -31,7 +31,8 @@ enum rm_sql {
 	RM_ACCOUNT,		/* ?1 id */
 	RM_CUSTOMERS_OF_ACCOUNT, /* ?1 account, after id ?2, at most ?3 */
 	RM_EVENT_COUNTS,
-	RM_BATCH_STATS,
+	RM_BATCH_STATS,		/* batches, batch_us, reconciliations */
+	RM_RECONCILED,		/* ?1: the count of reconciliations */
 	RM_DEAD_LETTER_COUNT,
 	RM_SQL
 };

@@ -52,16 +52,19 @@ END;
 -- The last stream entry applied, written in the same transaction as the
 -- effects of the entries before it: this row, not the checkpoint file,
 -- is what makes each event count exactly once.  batches and batch_us
--- are the projector's timing for /metrics.
+-- are the projector's timing for /metrics; reconciliations, the times
+-- the stream had lost what this file had applied, and it was rebuilt
+-- (worker/reconcile.c).
 CREATE TABLE IF NOT EXISTS projector_state (
     id              INTEGER PRIMARY KEY CHECK (id = 1),
     last_event_id   TEXT NOT NULL,
     events_seen     INTEGER NOT NULL,
     unknown_skipped INTEGER NOT NULL,
     batches         INTEGER NOT NULL,
-    batch_us        INTEGER NOT NULL
+    batch_us        INTEGER NOT NULL,
+    reconciliations INTEGER NOT NULL
 );
-INSERT OR IGNORE INTO projector_state VALUES (1, '0-0', 0, 0, 0, 0);
+INSERT OR IGNORE INTO projector_state VALUES (1, '0-0', 0, 0, 0, 0, 0);
 
 -- Entries the projector could not apply, kept for an operator.
 CREATE TABLE IF NOT EXISTS dead_letters (
@@ -84,4 +87,4 @@ CREATE TABLE IF NOT EXISTS projector_events (
 
 -- The layout's version (READ_MODEL_VERSION in db/read_model.h): a file
 -- of another one is rebuilt from the stream, not misread.
-PRAGMA user_version = 3;
+PRAGMA user_version = 4;

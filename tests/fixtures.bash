@@ -95,6 +95,58 @@ stack_stop() {
 	[ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$T"
 }
 
+# --- several hosts: deploy/multihost/multihost.sh in network namespaces ---
+
+netns_usable() {
+	[ "$(id -u)" = 0 ] || return 1
+	local probe=mhprobe$$
+	ip netns add "$probe" 2>/dev/null || return 1
+	ip netns del "$probe"
+}
+
+# multihost_up: the hosts, for a whole file (setup_file).  Sets MH_SKIP
+# when they cannot be made here (bats 1.8 cannot skip from setup_file:
+# each test skips in setup).  Exports hosts.env (C, A, A1, A2, NS_WEB,
+# REDIS_SENTINELS...), and rcli's way to the primary, from the web host.
+multihost_up() {
+	if ! netns_usable; then
+		export MH_SKIP="needs root and Linux network namespaces (not root, or ip netns add failed)"
+		return 0
+	fi
+	test_dir
+	chmod 711 "$T"
+	export MH_ID=b$$
+	MH_ID=$MH_ID WORK_DIR="$T/hosts" "$ROOT/deploy/multihost/multihost.sh" \
+		>"$T/multihost.log" 2>&1 3>&- &
+	echo $! >"$T/multihost.pid"
+	local i
+	for i in $(seq 600); do
+		[ -f "$T/hosts/hosts.env" ] && break
+		kill -0 "$(cat "$T/multihost.pid")" 2>/dev/null || break
+		sleep 0.1
+	done
+	[ -f "$T/hosts/hosts.env" ] || { cat "$T/multihost.log" >&2; return 1; }
+	set -a
+	. "$T/hosts/hosts.env"
+	set +a
+	export REDIS_HOST=$REDIS REDIS_PORT=6379 NETNS=$NS_WEB
+	export REDIS_AUTH_DIR=$T/hosts/keys
+}
+
+multihost_down() {
+	[ -n "${T:-}" ] && [ -f "$T/multihost.pid" ] || return 0
+	stop_pidfile "$T/multihost.pid"
+	# Belt and braces, should the script itself have been killed.
+	"$ROOT/deploy/multihost/multihost.sh" down "$MH_ID"
+	if ip netns list | grep -q "^mh$MH_ID-"; then
+		echo "namespaces left behind:" >&2
+		ip netns list | grep "^mh$MH_ID-" >&2
+		return 1
+	fi
+	sanitizers_quiet || return 1
+	[ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$T"
+}
+
 # The worker, when the file runs it itself (RUN_WORKER=0).
 worker_start() {
 	"$BIN_DIR/worker" >>"$T/worker.log" 2>&1 3>&- &

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # Several hosts: deploy/multihost/multihost.sh builds the production shape
-# with network namespaces (redis, cust, acct1, acct2, web on a private
+# with network namespaces (redis, redis2, cust, acct1, acct2, web on a private
 # 10.77.0.0/24 that exists only inside them), and the seed's flow runs
 # across them from the web host.  Both accounts hosts, each with its own
 # worker and SQLite replica, must answer GET /accounts with the same
@@ -12,55 +12,16 @@ load fixtures
 # on the web host.
 curl() { nsenter --net="/run/netns/$NS_WEB" curl --max-time 10 "$@"; }
 
-netns_usable() {
-	[ "$(id -u)" = 0 ] || return 1
-	local probe=mhprobe$$
-	ip netns add "$probe" 2>/dev/null || return 1
-	ip netns del "$probe"
-}
-
 setup_file() {
-	# (bats 1.8 cannot skip from setup_file: each test skips in setup)
-	if ! netns_usable; then
-		export MH_SKIP="needs root and Linux network namespaces (not root, or ip netns add failed)"
-		return 0
-	fi
-	test_dir
-	chmod 711 "$T"
-	export MH_ID=b$$
-	MH_ID=$MH_ID WORK_DIR="$T/hosts" "$ROOT/deploy/multihost/multihost.sh" \
-		>"$T/multihost.log" 2>&1 3>&- &
-	echo $! >"$T/multihost.pid"
-	local i
-	for i in $(seq 600); do
-		[ -f "$T/hosts/hosts.env" ] && break
-		kill -0 "$(cat "$T/multihost.pid")" 2>/dev/null || break
-		sleep 0.1
-	done
-	[ -f "$T/hosts/hosts.env" ] || { cat "$T/multihost.log" >&2; return 1; }
-	set -a
-	. "$T/hosts/hosts.env"
-	set +a
-	# The fixtures' rcli: the Redis host, as admin, from the web host.
-	export REDIS_HOST=$REDIS REDIS_PORT=6379 NETNS=$NS_WEB
-	export REDIS_AUTH_DIR=$T/hosts/keys
+	multihost_up
+	[ -z "${MH_SKIP:-}" ] || return 0
 	export TOKEN=$(login user1 password1)
 	[ -n "$TOKEN" ] && [ "$TOKEN" != null ] ||
 		{ tail -20 "$T/multihost.log" >&2; ip netns list >&2; false; }
 }
 
 teardown_file() {
-	[ -n "${T:-}" ] && [ -f "$T/multihost.pid" ] || return 0
-	stop_pidfile "$T/multihost.pid"
-	# Belt and braces, should the script itself have been killed.
-	"$ROOT/deploy/multihost/multihost.sh" down "$MH_ID"
-	if ip netns list | grep -q "^mh$MH_ID-"; then
-		echo "namespaces left behind:" >&2
-		ip netns list | grep "^mh$MH_ID-" >&2
-		return 1
-	fi
-	sanitizers_quiet || return 1
-	[ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$T"
+	multihost_down
 }
 
 setup() {
@@ -68,7 +29,7 @@ setup() {
 }
 
 @test "each host is its own namespace; each accounts host has its own replica" {
-	for h in redis cust acct1 acct2 web sw; do
+	for h in redis redis2 cust acct1 acct2 web sw; do
 		ip netns list | grep -q "^mh$MH_ID-$h\b"
 	done
 	# A host has its loopback and one link to the bridge, nothing else.
@@ -82,9 +43,10 @@ setup() {
 		[ -s "$T/hosts/$h/var/accounts.db" ]
 	done
 	[ "$(stat -c %i "$T/hosts/acct1/var/accounts.db")" != "$(stat -c %i "$T/hosts/acct2/var/accounts.db")" ]
-	# No FastCGI program or Redis on the web host: lighttpd only forwards.
+	# No FastCGI program or Redis on the web host: lighttpd only forwards
+	# (and a Sentinel watches).
 	run ps -o args= -p "$(ip netns pids "mh$MH_ID-web" | paste -sd,)"
-	[[ $output != *fcgi* ]] && [[ $output != *redis* ]]
+	[[ $output != *fcgi* ]] && [[ $output != *redis-server* ]]
 }
 
 @test "the seed's flow across the hosts; both replicas answer GET /accounts with the same figures" {
@@ -176,7 +138,7 @@ setup() {
 	wait "$pid" || true
 	# Its processes outlive it, in its namespaces.
 	left=()
-	for h in redis cust acct1 acct2 web; do
+	for h in redis redis2 cust acct1 acct2 web; do
 		left+=($(ip netns pids "mh$id-$h"))
 	done
 	[ "${#left[@]}" -ge 8 ]

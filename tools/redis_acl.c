@@ -48,7 +48,7 @@ static const struct {
 	    "~gc:* ~idem:* %R~config:limits "
 	    "+time +incr +get +exists +hget +hmget +hset +hincrby +del +expire "
 	    "+zadd +zrem +zrange +zcard +zpopmin +rename +rpush +lindex +lpop "
-	    "+xadd "
+	    "+xadd +wait +role "
 	    "(%R~user:* +exists)" },
 	/* The account and login Functions (idem:* as above), XINFO for
 	 * /status and /metrics, and the users' password hashes for the login
@@ -57,9 +57,17 @@ static const struct {
 	    "~seq:account ~account:* ~login:* ~idem:* "
 	    "+time +incr +decr +get +exists +hget +hmget +hset +del +expire "
 	    "+pexpire +pttl "
-	    "+xadd "
+	    "+xadd +wait +role "
 	    "(%R~user:* +exists +hget)" },
-	{ REDIS_ROLE_WORKER, 1, "+ping +xread +xrange +xinfo|stream +xlen" },
+	{ REDIS_ROLE_WORKER, 1,
+	    "+ping +xread +xrange +xinfo|stream +xlen +role" },
+	/* A replica, of its primary: the replication stream only. */
+	{ REDIS_ROLE_REPLICA, 0, "+psync +replconf +ping" },
+	/* Sentinel, of every node: what its documentation lists, and its
+	 * hello channel. */
+	{ REDIS_ROLE_MONITOR, 0, "&__sentinel__:hello +multi +exec +slaveof "
+	    "+ping +subscribe +publish +config|rewrite +role +info "
+	    "+client|setname +client|kill +script|kill" },
 };
 
 /* The role's password, made now unless its file is there already. */
@@ -117,7 +125,7 @@ role_line(FILE *f, const char *dir, size_t i, const char *stream)
 int
 redis_acl_write(const char *dir, const char *acl_path, const char *stream)
 {
-	char tmp[PATH_MAX];
+	char tmp[PATH_MAX], hex[PASSWORD_BYTES * 2 + 1];
 	FILE *f = NULL;
 	size_t i;
 	int fd, ok;
@@ -133,6 +141,10 @@ redis_acl_write(const char *dir, const char *acl_path, const char *stream)
 	}
 	for (i = 0, ok = 1; ok && i < sizeof(roles) / sizeof(roles[0]); i++)
 		ok = role_line(f, dir, i, stream) == 0;
+	/* Not an ACL user: the Sentinels' own password (their requirepass),
+	 * for the programs that ask them and for each other. */
+	ok = ok && password(dir, REDIS_SENTINEL_PASSWORD, hex) == 0;
+	sodium_memzero(hex, sizeof(hex));
 	ok = ok && fflush(f) == 0 && fsync(fileno(f)) == 0;
 	if (fclose(f) != 0 || !ok || rename(tmp, acl_path) == -1)
 		goto fail;

@@ -190,16 +190,14 @@ limits_store(struct redis_conn *rc, const struct config *cfg)
 }
 
 static int
-against_redis(const struct config *cfg)
+against_redis(struct config *cfg)
 {
 	struct redis_conn rc;
 	size_t i;
 	int status = EXIT_FAILURE;
 
-	redis_conn_init(&rc, cfg->redis_host, cfg->redis_port,
-	    cfg->redis_timeout_ms);
-	if (redis_conn_auth(&rc, cfg->redis_auth_dir, REDIS_ROLE_ADMIN) == -1 ||
-	    command_load_library(&rc) == -1 || limits_store(&rc, cfg) == -1)
+	if (redis_conn_open(&rc, cfg, REDIS_ROLE_ADMIN,
+	    cfg->redis_timeout_ms) == -1 || command_load_library(&rc) == -1 || limits_store(&rc, cfg) == -1)
 		goto out;
 	for (i = 0; i < sizeof(users) / sizeof(users[0]); i++)
 		if (user_create(&rc, users[i].name, users[i].password) == -1)

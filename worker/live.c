@@ -10,6 +10,7 @@
 #include "live.h"
 #include "log.h"
 #include "rebuild.h"
+#include "reconcile.h"
 #include "stop.h"
 
 #define BACKOFF_MIN_MS	100
@@ -33,6 +34,7 @@ struct live {
 	struct stream_id	 written;	/* what the checkpoint file says */
 	int64_t			 written_ms;	/* and since when */
 	int			 backoff_ms;	/* the next wait for Redis */
+	unsigned		 connects_seen;	/* rc->connects when last reconciled */
 };
 
 static int
@@ -190,15 +192,33 @@ live_start(struct live *l, const struct config *cfg, struct redis_conn *rc)
 	return 0;
 }
 
+/*
+ * After each new connection (the first, a reconnect, a failover): does
+ * the stream still have what the read model applied (reconcile.h)?
+ */
+static void
+reconcile_if_reconnected(struct live *l)
+{
+	if (l->rc->connects == l->connects_seen)
+		return;
+	follow_drop(&l->follow);
+	/* Unknown: asked again after the next step.  Rebuilt: the next batch
+	 * finds the recorded id moved, and rereads from there. */
+	if (reconcile(l->cfg, l->rc, &l->proj) != RECONCILE_UNKNOWN)
+		l->connects_seen = l->rc->connects;
+}
+
 int
 live_run(const struct config *cfg, struct redis_conn *rc)
 {
 	struct live l;
 
 	if (live_start(&l, cfg, rc) == 0) {
-		while (!worker_stopping)
+		while (!worker_stopping) {
 			if (after_step(&l, follow_step(&l.follow)) == -1)
 				break;
+			reconcile_if_reconnected(&l);
+		}
 		follow_drop(&l.follow);
 		checkpoint_keep(&l, 1);
 		projector_close(&l.proj);

@@ -43,9 +43,8 @@ main(int argc, char *argv[])
 		return EXIT_FAILURE;
 	stop_on_signals();
 	/* The command timeout must outlast XREAD's BLOCK. */
-	redis_conn_init(&rc, cfg.redis_host, cfg.redis_port,
-	    cfg.block_ms + cfg.redis_timeout_ms);
-	if (redis_conn_auth(&rc, cfg.redis_auth_dir, REDIS_ROLE_WORKER) == -1)
+	if (redis_conn_open(&rc, &cfg, REDIS_ROLE_WORKER,
+	    cfg.block_ms + cfg.redis_timeout_ms) == -1)
 		return EXIT_FAILURE;
 	log_info("%s: stream %s at %s:%d into %s", rebuild ? "rebuilding" :
 	    "starting", cfg.stream_key, cfg.redis_host, cfg.redis_port,

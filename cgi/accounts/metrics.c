@@ -39,6 +39,13 @@ batch_stats(sqlite3_stmt *st, FILE *out)
 	    "projector_batch_duration_seconds_sum %.6f\n",
 	    (long long)sqlite3_column_int64(st, 0),
 	    (double)sqlite3_column_int64(st, 1) / 1e6);
+	fprintf(out, "# HELP projector_reconciliations_total Times the stream "
+	    "no longer had the last event this read model applied (a "
+	    "failover lost it, or an older backup came back), and the read "
+	    "model was rebuilt from it.\n"
+	    "# TYPE projector_reconciliations_total counter\n"
+	    "projector_reconciliations_total %lld\n",
+	    (long long)sqlite3_column_int64(st, 2));
 }
 
 static void

@@ -12,14 +12,25 @@
 # only inside them; a namespace mh<ID>-sw holds the bridge that joins them,
 # so nothing is added to the machine's own network):
 #
-#   redis  10.77.0.2  redis-server :6379, AOF on
+#   redis  10.77.0.2  redis-server :6379, AOF on, the primary at first;
+#                     a Sentinel on :26379
+#   redis2 10.77.0.7  redis-server :6379, AOF on, its replica; a Sentinel
 #   cust   10.77.0.3  customers.fcgi under spawn-fcgi on :9000
 #   acct1  10.77.0.4  accounts.fcgi under spawn-fcgi on :9000, its own worker
 #                     and its own SQLite replica of the read model
 #   acct2  10.77.0.5  the same, with its own replica
 #   web    10.77.0.6  lighttpd (deploy/lighttpd-tcp.conf): :8080 -> cust,
 #                     :8090 -> acct1 and acct2; and two probes that each
-#                     reach one replica only: :8091 -> acct1, :8092 -> acct2
+#                     reach one replica only: :8091 -> acct1, :8092 -> acct2;
+#                     the third Sentinel
+#
+# Failover: three Sentinels (quorum 2, down after 2 s) watch the primary
+# and promote the replica if it goes; the programs ask them where the
+# primary is (REDIS_SENTINELS), and a command answers 201 only once its
+# event is on the replica too (REDIS_WAIT_REPLICAS=1).  The primary takes
+# writes only while its replica is with it (min-replicas-to-write 1,
+# min-replicas-max-lag 2): cut off, it stops.  Every Redis and Sentinel
+# speaks only to holders of a password (the ACL roles; requirepass).
 #
 # Environment: BIN_DIR (build/release/bin), WORK_DIR (a new temporary
 # folder; logs and each host's VAR_DIR), MH_ID (this shell's pid: makes
@@ -33,8 +44,13 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 MH_ID=${MH_ID:-$$}
 PFX=mh$MH_ID
-HOSTS=(redis cust acct1 acct2 web)
-declare -A ADDR=([redis]=10.77.0.2 [cust]=10.77.0.3 [acct1]=10.77.0.4 [acct2]=10.77.0.5 [web]=10.77.0.6)
+HOSTS=(redis redis2 cust acct1 acct2 web)
+declare -A ADDR=([redis]=10.77.0.2 [cust]=10.77.0.3 [acct1]=10.77.0.4 [acct2]=10.77.0.5 [web]=10.77.0.6 [redis2]=10.77.0.7)
+SENTINEL_HOSTS=(redis redis2 web)
+SENTINEL_PORT=26379
+MASTER_NAME=microsvc
+SENTINELS=$(for h in "${SENTINEL_HOSTS[@]}"; do printf '%s:%s,' "${ADDR[$h]}" "$SENTINEL_PORT"; done)
+SENTINELS=${SENTINELS%,}
 FCGI_PORT=9000
 LOGIN_PORT=9001
 
@@ -45,7 +61,7 @@ say() { printf '%s\n' "multihost: $*" >&2; }
 # Only processes inside mh<ID>-* namespaces are touched.
 teardown() {
 	local ns pids i
-	# Newest host first: web, the accounts hosts, cust, redis last.
+	# Newest host first: web, the accounts hosts, cust, the Redis hosts last.
 	for ((i = ${#HOSTS[@]} - 1; i >= 0; i--)); do
 		ns=$PFX-${HOSTS[$i]}
 		[ -e "/run/netns/$ns" ] || continue
@@ -115,6 +131,8 @@ on() {
 	local h=$1
 	shift
 	nsenter --net="/run/netns/$PFX-$h" env REDIS_HOST="${ADDR[redis]}" REDIS_PORT=6379 \
+		REDIS_SENTINELS="$SENTINELS" REDIS_MASTER_NAME="$MASTER_NAME" \
+		REDIS_WAIT_REPLICAS=${REDIS_WAIT_REPLICAS:-1} \
 		VAR_DIR="$WORK_DIR/$h/var" REDIS_AUTH_DIR="$WORK_DIR/$h/var" "$@"
 }
 # bg HOST NAME CMD...: the same, in the background, logging to HOST/NAME.log.
@@ -154,22 +172,81 @@ give() {
 			install -m 600 "$KEYS/$f" "$WORK_DIR/$h/var/$f"
 	done
 }
-give redis redis-users.acl
-give cust redis-customers.pass redis-admin.pass
-give acct1 redis-accounts.pass redis-worker.pass
-give acct2 redis-accounts.pass redis-worker.pass
+# Every Redis host: the ACL file, and the replica role's password (a
+# primary becomes a replica after a failover).  Every Sentinel host: the
+# Sentinels' own password and the monitor role's.  Every program host:
+# its role's password and the Sentinels'.
+for h in redis redis2; do give "$h" redis-users.acl redis-replica.pass; done
+for h in "${SENTINEL_HOSTS[@]}"; do give "$h" redis-sentinel.pass redis-monitor.pass; done
+give cust redis-customers.pass redis-admin.pass redis-sentinel.pass
+give acct1 redis-accounts.pass redis-worker.pass redis-sentinel.pass
+give acct2 redis-accounts.pass redis-worker.pass redis-sentinel.pass
+
+# as_service CMD...: CMD as the service user (what it writes is theirs).
+AS_SERVICE=(setpriv --reuid="$RUN_USER" --regid="$(id -g "$RUN_USER")" --init-groups --)
+as_service() { "${AS_SERVICE[@]}" "$@"; }
+# private HOST FILE: writes stdin to HOST's FILE, mode 0600, as the service
+# user: the secrets in it stay off command lines (ps shows those).
+private() {
+	as_service sh -c 'umask 077; cat >"$1"' sh "$WORK_DIR/$1/var/$2"
+}
 
 # --- redis -------------------------------------------------------------------
-mkdir -p "$WORK_DIR/redis/var/data"
-chown "$RUN_USER:$RUN_GROUP" "$WORK_DIR/redis/var/data"
-bg redis redis setpriv --reuid="$RUN_USER" --regid="$(id -g "$RUN_USER")" --init-groups -- \
-	redis-server --port 6379 --bind "${ADDR[redis]}" --protected-mode no \
-	--aclfile "$WORK_DIR/redis/var/redis-users.acl" \
-	--dir "$WORK_DIR/redis/var/data" --appendonly yes --appendfsync always --save "" \
-	--daemonize no --logfile "$WORK_DIR/redis/redis-server.log"
+# Both nodes alike but for replicaof: either may be primary later.  Each
+# starts from HOST/start-redis, which brings a node back after a test
+# killed it (tests/failover.bats): Sentinel then makes it a replica.
+redis_node() {
+	local h=$1
+	shift
+	as_service mkdir -p "$WORK_DIR/$h/var/data"
+	{
+		echo "masteruser replica"
+		echo "masterauth $(cat "$KEYS/redis-replica.pass")"
+	} | private "$h" redis-secret.conf
+	cat >"$WORK_DIR/$h/start-redis" <<START
+#!/bin/sh
+exec ${AS_SERVICE[*]} redis-server $WORK_DIR/$h/var/redis-secret.conf \\
+	--port 6379 --bind ${ADDR[$h]} --protected-mode no \\
+	--aclfile $WORK_DIR/$h/var/redis-users.acl \\
+	--dir $WORK_DIR/$h/var/data --appendonly yes --appendfsync always --save "" \\
+	--min-replicas-to-write 1 --min-replicas-max-lag 2 \\
+	--daemonize no --logfile $WORK_DIR/$h/redis-server.log $*
+START
+	chmod 755 "$WORK_DIR/$h/start-redis"
+	bg "$h" redis "$WORK_DIR/$h/start-redis"
+}
+redis_node redis
+redis_node redis2 --replicaof "${ADDR[redis]}" 6379
+# The primary takes writes once its replica is with it (asked directly:
+# the Sentinels are not up yet).
 for _ in $(seq 200); do
-	on cust "$ROOT/scripts/redis-cli" ping 2>/dev/null | grep -q PONG && break
+	on cust env REDIS_SENTINELS= "$ROOT/scripts/redis-cli" INFO replication 2>/dev/null |
+		grep -q '^min_slaves_good_slaves:1' && break
 	sleep 0.05
+done
+
+# --- the Sentinels -------------------------------------------------------------
+for h in "${SENTINEL_HOSTS[@]}"; do
+	# Sentinel rewrites its file as it learns: the service user's.
+	{
+		echo "port $SENTINEL_PORT"
+		echo "bind ${ADDR[$h]}"
+		echo "protected-mode no"
+		echo "dir $WORK_DIR/$h/var"
+		echo "requirepass $(cat "$KEYS/redis-sentinel.pass")"
+		echo "sentinel sentinel-pass $(cat "$KEYS/redis-sentinel.pass")"
+		echo "sentinel monitor $MASTER_NAME ${ADDR[redis]} 6379 2"
+		echo "sentinel auth-user $MASTER_NAME monitor"
+		echo "sentinel auth-pass $MASTER_NAME $(cat "$KEYS/redis-monitor.pass")"
+		echo "sentinel down-after-milliseconds $MASTER_NAME 2000"
+		echo "sentinel failover-timeout $MASTER_NAME 10000"
+		echo "sentinel parallel-syncs $MASTER_NAME 1"
+	} | private "$h" sentinel.conf
+	bg "$h" sentinel "${AS_SERVICE[@]}" redis-sentinel "$WORK_DIR/$h/var/sentinel.conf" \
+		--logfile "$WORK_DIR/$h/sentinel-server.log"
+done
+for h in "${SENTINEL_HOSTS[@]}"; do
+	wait_tcp cust "${ADDR[$h]}" "$SENTINEL_PORT"
 done
 on cust "$ROOT/scripts/redis-cli" ping | grep -q PONG || { say "redis did not answer"; exit 1; }
 
@@ -179,6 +256,10 @@ on cust "$BIN_DIR/setup" >>"$WORK_DIR/cust/setup.log" 2>&1
 # --- the FastCGI hosts ------------------------------------------------------
 spawn=(spawn-fcgi -n -u "$RUN_USER" -g "$RUN_GROUP" -p "$FCGI_PORT")
 bg cust customers "${spawn[@]}" -a "${ADDR[cust]}" -- "$BIN_DIR/customers.fcgi"
+# A probe: the same service answering without waiting for the replica
+# (REDIS_WAIT_REPLICAS=0), on :9002, to measure what the wait costs.
+bg cust customers-nowait env REDIS_WAIT_REPLICAS=0 spawn-fcgi -n -u "$RUN_USER" \
+	-g "$RUN_GROUP" -p 9002 -a "${ADDR[cust]}" -- "$BIN_DIR/customers.fcgi"
 for h in acct1 acct2; do
 	bg "$h" worker "$BIN_DIR/worker"
 	bg "$h" accounts "${spawn[@]}" -a "${ADDR[$h]}" -- "$BIN_DIR/accounts.fcgi"
@@ -189,16 +270,17 @@ bg acct1 login spawn-fcgi -n -u "$RUN_USER" -g "$RUN_GROUP" -p "$LOGIN_PORT" \
 for h in cust acct1 acct2; do
 	wait_tcp web "${ADDR[$h]}" "$FCGI_PORT"
 done
+wait_tcp web "${ADDR[cust]}" 9002
 wait_tcp web "${ADDR[acct1]}" "$LOGIN_PORT"
 
 # --- the web host -----------------------------------------------------------
 mkdir -p "$WORK_DIR/web/state"
 chown "$RUN_USER:$RUN_GROUP" "$WORK_DIR/web/state"
-# lighttpd NAME CUSTOMERS_PORT ACCOUNTS_PORT ACCT_HOST ACCT2_HOST
+# lighttpd NAME CUSTOMERS_PORT ACCOUNTS_PORT ACCT_HOST ACCT2_HOST [CUSTOMERS_FCGI_PORT]
 lighttpd_on_web() {
 	bg web "$1" env BIND_ADDR="${ADDR[web]}" CUSTOMERS_PORT="$2" ACCOUNTS_PORT="$3" \
 		STATE_DIR="$WORK_DIR/web/state" RUN_USER="$RUN_USER" RUN_GROUP="$RUN_GROUP" \
-		CUSTOMERS_FCGI_HOST="${ADDR[cust]}" CUSTOMERS_FCGI_PORT="$FCGI_PORT" \
+		CUSTOMERS_FCGI_HOST="${ADDR[cust]}" CUSTOMERS_FCGI_PORT="${6:-$FCGI_PORT}" \
 		ACCOUNTS_FCGI_HOST="${ADDR[$4]}" ACCOUNTS_FCGI_PORT="$FCGI_PORT" \
 		ACCOUNTS2_FCGI_HOST="${ADDR[$5]}" ACCOUNTS2_FCGI_PORT="$FCGI_PORT" \
 		LOGIN_FCGI_HOST="${ADDR[acct1]}" LOGIN_FCGI_PORT="$LOGIN_PORT" \
@@ -209,7 +291,8 @@ lighttpd_on_web lighttpd 8080 8090 acct1 acct2
 # The probes: one replica each, to compare them (not part of production).
 lighttpd_on_web probe1 18081 8091 acct1 acct1
 lighttpd_on_web probe2 18082 8092 acct2 acct2
-for p in 8080 8090 8091 8092; do
+lighttpd_on_web probe0 18080 18090 acct1 acct1 9002
+for p in 8080 8090 8091 8092 18080; do
 	wait_tcp web "${ADDR[web]}" "$p"
 done
 
@@ -219,7 +302,11 @@ NS_PREFIX=$PFX
 NS_WEB=$PFX-web
 WEB=${ADDR[web]}
 REDIS=${ADDR[redis]}
+REDIS2=${ADDR[redis2]}
+REDIS_SENTINELS=$SENTINELS
+REDIS_MASTER_NAME=$MASTER_NAME
 C=http://${ADDR[web]}:8080
+C_NOWAIT=http://${ADDR[web]}:18080
 A=http://${ADDR[web]}:8090
 A1=http://${ADDR[web]}:8091
 A2=http://${ADDR[web]}:8092
@@ -230,10 +317,13 @@ for h in "${HOSTS[@]}"; do
 done
 say "  customers http://${ADDR[web]}:8080, accounts http://${ADDR[web]}:8090 (from namespace $PFX-web)"
 
-# Any process that dies takes the rest down.
+# Any process that dies takes the rest down; but Redis: Sentinel and the
+# programs carry on without a node (tests/failover.bats kills them).
 set +e
 pids=()
-for f in "$WORK_DIR"/*/*.pid; do pids+=("$(cat "$f")"); done
+for f in "$WORK_DIR"/*/*.pid; do
+	[ "${f##*/}" = redis.pid ] || pids+=("$(cat "$f")")
+done
 wait -n "${pids[@]}"
 say "a process exited; stopping the rest"
 exit 1

@@ -7,6 +7,7 @@
 /* Error replies of a Redis in a state that passes: answer "try again". */
 static const char *const passing_states[] = {
 	"LOADING ", "BUSY ", "OOM ", "MASTERDOWN ", "READONLY ", "TRYAGAIN ",
+	"NOREPLICAS ",
 };
 
 int

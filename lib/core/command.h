@@ -57,6 +57,7 @@ struct command_result {
 	const char		*event_id;
 	const char		*id;
 	int			 replayed;	/* the answer kept for its key */
+	int			 unreplicated;	/* done, but WAIT found too few replicas */
 };
 
 /*

@@ -93,11 +93,16 @@ config_redis(struct config *cfg)
 	cfg->redis_host = env_or("REDIS_HOST", "127.0.0.1");
 	cfg->stream_key = env_or("STREAM_KEY", "event-stream");
 	cfg->redis_auth_dir = env_or("REDIS_AUTH_DIR", cfg->var_dir);
-	if (!stream_key_valid(cfg->stream_key))
+	if (!stream_key_valid(cfg->stream_key) ||
+	    sentinels_parse(&cfg->sentinels, getenv("REDIS_SENTINELS"),
+	    env_or("REDIS_MASTER_NAME", "microsvc")) == -1)
 		return -1;
 	return env_int("REDIS_PORT", 6379, 1, 65535, &cfg->redis_port) == -1 ||
 	    env_int("REDIS_TIMEOUT_MS", 1000, 10, 60000,
-	    &cfg->redis_timeout_ms) == -1 ? -1 : 0;
+	    &cfg->redis_timeout_ms) == -1 ||
+	    env_int("REDIS_WAIT_REPLICAS", 0, 0, 16, &cfg->wait_replicas) == -1 ||
+	    env_int("REDIS_WAIT_TIMEOUT_MS", 500, 1, 60000,
+	    &cfg->wait_timeout_ms) == -1 ? -1 : 0;
 }
 
 static int

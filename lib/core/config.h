@@ -8,12 +8,20 @@
 #include <limits.h>
 #include <stddef.h>
 
+#include "sentinel.h"
+
 #define CONFIG_SECRET_MAX 512
 
 struct config {
 	const char	*redis_host;	/* REDIS_HOST, 127.0.0.1 */
 	int		 redis_port;	/* REDIS_PORT, 6379 */
 	int		 redis_timeout_ms; /* REDIS_TIMEOUT_MS, 1000 */
+	/* REDIS_SENTINELS, REDIS_MASTER_NAME (microsvc): sentinel.h */
+	struct sentinels sentinels;
+	/* REDIS_WAIT_REPLICAS, 0: a command's answer waits for its event on
+	 * that many replicas, at most REDIS_WAIT_TIMEOUT_MS (500), else 503. */
+	int		 wait_replicas;
+	int		 wait_timeout_ms;
 	const char	*stream_key;	/* STREAM_KEY, event-stream */
 	const char	*var_dir;	/* VAR_DIR, var */
 	const char	*redis_auth_dir; /* REDIS_AUTH_DIR, $VAR_DIR: redis-<role>.pass */

@@ -50,6 +50,23 @@ redis_conn_init(struct redis_conn *rc, const char *host, int port,
 }
 
 void
+redis_conn_sentinels(struct redis_conn *rc, const struct sentinels *s)
+{
+	rc->sentinels = s->n > 0 ? s : NULL;
+}
+
+int
+redis_conn_open(struct redis_conn *rc, struct config *cfg, const char *role,
+    int timeout_ms)
+{
+	redis_conn_init(rc, cfg->redis_host, cfg->redis_port, timeout_ms);
+	if (sentinels_auth(&cfg->sentinels, cfg->redis_auth_dir) == -1)
+		return -1;
+	redis_conn_sentinels(rc, &cfg->sentinels);
+	return redis_conn_auth(rc, cfg->redis_auth_dir, role);
+}
+
+void
 redis_conn_close(struct redis_conn *rc)
 {
 	if (rc->ctx != NULL)
@@ -106,19 +123,66 @@ drop_if_closed(struct redis_conn *rc)
 	}
 }
 
+/*
+ * Sentinel's clients are to check that the node they were sent to is the
+ * primary (it may have been demoted since the Sentinel answered).
+ */
+static int
+is_primary(struct redis_conn *rc)
+{
+	redisReply *r = redisCommand(rc->ctx, "ROLE");
+	int ok = r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements > 0 &&
+	    r->element[0]->type == REDIS_REPLY_STRING &&
+	    strcmp(r->element[0]->str, "master") == 0;
+
+	freeReplyObject(r);
+	if (!ok)
+		failed(rc, "not the primary (yet); asking the Sentinels again");
+	return ok;
+}
+
+/* With Sentinels, where to connect: the primary they name now. */
+static int
+primary_find(struct redis_conn *rc)
+{
+	int port;
+
+	if (rc->sentinels == NULL)
+		return 0;
+	/* A quarter of the budget each: the write's 503 stays within it. */
+	if (sentinels_primary(rc->sentinels, rc->timeout_ms / 4, rc->primary,
+	    &port) == -1) {
+		rc->failing = 1;
+		if (rc->on_failure != NULL)
+			rc->on_failure(rc->on_failure_arg);
+		return -1;
+	}
+	rc->host = rc->primary;
+	rc->port = port;
+	return 0;
+}
+
 static int
 connect_if_needed(struct redis_conn *rc)
 {
 	struct timeval tv;
+	int ms;
 
 	if (rc->ctx != NULL)
 		drop_if_closed(rc);
 	if (rc->ctx != NULL)
 		return 0;
 	rc->pending = 0;
+	if (primary_find(rc) == -1)
+		return -1;
+	/* With Sentinels, half the budget to connect: the node they name
+	 * may be the one that just went, and the 503 must come within it. */
+	ms = rc->sentinels != NULL ? rc->timeout_ms / 2 : rc->timeout_ms;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	rc->ctx = redisConnectWithTimeout(rc->host, rc->port, tv);
 	tv.tv_sec = rc->timeout_ms / 1000;
 	tv.tv_usec = (rc->timeout_ms % 1000) * 1000;
-	rc->ctx = redisConnectWithTimeout(rc->host, rc->port, tv);
 	if (rc->ctx == NULL) {
 		log_warn("redis %s:%d: out of memory", rc->host, rc->port);
 		return -1;
@@ -129,18 +193,33 @@ connect_if_needed(struct redis_conn *rc)
 	}
 	if (rc->user != NULL && authenticate(rc) == -1)
 		return -1;
+	if (rc->sentinels != NULL && !is_primary(rc))
+		return -1;
+	rc->connects++;
 	if (rc->failing)
 		log_info("redis %s:%d: connected again", rc->host, rc->port);
 	rc->failing = 0;
 	return 0;
 }
 
+/*
+ * No reply: the connection is unusable.  READONLY or NOREPLICAS: the node
+ * is not (or no longer) a primary that may take writes; with Sentinels,
+ * the next call asks them where the primary is now.  The reply is the
+ * caller's still (its error maps to 503).
+ */
 static redisReply *
 checked(struct redis_conn *rc, void *reply)
 {
+	const redisReply *r = reply;
+
 	if (reply == NULL)
 		failed(rc, rc->ctx->errstr[0] != '\0' ? rc->ctx->errstr :
 		    "no reply");
+	else if (rc->sentinels != NULL && r->type == REDIS_REPLY_ERROR &&
+	    (strncmp(r->str, "READONLY", 8) == 0 ||
+	    strncmp(r->str, "NOREPLICAS", 10) == 0))
+		failed(rc, r->str);
 	return reply;
 }
 

@@ -11,6 +11,8 @@
 
 #include <hiredis/hiredis.h>
 
+#include "sentinel.h"
+
 #define REDIS_PASSWORD_MAX	128
 
 /* The roles; what each may do is tools/redis_acl.c's. */
@@ -18,6 +20,10 @@
 #define REDIS_ROLE_CUSTOMERS	"customers"	/* customers.fcgi */
 #define REDIS_ROLE_ACCOUNTS	"accounts"	/* accounts.fcgi */
 #define REDIS_ROLE_WORKER	"worker"	/* the projector */
+#define REDIS_ROLE_REPLICA	"replica"	/* a replica, of its primary */
+#define REDIS_ROLE_MONITOR	"monitor"	/* Redis Sentinel, of every node */
+/* Not a role: the Sentinels' own password, redis-sentinel.pass. */
+#define REDIS_SENTINEL_PASSWORD	"sentinel"
 
 /*
  * Each program talks to Redis as its role, an ACL user (tools/redis_acl.c
@@ -32,10 +38,13 @@ const char *redis_role_user(const char *role);
 
 struct redis_conn {
 	redisContext	*ctx;
-	const char	*host;
+	const char	*host;		/* REDIS_HOST, or the primary last found */
 	int		 port;
+	const struct sentinels *sentinels;	/* NULL: host is the primary */
+	char		 primary[SENTINEL_HOST_MAX];
 	int		 timeout_ms;	/* connect and command timeout */
 	int		 failing;	/* the last attempt failed: log the recovery */
+	unsigned	 connects;	/* connections made so far */
 	int		 pending;	/* answers sent for and not yet read */
 	const char	*user;		/* the ACL user; NULL: the default user */
 	char		 password[REDIS_PASSWORD_MAX];
@@ -46,6 +55,13 @@ struct redis_conn {
 
 void	 redis_conn_init(struct redis_conn *rc, const char *host, int port,
 	    int timeout_ms);
+/*
+ * With Sentinels (s->n > 0), every connection is made to the primary
+ * they name, and checked to be one (ROLE); a node that answers READONLY
+ * or NOREPLICAS is left, and the primary asked for again at the next
+ * call.  s must outlive rc.
+ */
+void	 redis_conn_sentinels(struct redis_conn *rc, const struct sentinels *s);
 void	 redis_conn_close(struct redis_conn *rc);
 
 /*
@@ -55,6 +71,15 @@ void	 redis_conn_close(struct redis_conn *rc);
  */
 int	 redis_conn_auth(struct redis_conn *rc, const char *dir,
 	    const char *role);
+
+struct config;
+/*
+ * All of the above from the configuration: REDIS_HOST or the Sentinels,
+ * the role's password, and timeout_ms.  0, or -1 with a message.  cfg
+ * must outlive rc.
+ */
+int	 redis_conn_open(struct redis_conn *rc, struct config *cfg,
+	    const char *role, int timeout_ms);
 
 /* The reply (caller frees), or NULL when Redis could not be reached. */
 redisReply *redis_conn_argv(struct redis_conn *rc, int argc,

@@ -147,6 +147,21 @@ stream_info(struct redis_conn *rc, const char *key, struct stream_info *info)
 	return 0;
 }
 
+int
+stream_has(struct redis_conn *rc, const char *key, const struct stream_id *id)
+{
+	char s[STREAM_ID_MAX];
+	redisReply *r;
+	int has = -1;
+
+	stream_id_format(id, s);
+	r = redis_conn_command(rc, "XRANGE %s %s %s", key, s, s);
+	if (r != NULL && r->type == REDIS_REPLY_ARRAY)
+		has = r->elements > 0;
+	freeReplyObject(r);
+	return has;
+}
+
 long long
 stream_length(struct redis_conn *rc, const char *key)
 {

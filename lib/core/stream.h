@@ -52,6 +52,10 @@ struct stream_info {
 int	 stream_info(struct redis_conn *rc, const char *key,
 	    struct stream_info *info);
 
+/* Whether the stream holds the entry id: 1, 0, or -1 if Redis cannot say. */
+int	 stream_has(struct redis_conn *rc, const char *key,
+	    const struct stream_id *id);
+
 /* XLEN: the entries in the stream, or -1 if Redis is unreachable. */
 long long stream_length(struct redis_conn *rc, const char *key);
 

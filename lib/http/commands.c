@@ -48,6 +48,10 @@ commands_answer_failure(struct http_request *req,
 	if (status == 401)
 		http_respond_error(req, 401,
 		    "missing, malformed or expired Bearer token");
+	else if (status == 503 && res->unreplicated)
+		http_respond_error(req, 503, "the event store could not copy the "
+		    "event to its replicas in time; retry with the same "
+		    "Idempotency-Key");
 	else if (status == 503)
 		http_respond_error(req, 503, "event store unavailable");
 	else if (status == 500)
@@ -82,6 +86,33 @@ body_args(json_object *body, const struct event_spec *spec,
 	return 0;
 }
 
+/*
+ * REDIS_WAIT_REPLICAS: the event must be on that many replicas before
+ * the answer says so.  WAIT counts the replicas that have everything
+ * this connection wrote, the command's writes last (a kept answer's
+ * replay writes too, for this: events.lua, keyed()).  Too few by the
+ * timeout: 503, and the client retries with its key.
+ */
+static void
+wait_replicas(struct service *svc, struct command_result *res)
+{
+	redisReply *r;
+
+	if (svc->cfg.wait_replicas == 0 || res->outcome != COMMAND_DONE)
+		return;
+	r = redis_conn_command(&svc->redis, "WAIT %d %d",
+	    svc->cfg.wait_replicas, svc->cfg.wait_timeout_ms);
+	if (r == NULL || r->type != REDIS_REPLY_INTEGER ||
+	    r->integer < svc->cfg.wait_replicas) {
+		res->outcome = COMMAND_UNAVAILABLE;
+		res->unreachable = r == NULL;
+		res->unreplicated = 1;
+		res->message = "the event is not on enough replicas yet";
+		metrics_unreplicated(&svc->metrics);
+	}
+	freeReplyObject(r);
+}
+
 /* FCALL of the spec's function; the result, and the reply it points into. */
 static redisReply *
 call_appending(const struct route_call *call, const struct event_spec *spec,
@@ -95,6 +126,7 @@ call_appending(const struct route_call *call, const struct event_spec *spec,
 	command_result_of(reply, 1, res);
 	if (res->outcome == COMMAND_DONE && !res->replayed)
 		metrics_event(&svc->metrics, res->appended);
+	wait_replicas(svc, res);
 	return reply;
 }
 

@@ -7,7 +7,7 @@
 #include "metrics.h"
 #include "shm.h"
 
-#define METRICS_VERSION 1
+#define METRICS_VERSION 2	/* the layout of struct metrics_shm */
 
 static const int statuses[METRICS_STATUSES - 1] = {
 	200, 201, 204, 400, 401, 403, 404, 405, 409, 411, 413, 414, 429, 431,
@@ -71,6 +71,13 @@ metrics_redis_error(struct metrics *m)
 {
 	if (m->shm != NULL)
 		atomic_fetch_add(&m->shm->redis_errors, 1);
+}
+
+void
+metrics_unreplicated(struct metrics *m)
+{
+	if (m->shm != NULL)
+		atomic_fetch_add(&m->shm->unreplicated, 1);
 }
 
 static void
@@ -169,6 +176,11 @@ metrics_render(struct metrics *m, const struct route *routes, size_t nroutes,
 	    "# TYPE redis_errors_total counter\n"
 	    "redis_errors_total{service=\"%s\"} %llu\n", m->service,
 	    (unsigned long long)atomic_load(&m->shm->redis_errors));
+	fprintf(out, "# HELP commands_unreplicated_total Commands answered "
+	    "503 because WAIT found their event on too few replicas.\n"
+	    "# TYPE commands_unreplicated_total counter\n"
+	    "commands_unreplicated_total{service=\"%s\"} %llu\n", m->service,
+	    (unsigned long long)atomic_load(&m->shm->unreplicated));
 }
 
 void

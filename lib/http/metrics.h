@@ -26,6 +26,7 @@ struct metrics_shm {
 	_Atomic uint64_t	latency_us_sum[METRICS_ROUTES];
 	_Atomic uint64_t	events[EVENT_TYPES];
 	_Atomic uint64_t	redis_errors;
+	_Atomic uint64_t	unreplicated;	/* commands WAIT found short */
 };
 
 struct metrics {
@@ -40,6 +41,7 @@ void	metrics_request(struct metrics *m, size_t route, int status,
 	    uint64_t micros);
 void	metrics_event(struct metrics *m, enum event_type type);
 void	metrics_redis_error(struct metrics *m);
+void	metrics_unreplicated(struct metrics *m);
 
 /*
  * GET /metrics: the counters, then whatever extra writes (may be NULL),

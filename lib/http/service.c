@@ -36,11 +36,9 @@ start(struct service *svc, int argc, char *argv[])
 		return EXIT_FAILURE;
 	}
 	svc->key.ttl = svc->cfg.token_ttl;
-	redis_conn_init(&svc->redis, svc->cfg.redis_host, svc->cfg.redis_port,
-	    svc->cfg.redis_timeout_ms);
 	/* Each service is its own Redis role, of the same name. */
-	if (redis_conn_auth(&svc->redis, svc->cfg.redis_auth_dir,
-	    svc->name) == -1)
+	if (redis_conn_open(&svc->redis, &svc->cfg, svc->name,
+	    svc->cfg.redis_timeout_ms) == -1)
 		return EXIT_FAILURE;
 	metrics_open(&svc->metrics, svc->cfg.var_dir, svc->name);
 	svc->redis.on_failure = count_redis_failure;

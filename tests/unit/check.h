@@ -26,5 +26,6 @@ void	test_contract(void);
 void	test_command(void);
 void	test_projector(void);
 void	test_token_claims(void);
+void	test_sentinel(void);
 
 #endif

@@ -45,6 +45,7 @@ main(int argc, char **argv)
 	test_command();
 	test_projector();
 	test_token_claims();
+	test_sentinel();
 	if (check_verbose)
 		printf("1..%d\n", passed + failed);
 	printf("%d passed, %d failed\n", passed, failed);

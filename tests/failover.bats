@@ -1,0 +1,244 @@
+#!/usr/bin/env bats
+# Losing the Redis host (issue 13), on the hosts of multihost.sh: a
+# primary and its replica, three Sentinels (quorum 2, down after 2 s),
+# commands answered only once their event is on the replica (WAIT 1).
+# Four writers post invoices, each with its own Idempotency-Key, and
+# retry every 5xx or unanswered one with it; meanwhile the primary's Redis
+# is SIGKILLed (and, in the second case, its link cut instead).  Then:
+# no 201 lost, no duplicate, no id handed out twice; both read models
+# equal a rebuild from the new primary's stream; the old primary comes
+# back as a replica.  Needs root and network namespaces; skips otherwise.
+
+load fixtures
+
+curl() { nsenter --net="/run/netns/$NS_WEB" curl --max-time 5 "$@"; }
+on_host() { local h=$1; shift; nsenter --net="/run/netns/$NS_PREFIX-$h" "$@"; }
+
+setup_file() {
+	multihost_up
+	[ -z "${MH_SKIP:-}" ] || return 0
+	export TOKEN=$(login user1 password1)
+	[ -n "$TOKEN" ] && [ "$TOKEN" != null ] || { tail -20 "$T/multihost.log" >&2; false; }
+	export HOSTS_BY_ADDR="$REDIS=redis $REDIS2=redis2"
+}
+
+teardown_file() {
+	multihost_down
+}
+
+setup() {
+	[ -z "${MH_SKIP:-}" ] || skip "$MH_SKIP"
+}
+
+teardown() {
+	[ -n "${MH_SKIP:-}" ] || [ ! -f "$T/writers.pids" ] || writers_stop
+}
+
+# The primary's address, as the first Sentinel that answers says.
+primary() {
+	local s
+	for s in ${REDIS_SENTINELS//,/ }; do
+		REDISCLI_AUTH=$(cat "$REDIS_AUTH_DIR/redis-sentinel.pass") \
+			nsenter --net="/run/netns/$NS_WEB" timeout 2 redis-cli --no-auth-warning \
+			-h "${s%:*}" -p "${s##*:}" --raw SENTINEL get-master-addr-by-name "$REDIS_MASTER_NAME" \
+			2>/dev/null | head -1 | grep . && return 0
+	done
+	return 1
+}
+host_of() {
+	local a
+	for a in $HOSTS_BY_ADDR; do
+		if [ "${a%=*}" = "$1" ]; then echo "${a#*=}"; return 0; fi
+	done
+	return 1
+}
+# role HOST: "master" or "slave", asked of that node itself.
+role() {
+	REDISCLI_AUTH=$(cat "$REDIS_AUTH_DIR/redis-admin.pass") nsenter --net="/run/netns/$NS_WEB" \
+		timeout 2 redis-cli --no-auth-warning --user default -h "$1" --raw ROLE 2>/dev/null | head -1
+}
+# redis_pid HOST: its redis-server, found in its namespace.
+redis_pid() {
+	local p
+	for p in $(ip netns pids "$NS_PREFIX-$1"); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = redis-server ] && { echo "$p"; return 0; }
+	done
+	return 1
+}
+now() { date +%s.%N; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+
+# writer N CUSTOMER: invoices with keys until $T/stop, each retried on a
+# 5xx or no answer (every 0.1 s, up to 600 times: a minute at least)
+# until it gets another answer.  Per invoice in $T/w<N>.done: "key code
+# id event_id tries"; per attempt in $T/w<N>.tries: "time code".
+writer() {
+	local n=0 key code tries
+	while [ ! -e "$T/stop" ]; do
+		n=$((n + 1))
+		key="$RUN_ID-w$1-$n"
+		tries=0
+		while :; do
+			tries=$((tries + 1))
+			code=$(curl -s -o "$T/w$1.body" -w '%{http_code}' -X POST "$C/invoices" \
+				-H "Authorization: Bearer $TOKEN" -H "Idempotency-Key: $key" \
+				--data-binary "{\"customer_id\":\"$2\",\"purchase_date\":\"2019-01-06\",\"purchase_price_cents\":$n}") || :
+			echo "$(now) $code" >>"$T/w$1.tries"
+			case $code in 5*|000) [ "$tries" -lt 600 ] || break; sleep 0.1 ;; *) break ;; esac
+		done
+		echo "$key $code $(jq -r '"\(.id) \(.event_id)"' "$T/w$1.body" 2>/dev/null || echo '- -') $tries" >>"$T/w$1.done"
+	done
+}
+writers_start() {
+	local i
+	export RUN_ID=$1
+	rm -f "$T"/w*.done "$T"/w*.tries "$T/stop"
+	: >"$T/writers.pids"
+	for i in 1 2 3 4; do
+		writer "$i" "${CUSTOMERS[$i]}" 3>&- &
+		echo $! >>"$T/writers.pids"
+	done
+}
+writers_stop() {
+	local pid
+	touch "$T/stop"
+	while read -r pid; do wait "$pid" || :; done <"$T/writers.pids"
+	rm -f "$T/writers.pids"
+}
+# First 201 after time T (seconds since the epoch), or nothing.
+first_201_after() { cat "$T"/w*.tries | awk -v t="$1" '$1 > t && $2 == 201 { print $1 }' | sort -n | head -1; }
+# The longest time without a 201 from any writer: the writes' outage.
+longest_gap() {
+	cat "$T"/w*.tries | awk '$2 == 201 { print $1 }' | sort -n |
+		awk 'NR > 1 && $1 - p > g { g = $1 - p } { p = $1 } END { printf "%.2f", g }'
+}
+
+# The checks after a failover; NAME for the note.
+verify() {
+	local name=$1 answered failed retries events lost dups twice
+	cat "$T"/w*.done >"$T/done"
+	answered=$(awk '$2 == 201' "$T/done" | wc -l)
+	failed=$(awk '$2 != 201' "$T/done" | wc -l)
+	retries=$(cat "$T"/w*.tries | wc -l)
+	retries=$((retries - answered - failed))
+	# The new primary's stream: the writers' invoices, "id customer event_id".
+	rcli --raw XRANGE event-stream - + >"$T/stream.raw"
+	awk '/^[0-9]+-[0-9]+$/ { id = $0; next } prev == "Payload" { print id "\t" $0 } { prev = $0 }' \
+		"$T/stream.raw" | grep '"purchase_price_cents"' |
+		jq -rR --arg c " ${CUSTOMERS[*]} " 'split("\t") as $f | ($f[1] | fromjson) as $p |
+			select($c | contains(" " + $p.customer_id + " ")) | "\($p.id) \($p.customer_id) \($f[0])"' \
+		>"$T/stream.invoices"
+	events=$(wc -l <"$T/stream.invoices")
+	lost=$(awk '$2 == 201 { print $4 }' "$T/done" | sort | comm -23 - <(cut -d' ' -f3 "$T/stream.invoices" | sort) | wc -l)
+	dups=$((events - answered))
+	twice=$(cut -d' ' -f1 "$T/stream.invoices" | sort | uniq -d | wc -l)
+	note "$name: 201s $answered (after $retries retries, $failed never), events in the stream $events, lost $lost, duplicates $dups, ids twice $twice"
+	[ "$failed" = 0 ]
+	[ "$lost" = 0 ]
+	[ "$dups" = 0 ]
+	[ "$twice" = 0 ]
+	# Each 201's id is the id of its event.
+	diff <(awk '$2 == 201 { print $3, $4 }' "$T/done" | sort) \
+		<(awk '{ print $1, $3 }' "$T/stream.invoices" | sort)
+	replicas_equal_rebuild
+}
+
+# Both accounts hosts' read models equal a rebuild from the stream as it is.
+replicas_equal_rebuild() {
+	local h q='SELECT id, account_id, name, total_revenue_cents FROM customers ORDER BY id;
+		SELECT id, owned_by, total_revenue_cents FROM accounts ORDER BY id;'
+	local v=$T/hosts/acct1/var
+	wait_projected "$A1"
+	wait_projected "$A2"
+	# As the worker (it drops to the service user): in acct1's folder,
+	# beside its own files; read as that user too (no root -shm files).
+	rm -f "$v/rebuilt.db"*
+	on_host acct1 env REDIS_SENTINELS="$REDIS_SENTINELS" REDIS_MASTER_NAME="$REDIS_MASTER_NAME" \
+		REDIS_AUTH_DIR="$v" VAR_DIR="$v" ACCOUNTS_DB="$v/rebuilt.db" \
+		CHECKPOINT_FILE="$v/rebuilt.checkpoint" WORKER_STATUS_FILE="$v/rebuilt.status" \
+		"$BIN_DIR/worker" --rebuild 2>>"$T/rebuild.log" 3>&-
+	runuser -u microsvc -- sqlite3 -readonly "$v/rebuilt.db" "$q" >"$T/rebuilt.txt"
+	[ -s "$T/rebuilt.txt" ]
+	for h in acct1 acct2; do
+		runuser -u microsvc -- sqlite3 -readonly "$T/hosts/$h/var/accounts.db" "$q" >"$T/$h.txt"
+		diff "$T/rebuilt.txt" "$T/$h.txt"
+	done
+}
+
+@test "what WAIT 1 costs a POST, against WAIT 0 on the same hosts" {
+	cid=$(new_customer Waiting)
+	for url in "$C" "$C_NOWAIT" "$C" "$C_NOWAIT"; do
+		: >"$T/posts.curl"
+		for i in $(seq 1000); do
+			[ "$i" = 1 ] || echo next >>"$T/posts.curl"
+			printf '%s\n' "url = \"$url/invoices\"" "request = POST" \
+				"header = \"Authorization: Bearer $TOKEN\"" \
+				"data = \"{\\\"customer_id\\\":\\\"$cid\\\",\\\"purchase_date\\\":\\\"2019-01-06\\\",\\\"purchase_price_cents\\\":1}\"" \
+				"output = /dev/null" "write-out = \"%{http_code}\\n\"" >>"$T/posts.curl"
+		done
+		start=$(now)
+		curl -s -K "$T/posts.curl" >"$T/posts.codes"
+		echo "$url $(secs "$start" "$(now)") $(sort -u "$T/posts.codes" | paste -sd,)" >>"$T/wait.txt"
+	done
+	cat "$T/wait.txt"
+	! grep -v ' 201$' "$T/wait.txt"
+	w1=$(awk -v u="$C" '$1 == u { s += $2 } END { print s }' "$T/wait.txt")
+	w0=$(awk -v u="$C_NOWAIT" '$1 == u { s += $2 } END { print s }' "$T/wait.txt")
+	note "WAIT 1: 2,000 POSTs one after another in $w1 s; WAIT 0: $w0 s; $(awk -v a="$w1" -v b="$w0" 'BEGIN { printf "%.2f", a / b }')× the time"
+}
+
+# The two ways the primary goes, and comes back.
+kill_redis() { kill -KILL "$(redis_pid "$1")"; }
+start_redis() { on_host "$1" "$T/hosts/$1/start-redis" >>"$T/hosts/$1/redis.log" 2>&1 3>&- & }
+cut_link() { ip -n "$NS_PREFIX-$1" link set eth0 down; }
+mend_link() { ip -n "$NS_PREFIX-$1" link set eth0 up; }
+
+# failover NAME BREAK MEND: four writers; BREAK the primary's host; once
+# the Sentinels have promoted the replica, MEND it; the old primary must
+# come back as a replica, and writes go on; then the checks (verify).
+failover() {
+	local name=$1 i p old old_host t0 t_promoted t_rejoined
+	for i in 1 2 3 4; do CUSTOMERS[$i]=$(new_customer "$name $i"); done
+	old=$(primary)
+	old_host=$(host_of "$old")
+	writers_start "$name"
+	sleep 2
+	t0=$(now)
+	"$2" "$old_host"
+	for i in $(seq 300); do
+		p=$(primary) && [ "$p" != "$old" ] && break
+		sleep 0.1
+	done
+	t_promoted=$(now)
+	[ "$p" != "$old" ]
+	# The new primary takes writes once a replica is with it again: the
+	# old node, which Sentinel turns into its replica when it is back.
+	"$3" "$old_host"
+	for i in $(seq 300); do
+		[ "$(role "$old")" = slave ] && break
+		sleep 0.1
+	done
+	t_rejoined=$(now)
+	[ "$(role "$old")" = slave ]
+	[ "$(role "$p")" = master ]
+	for i in $(seq 300); do
+		[ -n "$(first_201_after "$t_promoted")" ] && break
+		sleep 0.1
+	done
+	[ -n "$(first_201_after "$t_promoted")" ]
+	sleep 2
+	writers_stop
+	note "$name: no primary for $(secs "$t0" "$t_promoted") s (Sentinel down-after 2 s);" \
+		"no 201 for $(longest_gap) s: writes wait for a replica, the old primary, back at $(secs "$t0" "$t_rejoined") s"
+	verify "$name"
+}
+
+@test "the primary's Redis SIGKILLed under 4 writers: a new primary, nothing lost or doubled, the old one back as a replica" {
+	failover kill kill_redis start_redis
+	metrics=$(curl -s "$A1/metrics" | grep '^projector_reconciliations_total' || :)
+	note "read models rebuilt after the failover: acct1 ${metrics##* }"
+}
+
+@test "the primary's link cut under 4 writers: it stops taking writes, a new primary, nothing lost or doubled, it rejoins" {
+	failover cut cut_link mend_link
+}
