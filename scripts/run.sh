@@ -101,6 +101,15 @@ umask 077
 mkdir -p "$VAR_DIR/redis"
 chmod 700 "$VAR_DIR"
 
+# lighttpd's FastCGI sockets live in VAR_DIR, unless their paths would
+# not fit a unix socket address (107 bytes; lighttpd adds "-N" for each
+# process): then in a private folder of their own, gone when this ends.
+export SOCK_DIR=$VAR_DIR
+if [ "$(printf %s "$SOCK_DIR/customers.sock-999" | wc -c)" -gt 107 ]; then
+	SOCK_DIR=$(mktemp -d "/tmp/microsvc.XXXXXX")
+	say "VAR_DIR is too long a path for unix sockets: lighttpd's go in $SOCK_DIR"
+fi
+
 # Start order; stop_all goes the other way.  Each process has a pid file.
 order=(redis worker lighttpd)
 declare -A pid_of=()
@@ -124,6 +133,7 @@ stop_all() {
 	done
 	pid_of=()
 	[ -z "$nap" ] || kill "$nap" 2>/dev/null || true
+	[ "$SOCK_DIR" = "$VAR_DIR" ] || rm -rf "$SOCK_DIR"
 }
 trap stop_all EXIT
 trap 'say "stopping"; exit 0' INT TERM
