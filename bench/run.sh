@@ -102,7 +102,7 @@ chown "$OWNER:" "$T/ceil"
 # The ceilings' programs AUTH as admin (the default user), once per connection,
 # as the services do as their roles.
 export REDIS_USER=default REDISCLI_AUTH=$(cat "$VAR_DIR/redis-admin.pass")
-env VAR_DIR="$T/ceil" SOCK_DIR="$T/ceil" BIN_DIR="$T/ceil/bin" BIND_ADDR=127.0.0.1 \
+env VAR_DIR="$T/ceil" SOCK_DIR="$T/ceil" HOP_KEY= BIN_DIR="$T/ceil/bin" BIND_ADDR=127.0.0.1 \
     DEPLOY_DIR="$ROOT/deploy" LOGIN_PROCS=1 PER_ADDRESS_MAX=128 \
     PER_ADDRESS_BUSY=100000 \
     RUN_USER="$OWNER" RUN_GROUP="$(stat -c %G "$VAR_DIR")" \

@@ -16,6 +16,14 @@
 -- request past the bound costs lighttpd this loop, not a process.
 -- Clients behind one address (a NAT, a proxy) share the bound: raise it
 -- for them.
+--
+-- The dashboard's writes, which lighttpd.conf sends from the accounts
+-- port back to this server's customers port, carry HOP_KEY in
+-- X-Microsvc-Hop: they come from the server's own address, and their
+-- client's request on the accounts port is counted for as long as they
+-- last, so they are not counted again.  The key is random per start, and
+-- only the service user can read it; without it (deploy/ has no such
+-- hop) no request is one.
 local max = tonumber(os.getenv('PER_ADDRESS_MAX') or '') or 128
 local busy_max = tonumber(os.getenv('PER_ADDRESS_BUSY') or '') or 1
 local waiting = { ['connect'] = true, ['req-start'] = true, ['read'] = true,
@@ -23,7 +31,15 @@ local waiting = { ['connect'] = true, ['req-start'] = true, ['read'] = true,
 local files = { ['/'] = true, ['/index.html'] = true, ['/app.js'] = true,
   ['/app.css'] = true }
 
+local hop_key = os.getenv('HOP_KEY') or ''
+local function hop(req)
+  return hop_key ~= '' and req.req_header['X-Microsvc-Hop'] == hop_key
+end
+
 local r = lighty.r
+if hop(r) then
+  return 0
+end
 local addr = r.req_attr['request.remote-addr']
 local mine = not files[r.req_attr['uri.path-raw']]
 local n, busy = 0, 0
@@ -36,7 +52,7 @@ local function refuse(why)
 end
 
 for other in lighty.server.irequests() do
-  if other.req_attr['request.remote-addr'] == addr then
+  if other.req_attr['request.remote-addr'] == addr and not hop(other) then
     n = n + 1
     if n > max then
       return refuse('too many connections from this address')

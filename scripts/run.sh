@@ -110,6 +110,11 @@ if [ "$(printf %s "$SOCK_DIR/customers.sock-999" | wc -c)" -gt 107 ]; then
 	say "VAR_DIR is too long a path for unix sockets: lighttpd's go in $SOCK_DIR"
 fi
 
+# Marks the dashboard's writes that lighttpd passes from one port to the
+# other (lighttpd.conf, per_address.lua); it lives only in lighttpd's
+# environment, which other users cannot read.
+export HOP_KEY=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+
 # Start order; stop_all goes the other way.  Each process has a pid file.
 order=(redis worker lighttpd)
 declare -A pid_of=()

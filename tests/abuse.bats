@@ -169,6 +169,39 @@ victim_during() {
 	[ "$(grep -c '^503$' "$T/waits")" -ge 1 ]
 }
 
+@test "the dashboard's writes through the accounts port: each client keeps its own bound, and a forged hop mark lifts none" {
+	# lighttpd.conf passes them on to the customers port from the
+	# server's own address; counted there, one client's write would have
+	# made everyone else's 429, and every write of a local client too.
+	before=$(stream_len)
+	for i in 1 2 3; do
+		req POST "$A/customers" '{"name":"Through","account_id":"1"}'
+		[ "$code" = 201 ]
+	done
+	seq 2 21 | xargs -P 20 -I{} curl -s -o /dev/null -w '%{http_code}\n' \
+		--interface 127.0.2.{} -X POST "$A/customers" -H "Authorization: Bearer $TOKEN" \
+		-H 'Content-Type: application/json' -d '{"name":"Through","account_id":"1"}' >"$T/hops"
+	note "20 addresses at once through the accounts port: $(sort "$T/hops" | uniq -c | paste -sd' ')"
+	[ "$(grep -c '^201$' "$T/hops")" = 20 ]
+	[ $(($(stream_len) - before)) = 23 ]
+
+	# An address with a read in work, which then sends its own mark.
+	worker=$(cat "$VAR_DIR/worker.pid")
+	kill -STOP "$worker"
+	req POST "$C/customers" '{"name":"Waited","account_id":"1"}'
+	eid=$(jq -r .event_id <<<"$body")
+	curl -s -o /dev/null --interface 127.0.2.30 "$A/accounts?after=$eid" \
+		-H "Authorization: Bearer $TOKEN" &
+	waiting=$!
+	sleep 0.3
+	code=$(curl -s -o /dev/null -w '%{http_code}' --interface 127.0.2.30 -X POST "$C/customers" \
+		-H "Authorization: Bearer $TOKEN" -H 'X-Microsvc-Hop: 00112233445566778899aabbccddeeff' \
+		-H 'Content-Type: application/json' -d '{"name":"Forged","account_id":"1"}')
+	kill -CONT "$worker"
+	wait "$waiting"
+	[ "$code" = 429 ]
+}
+
 @test "logins in a loop, with the right password: limited, and they cannot starve reads" {
 	victim_baseline
 	attack_loops 8 "$A/auth/login" -X POST -d '{"username":"user1","password":"password1"}'
