@@ -1,14 +1,23 @@
 #include "clock.h"
 #include "follow.h"
 
+/* Asks for the entries after after; f->asked keeps it for the answer. */
+static int
+ask(struct follow *f, const struct stream_id *after)
+{
+	f->asked = *after;
+	return stream_read_send(f->rc, f->stream, after, f->count,
+	    f->block_ms);
+}
+
+/* 0, STREAM_READ_GONE or -1, as stream_read_recv. */
 static int
 receive(struct follow *f, struct stream_batch *b)
 {
-	if (!f->prefetched && stream_read_send(f->rc, f->stream, &f->pos,
-	    f->count, f->block_ms) == -1)
+	if (!f->prefetched && ask(f, &f->pos) == -1)
 		return -1;
 	f->prefetched = 0;
-	return stream_read_recv(f->rc, f->stream, b);
+	return stream_read_recv(f->rc, f->stream, &f->asked, b);
 }
 
 void
@@ -16,7 +25,8 @@ follow_drop(struct follow *f)
 {
 	struct stream_batch b;
 
-	if (f->prefetched && stream_read_recv(f->rc, f->stream, &b) == 0)
+	if (f->prefetched &&
+	    stream_read_recv(f->rc, f->stream, &f->asked, &b) == 0)
 		stream_batch_free(&b);
 	f->prefetched = 0;
 }
@@ -32,8 +42,7 @@ prefetch(struct follow *f, const struct stream_batch *b)
 {
 	if (f->pace != NULL)
 		pace_observe(f->pace, f->rc, f->stream);
-	f->prefetched = stream_read_send(f->rc, f->stream,
-	    &b->entries[b->n - 1].id, f->count, f->block_ms) == 0;
+	f->prefetched = ask(f, &b->entries[b->n - 1].id) == 0;
 }
 
 enum follow_result
@@ -45,8 +54,14 @@ follow_step(struct follow *f)
 	int full;
 
 	f->last_n = 0;
-	if (receive(f, &b) == -1)
+	switch (receive(f, &b)) {
+	case 0:
+		break;
+	case STREAM_READ_GONE:
+		return FOLLOW_LOST;
+	default:
 		return FOLLOW_NO_REDIS;
+	}
 	if (b.n == 0) {
 		stream_batch_free(&b);
 		return FOLLOW_QUIET;

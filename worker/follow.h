@@ -22,6 +22,7 @@ struct follow {
 	int			 count;		/* XREAD COUNT */
 	int			 block_ms;	/* XREAD BLOCK; -1: do not wait */
 	struct stream_id	 pos;		/* read the entries after this */
+	struct stream_id	 asked;		/* the read in flight is after this */
 	int			 prefetched;	/* the next read is in flight */
 	size_t			 last_n;	/* entries the last step applied */
 };
@@ -30,6 +31,7 @@ enum follow_result {
 	FOLLOW_APPLIED,		/* a batch applied; pos moved past it */
 	FOLLOW_QUIET,		/* nothing new: the end, for a replay */
 	FOLLOW_NO_REDIS,	/* Redis unreachable; nothing applied */
+	FOLLOW_LOST,		/* the stream no longer has pos; nothing applied */
 	FOLLOW_MOVED,		/* another writer moved the read model; pos follows */
 	FOLLOW_DB_FAILED,	/* nothing applied; proj->error says why */
 };

@@ -34,7 +34,6 @@ struct live {
 	struct stream_id	 written;	/* what the checkpoint file says */
 	int64_t			 written_ms;	/* and since when */
 	int			 backoff_ms;	/* the next wait for Redis */
-	unsigned		 connects_seen;	/* rc->connects when last reconciled */
 };
 
 static int
@@ -117,6 +116,10 @@ checkpoint_keep(struct live *l, int now)
 {
 	int64_t ms = clock_monotonic_us() / 1000;
 
+	/* Closed (a reopen that a stop cut short): proj.last says nothing. */
+	if (l->proj.db == NULL)
+		return;
+
 	if (stream_id_cmp(&l->written, &l->proj.last) == 0 ||
 	    (!now && ms - l->written_ms < CHECKPOINT_MS))
 		return;
@@ -134,14 +137,34 @@ checkpoint_keep(struct live *l, int now)
 static int
 reopen(struct live *l)
 {
-	report_db_trouble(l->cfg, l->proj.error);
 	projector_close(&l->proj);
-	worker_nap(1000);
 	if (open_projector(l) == -1)
 		return -1;
-	l->follow.proj = &l->proj;
 	l->follow.pos = l->proj.last;
 	return 0;
+}
+
+/*
+ * The stream no longer has the entry the worker was to read after
+ * (follow.h).  If it lacks what the read model applied, the read model is
+ * rebuilt from the stream as it is (reconcile.h) and read on from what
+ * the new file records; if it has that, the reading goes on from there.
+ * Until one of the two, nothing is applied.
+ */
+static int
+lost(struct live *l)
+{
+	switch (reconcile(l->cfg, l->rc, &l->proj)) {
+	case RECONCILE_OK:
+		l->follow.pos = l->proj.last;
+		return 0;
+	case RECONCILE_REBUILT:
+		return reopen(l);
+	default:
+		worker_nap(l->backoff_ms);
+		l->backoff_ms = backoff_next(l->backoff_ms);
+		return 0;
+	}
 }
 
 /* What a step's result asks for; -1 to stop. */
@@ -168,7 +191,11 @@ after_step(struct live *l, enum follow_result res)
 	case FOLLOW_MOVED:
 		log_warn("read model moved by another writer; rereading");
 		break;
+	case FOLLOW_LOST:
+		return lost(l);
 	default:
+		report_db_trouble(l->cfg, l->proj.error);
+		worker_nap(1000);
 		return reopen(l);
 	}
 	checkpoint_keep(l, res == FOLLOW_QUIET);
@@ -192,22 +219,6 @@ live_start(struct live *l, const struct config *cfg, struct redis_conn *rc)
 	return 0;
 }
 
-/*
- * After each new connection (the first, a reconnect, a failover): does
- * the stream still have what the read model applied (reconcile.h)?
- */
-static void
-reconcile_if_reconnected(struct live *l)
-{
-	if (l->rc->connects == l->connects_seen)
-		return;
-	follow_drop(&l->follow);
-	/* Unknown: asked again after the next step.  Rebuilt: the next batch
-	 * finds the recorded id moved, and rereads from there. */
-	if (reconcile(l->cfg, l->rc, &l->proj) != RECONCILE_UNKNOWN)
-		l->connects_seen = l->rc->connects;
-}
-
 int
 live_run(const struct config *cfg, struct redis_conn *rc)
 {
@@ -217,7 +228,6 @@ live_run(const struct config *cfg, struct redis_conn *rc)
 		while (!worker_stopping) {
 			if (after_step(&l, follow_step(&l.follow)) == -1)
 				break;
-			reconcile_if_reconnected(&l);
 		}
 		follow_drop(&l.follow);
 		checkpoint_keep(&l, 1);

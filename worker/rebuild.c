@@ -12,6 +12,9 @@
 
 /* Larger batches than live: nobody waits for any one event here. */
 #define REBUILD_BATCH 10000
+/* The live worker holds the file for a batch, milliseconds; a minute of
+ * waiting means something else holds it, and the rebuild gives up. */
+#define SWAP_WAIT_MS 60000
 
 struct progress {
 	long long	total;		/* XLEN when the replay started */
@@ -69,18 +72,21 @@ static int
 swap_in(struct projector *scratch, sqlite3 *live)
 {
 	sqlite3_backup *b;
-	int rc;
+	int rc, waited = 0;
 
 	if ((b = sqlite3_backup_init(live, "main", scratch->db, "main")) ==
 	    NULL) {
 		log_warn("backup: %s", sqlite3_errmsg(live));
 		return -1;
 	}
-	while ((rc = sqlite3_backup_step(b, -1)) == SQLITE_BUSY ||
-	    rc == SQLITE_LOCKED)
+	while (((rc = sqlite3_backup_step(b, -1)) == SQLITE_BUSY ||
+	    rc == SQLITE_LOCKED) && !worker_stopping && waited < SWAP_WAIT_MS) {
 		worker_nap(50);
+		waited += 50;
+	}
 	if (sqlite3_backup_finish(b) != SQLITE_OK || rc != SQLITE_DONE) {
-		log_warn("backup: %s", sqlite3_errmsg(live));
+		log_warn("backup: %s", rc == SQLITE_BUSY || rc == SQLITE_LOCKED ?
+		    "the live file stayed locked" : sqlite3_errmsg(live));
 		return -1;
 	}
 	return 0;

@@ -1,10 +1,12 @@
 /*
- * After any new connection to Redis, the worker checks that the stream
- * still holds the last event its read model applied.  A failover that
- * lost the newest events, or a stream restored from an older backup,
- * leaves the read model with events the stream no longer has: then the
- * read model is rebuilt from the stream as it is, with the same atomic
- * swap as worker --rebuild, and projector_state counts it.
+ * Every read of the worker first asks whether the stream still has the
+ * entry it reads after (stream.h); when it does not, this checks that
+ * the stream still holds the last event the read model applied.  A
+ * failover that lost the newest events, a node that resynced under an
+ * open connection, or a stream restored from an older backup leaves the
+ * read model with events the stream no longer has: then the read model
+ * is rebuilt from the stream as it is, with the same atomic swap as
+ * worker --rebuild, and projector_state counts it.
  */
 #ifndef RECONCILE_H
 #define RECONCILE_H

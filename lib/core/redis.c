@@ -195,7 +195,6 @@ connect_if_needed(struct redis_conn *rc)
 		return -1;
 	if (rc->sentinels != NULL && !is_primary(rc))
 		return -1;
-	rc->connects++;
 	if (rc->failing)
 		log_info("redis %s:%d: connected again", rc->host, rc->port);
 	rc->failing = 0;

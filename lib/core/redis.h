@@ -44,7 +44,6 @@ struct redis_conn {
 	char		 primary[SENTINEL_HOST_MAX];
 	int		 timeout_ms;	/* connect and command timeout */
 	int		 failing;	/* the last attempt failed: log the recovery */
-	unsigned	 connects;	/* connections made so far */
 	int		 pending;	/* answers sent for and not yet read */
 	const char	*user;		/* the ACL user; NULL: the default user */
 	char		 password[REDIS_PASSWORD_MAX];

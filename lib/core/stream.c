@@ -5,6 +5,15 @@
 #include "log.h"
 #include "stream.h"
 
+/* A read after anything but 0-0 is guarded: XRANGE after after, sent
+ * behind the XREAD.  Redis runs it right after the XREAD is served, a
+ * blocked one too, so it speaks of the data the batch came from. */
+static int
+guarded(const struct stream_id *after)
+{
+	return after->ms != 0 || after->seq != 0;
+}
+
 int
 stream_read_send(struct redis_conn *rc, const char *key,
     const struct stream_id *after, int count, int block_ms)
@@ -26,7 +35,14 @@ stream_read_send(struct redis_conn *rc, const char *key,
 	argv[argc++] = "STREAMS";
 	argv[argc++] = key;
 	argv[argc++] = id;
-	return redis_conn_send(rc, argc, argv, NULL);
+	if (redis_conn_send(rc, argc, argv, NULL) == -1)
+		return -1;
+	if (guarded(after)) {
+		const char *guard[] = { "XRANGE", key, id, id };
+
+		return redis_conn_send(rc, 4, guard, NULL);
+	}
+	return 0;
 }
 
 /* The value of field name among [field, value, ...], with its length. */
@@ -94,19 +110,44 @@ batch_parse(redisReply *r, struct stream_batch *b)
 	return 0;
 }
 
+/* The guard's answer: 1 if the stream has the entry, 0, or -1. */
+static int
+guard_recv(struct redis_conn *rc, const char *key)
+{
+	redisReply *r;
+	int has = -1;
+
+	if ((r = redis_conn_reply(rc)) == NULL)
+		return -1;
+	if (r->type == REDIS_REPLY_ARRAY)
+		has = r->elements > 0;
+	else
+		log_warn("XRANGE %s: %s", key, r->type == REDIS_REPLY_ERROR ?
+		    r->str : "unexpected reply");
+	freeReplyObject(r);
+	return has;
+}
+
 int
 stream_read_recv(struct redis_conn *rc, const char *key,
-    struct stream_batch *b)
+    const struct stream_id *after, struct stream_batch *b)
 {
+	int has;
+
 	memset(b, 0, sizeof(*b));
 	if ((b->reply = redis_conn_reply(rc)) == NULL)
 		return -1;
-	if (batch_parse(b->reply, b) == 0)
+	/* The guard's reply is taken whatever the batch was: the pipeline
+	 * stays in step. */
+	has = guarded(after) ? guard_recv(rc, key) : 1;
+	if (has == 1 && batch_parse(b->reply, b) == 0)
 		return 0;
-	log_warn("XREAD %s: %s", key, b->reply->type == REDIS_REPLY_ERROR ?
-	    b->reply->str : "unexpected reply");
+	if (has == 1)
+		log_warn("XREAD %s: %s", key,
+		    b->reply->type == REDIS_REPLY_ERROR ? b->reply->str :
+		    "unexpected reply");
 	stream_batch_free(b);
-	return -1;
+	return has == 0 ? STREAM_READ_GONE : -1;
 }
 
 void

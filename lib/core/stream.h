@@ -31,14 +31,20 @@ struct stream_batch {
 /*
  * XREAD COUNT count [BLOCK block_ms] STREAMS key after, in two halves, so
  * that the next batch can be asked for while one is applied; block_ms < 0
- * does not block.  send: 0, or -1 if Redis is unreachable.  recv: 0 and
- * the batch (stream_batch_free), or -1 if Redis is unreachable or
- * answered with something else (logged).
+ * does not block.  Unless after is 0-0, the same round trip then asks
+ * whether the stream still has after (XRANGE after after): a reader that
+ * goes on after an entry the stream lost (a failover, a node that resynced
+ * under an open connection, an older backup) would hide that loss.
+ * send: 0, or -1 if Redis is unreachable.  recv, with send's after: 0 and
+ * the batch (stream_batch_free); STREAM_READ_GONE, nothing read, if the
+ * stream no longer has after; or -1 if Redis is unreachable or answered
+ * with something else (logged).
  */
+#define STREAM_READ_GONE 1
 int	 stream_read_send(struct redis_conn *rc, const char *key,
 	    const struct stream_id *after, int count, int block_ms);
 int	 stream_read_recv(struct redis_conn *rc, const char *key,
-	    struct stream_batch *batch);
+	    const struct stream_id *after, struct stream_batch *batch);
 void	 stream_batch_free(struct stream_batch *batch);
 
 /* XINFO STREAM: a stream that does not exist yet is all zeros. */
