@@ -58,3 +58,26 @@ teardown_file() {
 	[ "$code" = 201 ]
 	wait_projected
 }
+
+@test "a Redis that answers errors (BUSY in a long script): 503 from /status and from ?after=, not an empty stream" {
+	last=$(stream_last)
+	rcli CONFIG SET busy-reply-threshold 10 >/dev/null
+	# Three seconds of a script: everyone else gets -BUSY meanwhile.
+	rcli EVAL "local s = tonumber(redis.call('TIME')[1])
+		while tonumber(redis.call('TIME')[1]) < s + 3 do end" 0 >/dev/null &
+	script=$!
+	sleep 0.5
+	req GET "$A/status"
+	status_code=$code
+	req GET "$A/accounts?after=99999999999999-0"
+	after_code=$code after_body=$body
+	wait "$script"
+	rcli CONFIG SET busy-reply-threshold 5000 >/dev/null
+	[ "$status_code" = 503 ]
+	[ "$after_code" = 503 ]
+	[ "$(jq -r .error <<<"$after_body")" = "event store unavailable" ]
+	# And once it is over, the same read is the 400 it should be.
+	req GET "$A/accounts?after=99999999999999-0"
+	[ "$code" = 400 ]
+	[[ $(jq -r .error <<<"$body") == *"its last is $last"* ]]
+}

@@ -53,7 +53,8 @@ wait_for(const struct route_call *call, const struct stream_id *want)
 	return -1;
 }
 
-/* 0 when the stream has want (or Redis cannot tell); -1 after a 400. */
+/* 0 when the stream has want; -1 after a 400, or a 503 when Redis
+ * cannot tell (no wait for a projection that cannot move either). */
 static int
 exists(const struct route_call *call, const struct stream_id *want)
 {
@@ -61,7 +62,12 @@ exists(const struct route_call *call, const struct stream_id *want)
 	char last[STREAM_ID_MAX], msg[160];
 
 	if (stream_info(&call->svc->redis, call->svc->cfg.stream_key,
-	    &info) == -1 || stream_id_cmp(want, &info.last_generated) <= 0)
+	    &info) == -1) {
+		http_respond_error_ext(call->req, 503, "Retry-After: 1\r\n",
+		    "event store unavailable");
+		return -1;
+	}
+	if (stream_id_cmp(want, &info.last_generated) <= 0)
 		return 0;
 	stream_id_format(&info.last_generated, last);
 	snprintf(msg, sizeof(msg), "after names no event of the stream (its "

@@ -168,6 +168,14 @@ stream_info(struct redis_conn *rc, const char *key, struct stream_info *info)
 	memset(info, 0, sizeof(*info));
 	if ((r = redis_conn_command(rc, "XINFO STREAM %s", key)) == NULL)
 		return -1;
+	/* No stream yet is all zeros; any other error (LOADING, BUSY) is
+	 * Redis unable to say. */
+	if (r->type == REDIS_REPLY_ERROR &&
+	    strncmp(r->str, "ERR no such key", 15) != 0) {
+		log_warn("XINFO STREAM %s: %s", key, r->str);
+		freeReplyObject(r);
+		return -1;
+	}
 	for (i = 0; r->type == REDIS_REPLY_ARRAY && i + 1 < r->elements;
 	    i += 2) {
 		k = r->element[i];
