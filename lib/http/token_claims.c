@@ -109,9 +109,12 @@ claims_ok(json_object *p, int ttl, time_t now, struct token_claims *out)
 	    time_claim(p, "exp", &out->exp) != 1 ||
 	    (has_nbf = time_claim(p, "nbf", &nbf)) == -1)
 		return 0;
+	/* In this order, no sum overflows: iat is at most now + skew before
+	 * ttl is added to it (exp - iat could: a token at the ends of int64
+	 * is anyone's to send). */
 	if (out->iat > now + TOKEN_SKEW || (has_nbf && nbf > now + TOKEN_SKEW) ||
 	    out->exp <= now || out->exp <= out->iat ||
-	    out->exp - out->iat > ttl)
+	    out->exp > out->iat + ttl)
 		return 0;
 	snprintf(out->user, sizeof(out->user), "%s",
 	    json_object_get_string(name));

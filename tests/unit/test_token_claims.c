@@ -88,6 +88,10 @@ static const struct {
 	    "{\"username\":\"user1\",\"iat\":1796000000,\"exp\":2111360000}", 0 },
 	{ "exp now is refused (expired)", HS256,
 	    "{\"username\":\"user1\",\"iat\":1795999500,\"exp\":1796000000}", 0 },
+	{ "iat and exp at the ends of int64 are refused, with no overflow", HS256,
+	    "{\"username\":\"user1\",\"iat\":-9223372036854775807,\"exp\":9223372036854775807}", 0 },
+	{ "a negative iat is refused", HS256,
+	    "{\"username\":\"user1\",\"iat\":-1,\"exp\":1796000900}", 0 },
 	{ "a payload that is no object is refused", HS256, "[1]", 0 },
 	{ "a payload that is no JSON is refused", HS256, "user1", 0 },
 };
