@@ -79,13 +79,19 @@ teardown_file() {
 	jq -e '.error | strings' <<<"$body"
 }
 
-@test "GET /accounts/{id}/is-owned-by/{user}" {
+@test "GET /accounts/{id}/is-owned-by/{user}: about oneself only, so no one learns who owns what" {
 	req GET "$A/accounts/1/is-owned-by/user1"
 	[ "$code" = 200 ] && [ "$body" = '{"ok":true}' ]
-	req GET "$A/accounts/1/is-owned-by/user2"
-	[ "$body" = '{"ok":false}' ]
+	# user2's account is to user1 what no account is.
+	req GET "$A/accounts/2/is-owned-by/user1"
+	[ "$code" = 200 ] && [ "$body" = '{"ok":false}' ]
 	req GET "$A/accounts/999/is-owned-by/user1"
-	[ "$body" = '{"ok":false}' ]
+	[ "$code" = 200 ] && [ "$body" = '{"ok":false}' ]
+	# The attacker's question: does user2 own account 2?
+	req GET "$A/accounts/2/is-owned-by/user2"
+	[ "$code" = 403 ]
+	req GET "$A/accounts/1/is-owned-by/user2"
+	[ "$code" = 403 ]
 	req GET "$A/accounts/1/is-owned-by/user1" "" ""
 	[ "$code" = 401 ]
 }

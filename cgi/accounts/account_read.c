@@ -350,6 +350,13 @@ account_is_owned_by(const struct route_call *call)
 
 	if (route_id(call->req, call->args[0], "account") == -1)
 		return;
+	/* Not an oracle of who owns what: a caller asks about itself, and
+	 * another user's account is as unknown to it as no account. */
+	if (strcmp(call->args[1], call->user) != 0) {
+		http_respond_error(call->req, 403, "one may ask only about "
+		    "oneself");
+		return;
+	}
 	if (reader_get(r) == NULL ||
 	    (res = account_find(r, call->args[0])) == READ_FAILED) {
 		respond_unavailable(call->req, r);
