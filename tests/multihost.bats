@@ -124,6 +124,29 @@ setup() {
 	[ "$s1" = "$s2" ]
 }
 
+# fcgi_get HOST ADDR PORT: a FastCGI GET /status to ADDR:PORT from HOST,
+# records by hand (begin, params, end of params, end of stdin); what came
+# back in 3 s.
+fcgi_get() {
+	nsenter --net="/run/netns/mh$MH_ID-$1" bash -c '
+		exec 3<>"/dev/tcp/$0/$1" || exit 1
+		printf "\x01\x01\x00\x01\x00\x08\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00" >&3
+		printf "\x01\x04\x00\x01\x00\x27\x00\x00\x0e\x03REQUEST_METHODGET\x0b\x07REQUEST_URI/status" >&3
+		printf "\x01\x04\x00\x01\x00\x00\x00\x00\x01\x05\x00\x01\x00\x00\x00\x00" >&3
+		timeout 3 cat <&3 | tr -c "[:print:]" " "' "$2" "$3"
+}
+
+@test "the services take FastCGI from the web host only: another host of the network gets no answer" {
+	cust=$(ip -n "mh$MH_ID-cust" -o -4 addr show dev eth0 | awk '{ sub(/\/.*/, "", $4); print $4 }')
+	# The web host's request, by hand, is answered: the request is good.
+	run fcgi_get web "$cust" 9000
+	[[ $output == *'"status"'* ]]
+	# The same bytes from the Redis host: the connection is closed unanswered.
+	run fcgi_get redis "$cust" 9000
+	[[ $output != *'"status"'* ]]
+	[[ $output != *Status* ]]
+}
+
 @test "the script removes every namespace and process, also after it was SIGKILLed" {
 	id=k$$
 	MH_ID=$id WORK_DIR="$T/killed" "$ROOT/deploy/multihost/multihost.sh" >"$T/killed.log" 2>&1 3>&- &

@@ -127,10 +127,15 @@ for h in "${HOSTS[@]}"; do
 done
 
 # on HOST CMD...: runs CMD in HOST's network namespace with that host's environment.
+# FCGI_WEB_SERVER_ADDRS: libfcgi closes a FastCGI connection from any
+# other host than the web host, which alone speaks to the services: any
+# host of the network could otherwise send them requests past
+# lighttpd's bounds, with a REMOTE_ADDR of its choosing.
 on() {
 	local h=$1
 	shift
-	nsenter --net="/run/netns/$PFX-$h" env REDIS_HOST="${ADDR[redis]}" REDIS_PORT=6379 \
+	nsenter --net="/run/netns/$PFX-$h" env FCGI_WEB_SERVER_ADDRS="${ADDR[web]}" \
+		REDIS_HOST="${ADDR[redis]}" REDIS_PORT=6379 \
 		REDIS_SENTINELS="$SENTINELS" REDIS_MASTER_NAME="$MASTER_NAME" \
 		REDIS_WAIT_REPLICAS=${REDIS_WAIT_REPLICAS:-1} \
 		VAR_DIR="$WORK_DIR/$h/var" REDIS_AUTH_DIR="$WORK_DIR/$h/var" "$@"
