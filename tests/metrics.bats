@@ -35,6 +35,18 @@ metric() {
 	[ "$before" = absent ] && before=0
 	for i in 1 2 3 4 5 6; do req POST "$C/invoices" 'nope'; done
 	[ "$(metric "$C" "$k")" = $((before + 6)) ]
+	# A refusal of the command (422) has a status of its own, not "other".
+	k='http_requests_total{service="customers",route="POST /invoices",status="422"}'
+	before=$(metric "$C" "$k")
+	[ "$before" = absent ] && before=0
+	cid=$(new_customer "Counted")
+	for cents in 1 2; do	# one Idempotency-Key, two bodies: 201, then 422
+		code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$C/invoices" \
+			-H "Authorization: Bearer $TOKEN" -H 'Idempotency-Key: metrics-422' \
+			-d "{\"customer_id\":\"$cid\",\"purchase_date\":\"2019-01-06\",\"purchase_price_cents\":$cents}")
+	done
+	[ "$code" = 422 ]
+	[ "$(metric "$C" "$k")" = $((before + 1)) ]
 	count=$(metric "$C" 'http_request_duration_seconds_count{service="customers",route="POST /invoices"}')
 	inf=$(metric "$C" 'http_request_duration_seconds_bucket{service="customers",route="POST /invoices",le="+Inf"}')
 	[ "$count" -ge 6 ] && [ "$count" = "$inf" ]
