@@ -85,7 +85,9 @@ hash_of(struct service *svc, struct http_request *req, const char *user,
 		return 0;
 	*reply = redis_conn_command(&svc->redis, "HGET user:%s password_hash",
 	    user);
-	if (*reply == NULL) {
+	/* An error reply (LOADING, BUSY) is no answer either: a 401 would
+	 * tell the user its password is wrong. */
+	if (*reply == NULL || (*reply)->type == REDIS_REPLY_ERROR) {
 		http_respond_error(req, 503, "user store unavailable");
 		return -1;
 	}
