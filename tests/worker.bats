@@ -9,6 +9,8 @@ setup_file() {
 }
 
 teardown_file() {
+	stop_pidfile "$T/sentinel1.pid"
+	stop_pidfile "$T/sentinel2.pid"
 	stack_stop
 }
 
@@ -229,6 +231,45 @@ teardown_file() {
 	[ "$(revenue_db "$cid")" = 103 ]
 	[ "$(db_last)" = "$(stream_last)" ]
 	[ "$(curl -sf "$A/metrics" | awk '$1 == "projector_reconciliations_total" { print $2 }')" = $((before + 1)) ]
+}
+
+# sentinel_start N PORT MASTER_PORT: a Sentinel on PORT that names the
+# primary "m" as 127.0.0.1:MASTER_PORT, with the stack's passwords.
+sentinel_start() {
+	{
+		echo "port $2"
+		echo "bind 127.0.0.1"
+		echo "dir $T"
+		echo "requirepass $(cat "$VAR_DIR/redis-sentinel.pass")"
+		echo "sentinel monitor m 127.0.0.1 $3 1"
+		echo "sentinel auth-user m monitor"
+		echo "sentinel auth-pass m $(cat "$VAR_DIR/redis-monitor.pass")"
+	} >"$T/sentinel$1.conf"
+	redis-sentinel "$T/sentinel$1.conf" --logfile "$T/sentinel$1.log" 3>&- &
+	echo $! >"$T/sentinel$1.pid"
+	for i in $(seq 100); do
+		[ "$(REDISCLI_AUTH=$(cat "$VAR_DIR/redis-sentinel.pass") redis-cli -p "$2" \
+			SENTINEL get-master-addr-by-name m 2>/dev/null | tail -1)" = "$3" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+@test "a Sentinel that names a node that is gone (stale, cut off): the worker asks the next one first, and follows the primary" {
+	worker_stop
+	gone=$(free_port) s1=$(free_port) s2=$(free_port)
+	sentinel_start 1 "$s1" "$gone"
+	sentinel_start 2 "$s2" "$REDIS_PORT"
+	cid=$(new_customer "Via the second Sentinel")
+	REDIS_SENTINELS=127.0.0.1:$s1,127.0.0.1:$s2 REDIS_MASTER_NAME=m worker_start
+	db_caught_up
+	[ "$(sql "$DB" "SELECT name FROM customers WHERE id = $cid")" = "Via the second Sentinel" ]
+	# The first Sentinel was asked first, and its node failed once.
+	[ "$(grep -c "redis 127.0.0.1:$gone:" "$T/worker.log")" = 1 ]
+	worker_stop
+	stop_pidfile "$T/sentinel1.pid"
+	stop_pidfile "$T/sentinel2.pid"
+	worker_start
 }
 
 @test "worker --help and --version" {

@@ -81,6 +81,12 @@ failed(struct redis_conn *rc, const char *why)
 	log_warn("redis %s:%d: %s", rc->host, rc->port, why);
 	redis_conn_close(rc);
 	rc->failing = 1;
+	/* The node that Sentinel named failed us: ask another first next
+	 * time.  One cut off with a stale Sentinel beside it (a partition)
+	 * would otherwise be named again and again. */
+	if (rc->sentinels != NULL)
+		rc->sentinel_first = (rc->sentinel_first + 1) %
+		    rc->sentinels->n;
 	if (rc->on_failure != NULL)
 		rc->on_failure(rc->on_failure_arg);
 }
@@ -145,18 +151,19 @@ is_primary(struct redis_conn *rc)
 static int
 primary_find(struct redis_conn *rc)
 {
-	int port;
+	int port, at;
 
 	if (rc->sentinels == NULL)
 		return 0;
 	/* A quarter of the budget each: the write's 503 stays within it. */
-	if (sentinels_primary(rc->sentinels, rc->timeout_ms / 4, rc->primary,
-	    &port) == -1) {
+	if ((at = sentinels_primary(rc->sentinels, rc->sentinel_first,
+	    rc->timeout_ms / 4, rc->primary, &port)) == -1) {
 		rc->failing = 1;
 		if (rc->on_failure != NULL)
 			rc->on_failure(rc->on_failure_arg);
 		return -1;
 	}
+	rc->sentinel_first = at;
 	rc->host = rc->primary;
 	rc->port = port;
 	return 0;

@@ -41,6 +41,7 @@ struct redis_conn {
 	const char	*host;		/* REDIS_HOST, or the primary last found */
 	int		 port;
 	const struct sentinels *sentinels;	/* NULL: host is the primary */
+	int		 sentinel_first;	/* the one to ask first */
 	char		 primary[SENTINEL_HOST_MAX];
 	int		 timeout_ms;	/* connect and command timeout */
 	int		 failing;	/* the last attempt failed: log the recovery */

@@ -114,21 +114,22 @@ out:
 }
 
 int
-sentinels_primary(const struct sentinels *s, int timeout_ms,
+sentinels_primary(const struct sentinels *s, int first, int timeout_ms,
     char host[SENTINEL_HOST_MAX], int *port)
 {
 	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
 	redisContext *c;
-	int i, found;
+	int i, at, found;
 
 	for (i = 0; i < s->n; i++) {
-		c = redisConnectWithTimeout(s->at[i].host, s->at[i].port, tv);
+		at = (first + i) % s->n;
+		c = redisConnectWithTimeout(s->at[at].host, s->at[at].port, tv);
 		found = c != NULL && c->err == 0 &&
 		    redisSetTimeout(c, tv) == REDIS_OK &&
 		    ask(c, s, host, port) == 0;
 		redisFree(c);
 		if (found)
-			return 0;
+			return at;
 	}
 	log_warn("sentinel: none of %d knows where %s is", s->n, s->master);
 	return -1;

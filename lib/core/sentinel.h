@@ -32,10 +32,11 @@ int	sentinels_parse(struct sentinels *s, const char *list,
 int	sentinels_auth(struct sentinels *s, const char *dir);
 
 /*
- * The primary as the first Sentinel that answers names it, each asked
- * within timeout_ms: 0 with host and port set, or -1 (logged).
+ * The primary as the first Sentinel that answers names it, asking from
+ * the Sentinel first on, each within timeout_ms: the index of the one
+ * that answered, with host and port set, or -1 (logged).
  */
-int	sentinels_primary(const struct sentinels *s, int timeout_ms,
+int	sentinels_primary(const struct sentinels *s, int first, int timeout_ms,
 	    char host[SENTINEL_HOST_MAX], int *port);
 
 #endif
