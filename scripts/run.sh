@@ -59,21 +59,43 @@ reach() {
 }
 
 # The data folder: made by whoever owns the folder it goes in, so that
-# root never writes into a folder of another user's.
+# root never writes into a folder of another user's.  One that is there
+# already is taken only from root or the service user: another user's,
+# or one others may write in, could hold files (a JWT key, a Redis
+# password) that its maker knows.
 make_var_dir() {
-	local parent owner
+	local parent owner mine
 	parent=$(dirname "$VAR_DIR")
 	[ -d "$parent" ] || { say "$parent does not exist; make it, or choose another VAR_DIR"; return 1; }
 	owner=$(stat -c %U "$parent")
-	if [ ! -e "$VAR_DIR" ]; then
+	if [ ! -e "$VAR_DIR" ] && [ ! -L "$VAR_DIR" ]; then
 		case $owner in
-		root) install -d -o "$RUN_USER" -g "$(id -g "$RUN_USER")" -m 0700 "$VAR_DIR" ;;
+		# mkdir fails on anything put there meanwhile, a link too;
+		# chown -h follows none.
+		root) mkdir -m 0700 "$VAR_DIR" &&
+			chown -h "$RUN_USER:$(id -g "$RUN_USER")" "$VAR_DIR" ;;
 		"$RUN_USER") as_user mkdir -m 0700 "$VAR_DIR" ;;
 		*) say "$parent belongs to $owner: choose a VAR_DIR in a folder of root's or $RUN_USER's"; return 1 ;;
 		esac
-	elif [ "$(stat -c %U "$VAR_DIR")" != "$RUN_USER" ] && [ "$owner" = root ] && [ ! -L "$VAR_DIR" ]; then
-		chown -h "$RUN_USER:$(id -g "$RUN_USER")" "$VAR_DIR"
+		return
 	fi
+	[ -d "$VAR_DIR" ] || { say "$VAR_DIR is not a folder; choose another VAR_DIR"; return 1; }
+	# A link: what it names must be the service user's own folder.
+	mine=$(stat -L -c %U "$VAR_DIR")
+	if [ -L "$VAR_DIR" ] && [ "$mine" != "$RUN_USER" ]; then
+		say "$VAR_DIR is a link to a folder of $mine's, not $RUN_USER's; choose another VAR_DIR"
+		return 1
+	fi
+	case $mine in
+	"$RUN_USER") ;;
+	root)
+		if [ $((0$(stat -c %a "$VAR_DIR") & 022)) != 0 ] || [ "$owner" != root ]; then
+			say "$VAR_DIR is root's, but others could have written in it; choose another VAR_DIR"
+			return 1
+		fi
+		chown -h "$RUN_USER:$(id -g "$RUN_USER")" "$VAR_DIR" ;;
+	*) say "$VAR_DIR belongs to $mine: its files could be anyone's; remove it, or choose another VAR_DIR"; return 1 ;;
+	esac
 }
 
 if [ "$(id -u)" = 0 ]; then

@@ -135,6 +135,46 @@ redis.register_function('x', function() return 1 end)"
 	[[ $output == *"cannot enter $closed"*"chmod o+x $closed"* ]]
 }
 
+@test "make run will not take a data folder another local user made, with a JWT key of theirs in it" {
+	as_root_only
+	# nobody, as any local user could in /tmp, makes the folder first.
+	planted=$T/planted
+	mkdir "$planted"
+	printf %s 'a-key-the-attacker-knows-0123456789abcdef' >"$planted/jwt.secret"
+	chmod 666 "$planted/jwt.secret"
+	chown -R nobody "$planted"
+	run env VAR_DIR="$planted" REDIS_PORT=$(free_port) CUSTOMERS_PORT=$(free_port) \
+		ACCOUNTS_PORT=$(free_port) "$ROOT/scripts/run.sh" 3>&-
+	[ "$status" = 1 ]
+	[[ $output == *"$planted belongs to nobody"* ]]
+	[ "$(stat -c %U "$planted")" = nobody ]
+	# A link to such a folder is no way around it.
+	ln -s "$planted" "$T/link"
+	run env VAR_DIR="$T/link" REDIS_PORT=$(free_port) CUSTOMERS_PORT=$(free_port) \
+		ACCOUNTS_PORT=$(free_port) "$ROOT/scripts/run.sh" 3>&-
+	[ "$status" = 1 ]
+	[ "$(stat -c %U "$planted")" = nobody ]
+}
+
+@test "a secret file others may read, or another user's, is refused, and says why" {
+	user=$(stat -c %U "$VAR_DIR")
+	mkdir -p "$T/keys"
+	cp "$VAR_DIR/redis-worker.pass" "$T/keys/"
+	chown -R "$user" "$T/keys"
+	chmod 644 "$T/keys/redis-worker.pass"
+	run env REDIS_AUTH_DIR="$T/keys" ACCOUNTS_DB="$T/keys/x.db" \
+		CHECKPOINT_FILE="$T/keys/x.checkpoint" WORKER_STATUS_FILE="$T/keys/x.status" \
+		"$BIN_DIR/worker" --rebuild 3>&-
+	[ "$status" != 0 ]
+	[[ $output == *"redis-worker.pass: a secret must be a file of this user's"* ]]
+	# The same file, 0600: taken.
+	chmod 600 "$T/keys/redis-worker.pass"
+	run env REDIS_AUTH_DIR="$T/keys" ACCOUNTS_DB="$T/keys/x.db" \
+		CHECKPOINT_FILE="$T/keys/x.checkpoint" WORKER_STATUS_FILE="$T/keys/x.status" \
+		"$BIN_DIR/worker" --rebuild 3>&-
+	[ "$status" = 0 ]
+}
+
 # forge PAYLOAD [HEADER]: a token signed with the real key.
 HS256='{"alg":"HS256","typ":"JWT"}'
 forge() { jwt_make "${2:-$HS256}" "$1" "$SECRET"; }

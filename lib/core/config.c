@@ -1,3 +1,5 @@
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -183,11 +185,22 @@ int
 secret_read(const char *path, void *buf, size_t max)
 {
 	char *p = buf;
+	struct stat st;
 	ssize_t n;
 	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
 		return -1;
+	/* Only a secret of this user's, that no one else may read or have
+	 * written: a file another user left in the folder is no secret. */
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_uid != geteuid() || (st.st_mode & 077) != 0) {
+		log_warn("%s: a secret must be a file of this user's (uid %d), "
+		    "mode 0600", path, (int)geteuid());
+		close(fd);
+		errno = EPERM;
+		return -1;
+	}
 	n = read(fd, buf, max);
 	close(fd);
 	while (n > 0 && (p[n - 1] == '\n' || p[n - 1] == '\r'))
