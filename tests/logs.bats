@@ -5,7 +5,9 @@
 load fixtures
 
 setup_file() {
-	stack_start
+	# A folder with a space and sed's & in its path: rotate-logs puts it
+	# in a config and a script.
+	STACK_VAR="logs & more/var" stack_start
 }
 
 teardown_file() {
@@ -37,4 +39,14 @@ teardown_file() {
 	[ "$(sort -u "$T/seen" | wc -l)" = "$n" ]
 	# Redis's log rotates too: it opens its file anew for every line.
 	ls "$VAR_DIR"/redis.log.1
+}
+
+@test "rotate-logs through a link of root's to the folder: logrotate still runs as the folder's owner, not root" {
+	command -v logrotate >/dev/null || skip "logrotate is not installed"
+	[ "$(id -u)" = 0 ] || skip "needs root"
+	ln -s "$VAR_DIR" "$T/link"
+	rm -f "$VAR_DIR/logrotate.state"
+	VAR_DIR=$T/link "$ROOT/scripts/rotate-logs" --force
+	[ "$(stat -c %U "$VAR_DIR/logrotate.state")" = "$(stat -c %U "$VAR_DIR")" ]
+	[ "$(stat -c %U "$VAR_DIR")" != root ]
 }
