@@ -99,12 +99,7 @@ make_var_dir() {
 }
 
 if [ "$(id -u)" = 0 ]; then
-	RUN_USER=${RUN_USER:-microsvc}
-	[ "$RUN_USER" = root ] && RUN_USER=microsvc
-	if ! id -u "$RUN_USER" >/dev/null 2>&1; then
-		useradd --system --user-group --no-create-home \
-			--home-dir /nonexistent --shell /usr/sbin/nologin "$RUN_USER"
-	fi
+	RUN_USER=$("$ROOT/scripts/service-user")
 	make_var_dir
 	reach "$VAR_DIR" -w
 	reach "$BIN_DIR/worker" -x

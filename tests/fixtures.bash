@@ -27,9 +27,10 @@ free_port() {
 # every sanitizer report of the programs it runs goes.
 test_dir() {
 	export T=$(mktemp -d "${TMPDIR:-/tmp}/es-test.XXXXXX")
-	# As root the services run as RUN_USER (see run.sh): let them in, and
-	# let a worker started by hand (it drops to RUN_USER) write copies here.
-	chmod 1777 "$T"
+	# As root the services run as the service user (see run.sh): the
+	# folder is theirs, so that a worker started by hand (it drops to
+	# that user) can write copies here; no other user can enter it.
+	[ "$(id -u)" != 0 ] || chown "$("$ROOT/scripts/service-user")" "$T"
 	mkdir -p "$T/san"
 	chmod 1777 "$T/san"
 	export ASAN_OPTIONS="log_path=$T/san/asan:detect_leaks=1:abort_on_error=0"

@@ -92,14 +92,13 @@ fi
 BIN_DIR=${BIN_DIR:-$ROOT/build/release/bin}
 BIN_DIR=$(cd "$BIN_DIR" && pwd)
 WORK_DIR=${WORK_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/multihost.XXXXXX")}
+# Root runs scripts from it: never a folder another user made first.
 mkdir -p "$WORK_DIR"
+[ "$(stat -c %u "$WORK_DIR")" = 0 ] && [ ! -L "$WORK_DIR" ] ||
+	{ say "$WORK_DIR is not root's: choose another WORK_DIR"; exit 1; }
 WORK_DIR=$(cd "$WORK_DIR" && pwd)
 chmod 711 "$WORK_DIR"
-RUN_USER=${RUN_USER:-microsvc}
-if ! id -u "$RUN_USER" >/dev/null 2>&1; then
-	useradd --system --user-group --no-create-home \
-		--home-dir /nonexistent --shell /usr/sbin/nologin "$RUN_USER"
-fi
+RUN_USER=$("$ROOT/scripts/service-user")
 RUN_GROUP=$(id -gn "$RUN_USER")
 # One signing key for every host.  Never printed.
 JWT_SECRET=${JWT_SECRET:-$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')}
