@@ -34,9 +34,9 @@ teardown_file() {
 	# The logrotate rules for the units: filled in, and read by logrotate.
 	rules=$T/prefix/share/microsvc/logrotate
 	! grep -q '@[A-Z_]*@' "$rules"
-	grep -q '^/var/log/microsvc/access.log' "$rules"
+	grep -q '^"/var/log/microsvc/access.log"' "$rules"
 	if id -u microsvc >/dev/null 2>&1 && command -v logrotate >/dev/null; then
-		logrotate -d "$rules" 2>&1 | grep -q 'rotating pattern: /var/log/microsvc/access.log'
+		logrotate -d "$rules" 2>&1 | grep -q 'rotating pattern: "/var/log/microsvc/access.log"'
 	fi
 }
 
