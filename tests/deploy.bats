@@ -40,6 +40,21 @@ teardown_file() {
 	fi
 }
 
+@test "setup started before its Redis (a boot under systemd) waits for it, then does its work" {
+	port=$(free_port)
+	REDIS_PORT=$port "$BIN_DIR/setup" >"$T/early-setup.log" 2>&1 3>&- &
+	setup=$!
+	sleep 1
+	kill -0 "$setup"	# still waiting, not failed
+	redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
+		--aclfile "$VAR_DIR/redis-users.acl" --dir "$T" >/dev/null 3>&- &
+	echo $! >"$T/early-redis.pid"
+	wait "$setup"
+	REDIS_PORT=$port run rcli FUNCTION LIST LIBRARYNAME events
+	stop_pidfile "$T/early-redis.pid"
+	[[ $output == *invoice_create* ]]
+}
+
 @test "every program answers --version and --help, and refuses unknown options" {
 	for p in customers.fcgi accounts.fcgi worker setup; do
 		run "$BIN_DIR/$p" --version

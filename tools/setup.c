@@ -189,6 +189,32 @@ limits_store(struct redis_conn *rc, const struct config *cfg)
 	return ok ? 0 : -1;
 }
 
+/*
+ * Redis may still be starting, or loading its append-only file: under
+ * systemd, Type=simple orders only its fork before this unit.  So wait
+ * for its PONG (LOADING is an error reply), polling every 200 ms, at
+ * most SETUP_WAIT_MS; then fail, and the unit says why.
+ */
+#define SETUP_WAIT_MS	60000
+
+static int
+redis_ready(struct redis_conn *rc)
+{
+	redisReply *r;
+	int waited, ok;
+
+	for (waited = 0; waited <= SETUP_WAIT_MS; waited += 200) {
+		r = redis_conn_command(rc, "PING");
+		ok = r != NULL && r->type == REDIS_REPLY_STATUS;
+		freeReplyObject(r);
+		if (ok)
+			return 0;
+		usleep(200 * 1000);
+	}
+	log_warn("redis gave no PONG in %d s", SETUP_WAIT_MS / 1000);
+	return -1;
+}
+
 static int
 against_redis(struct config *cfg)
 {
@@ -197,7 +223,8 @@ against_redis(struct config *cfg)
 	int status = EXIT_FAILURE;
 
 	if (redis_conn_open(&rc, cfg, REDIS_ROLE_ADMIN,
-	    cfg->redis_timeout_ms) == -1 || command_load_library(&rc) == -1 || limits_store(&rc, cfg) == -1)
+	    cfg->redis_timeout_ms) == -1 || redis_ready(&rc) == -1 ||
+	    command_load_library(&rc) == -1 || limits_store(&rc, cfg) == -1)
 		goto out;
 	for (i = 0; i < sizeof(users) / sizeof(users[0]); i++)
 		if (user_create(&rc, users[i].name, users[i].password) == -1)
