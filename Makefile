@@ -173,7 +173,7 @@ install: programs $(GEN)/events.lua
 	install -m 644 lighttpd.conf deploy/lighttpd-spawn.conf \
 	    deploy/lighttpd-tcp.conf deploy/lighttpd-common.conf \
 	    deploy/per_address.lua $(GEN)/events.lua db/schema.sql $(SHARE)/
-	install -m 644 deploy/systemd/microsvc.env $(SHARE)/systemd/
+	sed 's|@PREFIX@|$(PREFIX)|g' deploy/systemd/microsvc.env >$(SHARE)/systemd/microsvc.env
 	sed -e 's|@LOG_DIR@|/var/log/microsvc|g' -e 's|@SU@|su microsvc microsvc|' \
 	    -e 's|@REOPEN@|systemctl kill --signal=HUP microsvc-lighttpd.service|' \
 	    deploy/logrotate/microsvc.in >$(SHARE)/logrotate

@@ -15,6 +15,12 @@ export CUSTOMERS_PORT=${CUSTOMERS_PORT:-8080}
 export ACCOUNTS_PORT=${ACCOUNTS_PORT:-8090}
 export REDIS_PORT=${REDIS_PORT:-6379}
 export REDIS_HOST=${REDIS_HOST:-127.0.0.1}
+# make run runs a Redis of its own, here; another host's is deploy/'s.
+case $REDIS_HOST in
+127.0.0.1) ;;
+*) echo "run: make run runs its own Redis on 127.0.0.1; REDIS_HOST=$REDIS_HOST is for a deployment (deploy/)" >&2
+	exit 1 ;;
+esac
 export BIND_ADDR=${BIND_ADDR:-127.0.0.1}
 export FCGI_PROCS=${FCGI_PROCS:-4}
 export LOGIN_PROCS=${LOGIN_PROCS:-1}

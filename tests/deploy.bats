@@ -31,6 +31,8 @@ teardown_file() {
 			[ -e "$prog" ] || { echo "$unit starts missing $prog" >&2; false; }
 		done
 	done
+	# The environment file names the PREFIX it was installed under.
+	grep -q "^DEPLOY_DIR=$T/prefix/share/microsvc\$" "$T/prefix/share/microsvc/systemd/microsvc.env"
 	# The logrotate rules for the units: filled in, and read by logrotate.
 	rules=$T/prefix/share/microsvc/logrotate
 	! grep -q '@[A-Z_]*@' "$rules"

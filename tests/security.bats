@@ -133,6 +133,10 @@ redis.register_function('x', function() return 1 end)"
 	rmdir "$closed"
 	[ "$status" = 1 ]
 	[[ $output == *"cannot enter $closed"*"chmod o+x $closed"* ]]
+	# Another host's Redis: said at once, not waited for without end.
+	run env REDIS_HOST=10.0.0.9 "$ROOT/scripts/run.sh" 3>&-
+	[ "$status" = 1 ]
+	[[ $output == *"make run runs its own Redis on 127.0.0.1"* ]]
 }
 
 @test "make run will not take a data folder another local user made, with a JWT key of theirs in it" {
