@@ -186,12 +186,24 @@ teardown_file() {
 	[[ $output == *"WORKER_CATCHUP_SHARE=0 is not a number from 1 to 100"* ]]
 }
 
-@test "a stream that lost what the read model applied (a failover, an older backup) is caught at the next read, and the read model rebuilt" {
-	cid=$(new_customer "Lost")
-	new_invoice "$cid" 100
-	new_invoice "$cid" 20
+# reconciliations: projector_reconciliations_total, from the accounts service.
+reconciliations() {
+	curl -sf "$A/metrics" | awk '$1 == "projector_reconciliations_total" { print $2 }'
+}
+
+# customer_of_120 NAME: a customer with invoices of 100 and 20, projected.
+customer_of_120() {
+	local cid
+	cid=$(new_customer "$1")
+	new_invoice "$cid" 100 >/dev/null
+	new_invoice "$cid" 20 >/dev/null
 	wait_projected
-	before=$(curl -sf "$A/metrics" | awk '$1 == "projector_reconciliations_total" { print $2 }')
+	echo "$cid"
+}
+
+@test "a stream that lost what the read model applied (a failover, an older backup) is caught at the next read, and the read model rebuilt" {
+	cid=$(customer_of_120 "Lost")
+	before=$(reconciliations)
 	# The last invoice goes from the stream, as a failover drops what had
 	# not reached the replica; the worker's next connection finds out.
 	rcli XDEL event-stream "$(stream_last)" >/dev/null
@@ -203,7 +215,7 @@ teardown_file() {
 	[ "$(revenue_db "$cid")" = 100 ]
 	[ "$(db_last)" = "$(stream_last)" ]
 	grep -q "the stream no longer has .* rebuilding from the stream" "$T/worker.log"
-	[ "$(curl -sf "$A/metrics" | awk '$1 == "projector_reconciliations_total" { print $2 }')" = $((before + 1)) ]
+	[ "$(reconciliations)" = $((before + 1)) ]
 	# Writes go on, applied once each.
 	new_invoice "$cid" 3
 	wait_projected
@@ -211,11 +223,8 @@ teardown_file() {
 }
 
 @test "a lost event is caught even when new events came after it and the connection stayed (a node resynced under it)" {
-	cid=$(new_customer "Masked")
-	new_invoice "$cid" 100
-	new_invoice "$cid" 20
-	wait_projected
-	before=$(curl -sf "$A/metrics" | awk '$1 == "projector_reconciliations_total" { print $2 }')
+	cid=$(customer_of_120 "Masked")
+	before=$(reconciliations)
 	worker=$(cat "$T/worker.pid")
 	kill -STOP "$worker"
 	# The stream loses the last invoice and gains a newer one, while the
@@ -230,7 +239,7 @@ teardown_file() {
 	# 103, not 123: the lost 20 is gone from the read model too.
 	[ "$(revenue_db "$cid")" = 103 ]
 	[ "$(db_last)" = "$(stream_last)" ]
-	[ "$(curl -sf "$A/metrics" | awk '$1 == "projector_reconciliations_total" { print $2 }')" = $((before + 1)) ]
+	[ "$(reconciliations)" = $((before + 1)) ]
 }
 
 # sentinel_start N PORT MASTER_PORT: a Sentinel on PORT that names the
