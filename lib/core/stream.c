@@ -110,18 +110,18 @@ batch_parse(redisReply *r, struct stream_batch *b)
 	return 0;
 }
 
-/* The guard's answer: 1 if the stream has the entry, 0, or -1. */
+/*
+ * An answer to XRANGE key id id (taken, freed): 1 if the stream has the
+ * entry, 0 if not, -1 if there was no answer or another (logged).
+ */
 static int
-guard_recv(struct redis_conn *rc, const char *key)
+has_of(redisReply *r, const char *key)
 {
-	redisReply *r;
 	int has = -1;
 
-	if ((r = redis_conn_reply(rc)) == NULL)
-		return -1;
-	if (r->type == REDIS_REPLY_ARRAY)
+	if (r != NULL && r->type == REDIS_REPLY_ARRAY)
 		has = r->elements > 0;
-	else
+	else if (r != NULL)
 		log_warn("XRANGE %s: %s", key, r->type == REDIS_REPLY_ERROR ?
 		    r->str : "unexpected reply");
 	freeReplyObject(r);
@@ -139,7 +139,7 @@ stream_read_recv(struct redis_conn *rc, const char *key,
 		return -1;
 	/* The guard's reply is taken whatever the batch was: the pipeline
 	 * stays in step. */
-	has = guarded(after) ? guard_recv(rc, key) : 1;
+	has = guarded(after) ? has_of(redis_conn_reply(rc), key) : 1;
 	if (has == 1 && batch_parse(b->reply, b) == 0)
 		return 0;
 	if (has == 1)
@@ -200,15 +200,10 @@ int
 stream_has(struct redis_conn *rc, const char *key, const struct stream_id *id)
 {
 	char s[STREAM_ID_MAX];
-	redisReply *r;
-	int has = -1;
 
 	stream_id_format(id, s);
-	r = redis_conn_command(rc, "XRANGE %s %s %s", key, s, s);
-	if (r != NULL && r->type == REDIS_REPLY_ARRAY)
-		has = r->elements > 0;
-	freeReplyObject(r);
-	return has;
+	return has_of(redis_conn_command(rc, "XRANGE %s %s %s", key, s, s),
+	    key);
 }
 
 long long
