@@ -74,11 +74,19 @@ victim_during() {
 	[ "$status" = 0 ]
 }
 
+# customer_of_5000 NAME: a customer of $TOKEN's with 5,000 invoices of a
+# cent, appended by FCALL in one pipeline; prints its id.
+customer_of_5000() {
+	local cid
+	cid=$(new_customer "$1") || return 1
+	fcall_pipe invoice_create 5000 caller user1 customer_id "$cid" \
+		purchase_price_cents 1 purchase_date 2019-01-06 || return 1
+	echo "$cid"
+}
+
 @test "one user reading a customer of 5,000 invoices in a loop: pages of at most 1,000" {
 	TOKEN=$ATTACKER_TOKEN
-	big=$(new_customer Big)
-	fcall_pipe invoice_create 5000 caller user1 customer_id "$big" \
-		purchase_price_cents 1 purchase_date 2019-01-06
+	big=$(customer_of_5000 Big)
 	# The default page is 200, and says where the next starts.
 	curl -s -D "$T/headers" -o "$T/page" "$C/customers/$big/invoices" -H "Authorization: Bearer $TOKEN"
 	[ "$(jq length "$T/page")" = 200 ]
@@ -107,9 +115,7 @@ victim_during() {
 
 @test "deleting a customer of 5,000 invoices is one bounded step; the invoices go 64 per later write" {
 	TOKEN=$ATTACKER_TOKEN
-	gone=$(new_customer Gone)
-	fcall_pipe invoice_create 5000 caller user1 customer_id "$gone" \
-		purchase_price_cents 1 purchase_date 2019-01-06
+	gone=$(customer_of_5000 Gone)
 	some=$(rcli ZRANGE "customer:$gone:invoices" 0 0)
 	slowlog_reset
 	req DELETE "$C/customers/$gone"

@@ -25,34 +25,33 @@ keyed() {
 	code=$(curl "${args[@]}" "$2")
 	body=$(cat "$T/body")
 }
+# posted_twice URL KEY BODY: POST with the key, then the retry: both 201,
+# the retry the same body, marked replayed, nothing more appended; the
+# record's id in $id.
+posted_twice() {
+	local first before
+	keyed POST "$1" "$2" "$3"
+	[ "$code" = 201 ] || return 1
+	first=$body
+	before=$(stream_len)
+	keyed POST "$1" "$2" "$3"
+	[ "$code" = 201 ] && [ "$body" = "$first" ] && [ "$(stream_len)" = "$before" ] &&
+		grep -qi '^Idempotent-Replayed: true' "$T/headers" || return 1
+	id=$(jq -r .id <<<"$first")
+}
 # A key no other test uses.
 new_key() { echo "key-$BATS_TEST_NUMBER-$RANDOM$RANDOM"; }
 
 @test "a retry of each command with its key gets the original answer, and appends nothing" {
 	k=$(new_key)
 	start=$(stream_len)
-	keyed POST "$A/accounts" "$k-a" '{"name":"keyed","description":"retried"}'
-	[ "$code" = 201 ]
-	first=$body
-	before=$(stream_len)
-	keyed POST "$A/accounts" "$k-a" '{"name":"keyed","description":"retried"}'
-	[ "$code" = 201 ] && [ "$body" = "$first" ] && [ "$(stream_len)" = "$before" ]
-	grep -qi '^Idempotent-Replayed: true' "$T/headers"
-	aid=$(jq -r .id <<<"$first")
-
-	body_c="{\"name\":\"Keyed\",\"account_id\":\"$aid\"}"
-	keyed POST "$C/customers" "$k-c" "$body_c"
-	first=$body
-	keyed POST "$C/customers" "$k-c" "$body_c"
-	[ "$code" = 201 ] && [ "$body" = "$first" ]
-	cid=$(jq -r .id <<<"$first")
-
-	body_i="{\"customer_id\":\"$cid\",\"purchase_date\":\"2019-01-06\",\"purchase_price_cents\":700}"
-	keyed POST "$C/invoices" "$k-i" "$body_i"
-	first=$body
-	keyed POST "$C/invoices" "$k-i" "$body_i"
-	[ "$code" = 201 ] && [ "$body" = "$first" ]
-	iid=$(jq -r .id <<<"$first")
+	posted_twice "$A/accounts" "$k-a" '{"name":"keyed","description":"retried"}'
+	aid=$id
+	posted_twice "$C/customers" "$k-c" "{\"name\":\"Keyed\",\"account_id\":\"$aid\"}"
+	cid=$id
+	posted_twice "$C/invoices" "$k-i" \
+		"{\"customer_id\":\"$cid\",\"purchase_date\":\"2019-01-06\",\"purchase_price_cents\":700}"
+	iid=$id
 
 	# The deletes: the retry is 204 with the same Event-Id, not 404.
 	for url in "$C/invoices/$iid" "$C/customers/$cid" "$A/accounts/$aid"; do

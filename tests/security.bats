@@ -165,17 +165,18 @@ redis.register_function('x', function() return 1 end)"
 	mkdir -p "$T/keys"
 	cp "$VAR_DIR/redis-worker.pass" "$T/keys/"
 	chown -R "$user" "$T/keys"
+	rebuild_with_keys() {
+		env REDIS_AUTH_DIR="$T/keys" ACCOUNTS_DB="$T/keys/x.db" \
+			CHECKPOINT_FILE="$T/keys/x.checkpoint" \
+			WORKER_STATUS_FILE="$T/keys/x.status" "$BIN_DIR/worker" --rebuild 3>&-
+	}
 	chmod 644 "$T/keys/redis-worker.pass"
-	run env REDIS_AUTH_DIR="$T/keys" ACCOUNTS_DB="$T/keys/x.db" \
-		CHECKPOINT_FILE="$T/keys/x.checkpoint" WORKER_STATUS_FILE="$T/keys/x.status" \
-		"$BIN_DIR/worker" --rebuild 3>&-
+	run rebuild_with_keys
 	[ "$status" != 0 ]
 	[[ $output == *"redis-worker.pass: a secret must be a file of this user's"* ]]
 	# The same file, 0600: taken.
 	chmod 600 "$T/keys/redis-worker.pass"
-	run env REDIS_AUTH_DIR="$T/keys" ACCOUNTS_DB="$T/keys/x.db" \
-		CHECKPOINT_FILE="$T/keys/x.checkpoint" WORKER_STATUS_FILE="$T/keys/x.status" \
-		"$BIN_DIR/worker" --rebuild 3>&-
+	run rebuild_with_keys
 	[ "$status" = 0 ]
 }
 

@@ -194,10 +194,10 @@ reconciliations() {
 # customer_of_120 NAME: a customer with invoices of 100 and 20, projected.
 customer_of_120() {
 	local cid
-	cid=$(new_customer "$1")
-	new_invoice "$cid" 100 >/dev/null
-	new_invoice "$cid" 20 >/dev/null
-	wait_projected
+	cid=$(new_customer "$1") || return 1
+	new_invoice "$cid" 100 >/dev/null || return 1
+	new_invoice "$cid" 20 >/dev/null || return 1
+	wait_projected || return 1
 	echo "$cid"
 }
 
