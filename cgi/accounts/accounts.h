@@ -9,13 +9,11 @@
 #include "list_cache.h"
 #include "reader.h"
 #include "service.h"
-#include "slots.h"
 #include "stream.h"
 
 struct accounts_app {
 	struct reader		reader;
 	struct list_cache	list_cache;
-	struct slots		waiters;	/* reads waiting with ?after= */
 	char			dummy_hash[128];	/* for unknown users */
 };
 

@@ -50,8 +50,6 @@ init(struct service *svc)
 		return -1;
 	}
 	a->reader.path = svc->cfg.db_path;
-	slots_open(&a->waiters, svc->cfg.var_dir, "waiters", svc->name,
-	    svc->cfg.read_waiters);
 	return 0;
 }
 

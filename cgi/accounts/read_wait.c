@@ -5,8 +5,9 @@
  * one-row read, with a short sleep, and holds this FastCGI process
  * meanwhile; so it is bounded three ways.  An id past the stream's last
  * (no event to wait for) is refused at once (400).  At most READ_WAITERS
- * reads wait at a time, over all the service's processes (slots.h); past
- * that, 503 with Retry-After.  And no wait is longer than READ_WAIT_MS
+ * reads wait at a time, over all the service's processes, and at most
+ * READ_WAITERS_PER_USER of them one user's (limiter.h): past that, 503
+ * with Retry-After, so that no user can hold the others' slots.  And no wait is longer than READ_WAIT_MS
  * (504, with where the projection is).
  */
 #include <stdio.h>
@@ -83,7 +84,7 @@ read_wait_after(const struct route_call *call)
 	struct stream_id want, last;
 	char s[STREAM_ID_MAX];
 	long long seen;
-	int found, slot, rc;
+	int found, rc;
 
 	if ((found = http_query_param(call->req, "after", s, sizeof(s))) == 0)
 		return 0;
@@ -98,12 +99,12 @@ read_wait_after(const struct route_call *call)
 		return 0;
 	if (exists(call, &want) == -1)
 		return -1;
-	if ((slot = slots_take(&a->waiters)) == -1) {
+	if (limiter_wait_take(&call->svc->limiter, clock_monotonic_us()) == -1) {
 		http_respond_error_ext(call->req, 503, "Retry-After: 1\r\n",
 		    "too many reads are waiting for the projection; try again");
 		return -1;
 	}
 	rc = wait_for(call, &want);
-	slots_give(&a->waiters, slot);
+	limiter_wait_give(&call->svc->limiter, clock_monotonic_us());
 	return rc;
 }

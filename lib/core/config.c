@@ -139,6 +139,24 @@ config_work(struct config *cfg)
 	    &cfg->catchup_share) == -1 ? -1 : 0;
 }
 
+/*
+ * Each user's share of a service's processes (limiter.h), in
+ * milliseconds of process time a second, and at once.  1,000 is one
+ * process of the four (FCGI_PROCS): a user busy on many connections
+ * leaves the others three, and a client that waits for each answer can
+ * never spend more, so it is never refused.  2,000 at once holds the
+ * seed's 200 invoices from 20 connections (1-3 ms each under ASan).
+ */
+static int
+config_fairness(struct config *cfg)
+{
+	return env_int("RATE_PER_USER", 1000, 0, 1000000,
+	    &cfg->rate_per_user) == -1 ||
+	    env_int("RATE_BURST", 2000, 1, 3600000, &cfg->rate_burst) == -1 ||
+	    env_int("READ_WAITERS_PER_USER", 1, 1, 64,
+	    &cfg->read_waiters_per_user) == -1 ? -1 : 0;
+}
+
 /* The command's bounds; each total at most the contract's. */
 static int
 config_limits(struct config *cfg)
@@ -177,7 +195,8 @@ config_load(struct config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->var_dir = env_or("VAR_DIR", "var");
 	return config_redis(cfg) == -1 || config_logins(cfg) == -1 ||
-	    config_work(cfg) == -1 || config_limits(cfg) == -1 ||
+	    config_work(cfg) == -1 || config_fairness(cfg) == -1 ||
+	    config_limits(cfg) == -1 ||
 	    config_paths(cfg) == -1 ? -1 : 0;
 }
 

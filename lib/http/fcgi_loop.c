@@ -1,4 +1,5 @@
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <fcgiapp.h>
 
@@ -19,6 +20,27 @@ authorize(struct service *svc, struct token_memo *tokens,
 		return 0;
 	http_respond_error(call->req, 401,
 	    "missing, malformed or expired Bearer token");
+	return -1;
+}
+
+/*
+ * 0 when the caller's share (limiter.h) has room for the request, else
+ * -1 after answering 429 with Retry-After.
+ */
+static int
+admit(struct service *svc, struct route_call *call)
+{
+	char key[LIMITER_KEY_MAX], retry[40];
+	int wait;
+
+	limiter_key(call->user, call->req->remote_addr, key);
+	if ((wait = limiter_admit(&svc->limiter, key,
+	    clock_monotonic_us())) == 0)
+		return 0;
+	snprintf(retry, sizeof(retry), "Retry-After: %d\r\n", wait);
+	http_respond_error_ext(call->req, 429, retry, call->user[0] != '\0' ?
+	    "too many requests at once for this user; slow down" :
+	    "too many requests at once from this address; slow down");
 	return -1;
 }
 
@@ -58,7 +80,10 @@ serve_one(struct service *svc, struct token_memo *tokens, FCGX_Request *fcgi)
 	    authorize(svc, tokens, &call, user) == -1)
 		goto out;
 	call.user = user;
+	if (admit(svc, &call) == -1)
+		goto out;
 	call.route->handler(&call);
+	limiter_done(&svc->limiter, clock_monotonic_us());
 	if (!req.answered) {
 		log_warn("%s %s: handler gave no answer", req.method, req.path);
 		http_respond_error(&req, 500, "internal error");

@@ -25,6 +25,13 @@ start(struct service *svc, int argc, char *argv[])
 	    "(started by lighttpd's bin-path or by spawn-fcgi).\n", prog,
 	    svc->name);
 	log_init(prog);
+	/*
+	 * Each 4xx is a line, so clients choose how many: a flood of them
+	 * filled 23 MB of run log in one test.  Bounded, a process writes
+	 * at most 100 lines at once and 600 a minute, about 100 KB (lines
+	 * of 150-200 bytes); tests/abuse.bats measures it under a flood.
+	 */
+	log_bound(10, 100);
 	if ((status = cli_handle(argc, argv, prog, usage, NULL)) != -1)
 		return status;
 	/* Under lighttpd already unprivileged; spawn-fcgi as root without -u is not. */
@@ -41,6 +48,9 @@ start(struct service *svc, int argc, char *argv[])
 	    svc->cfg.redis_timeout_ms) == -1)
 		return EXIT_FAILURE;
 	metrics_open(&svc->metrics, svc->cfg.var_dir, svc->name);
+	limiter_open(&svc->limiter, svc->cfg.var_dir, svc->name,
+	    svc->cfg.rate_per_user, svc->cfg.rate_burst, svc->cfg.read_waiters,
+	    svc->cfg.read_waiters_per_user);
 	svc->redis.on_failure = count_redis_failure;
 	svc->redis.on_failure_arg = &svc->metrics;
 	return -1;

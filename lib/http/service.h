@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "config.h"
+#include "limiter.h"
 #include "metrics.h"
 #include "redis.h"
 #include "route.h"
@@ -34,6 +35,7 @@ struct service {
 	struct token_key	 key;
 	struct redis_conn	 redis;
 	struct metrics		 metrics;
+	struct limiter		 limiter;	/* each user's share */
 };
 
 /*

@@ -13,6 +13,13 @@ void *
 shm_map(const char *var_dir, const char *name, const char *service,
     size_t size)
 {
+	return shm_map_fd(var_dir, name, service, size, NULL);
+}
+
+void *
+shm_map_fd(const char *var_dir, const char *name, const char *service,
+    size_t size, int *fd_out)
+{
 	char path[PATH_MAX];
 	struct stat st;
 	void *p;
@@ -32,10 +39,14 @@ shm_map(const char *var_dir, const char *name, const char *service,
 		return NULL;
 	}
 	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	close(fd);
 	if (p == MAP_FAILED) {
 		log_syswarn("%s off: mmap %s", name, path);
+		close(fd);
 		return NULL;
 	}
+	if (fd_out != NULL)
+		*fd_out = fd;
+	else
+		close(fd);
 	return p;
 }

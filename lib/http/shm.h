@@ -14,5 +14,8 @@
  */
 void	*shm_map(const char *var_dir, const char *name, const char *service,
 	    size_t size);
+/* The same, keeping the file open in *fd_out (for flock). */
+void	*shm_map_fd(const char *var_dir, const char *name,
+	    const char *service, size_t size, int *fd_out);
 
 #endif

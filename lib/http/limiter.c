@@ -1,0 +1,273 @@
+#include <sys/file.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gcra.h"
+#include "limiter.h"
+#include "log.h"
+#include "shm.h"
+
+#define LIMITER_VERSION	1	/* the layout of struct limiter_shm */
+/*
+ * Buckets of principals whose bucket is not full, users and addresses
+ * apart: strangers' addresses, which an IPv6 client
+ * has many of, can never push a user's bucket out.  A bucket is looked
+ * for in LIMITER_PROBES places.  Users beyond: unbounded, logged;
+ * addresses beyond: refused, so a flood of addresses bounds itself.
+ */
+#define LIMITER_BUCKETS	4096
+#define LIMITER_PROBES	16
+/* Processes of one service: lighttpd's max-procs, or spawn-fcgi's -F. */
+#define LIMITER_PROCS	64
+
+struct limiter_bucket {
+	uint64_t	hash;
+	int64_t		tat_us;		/* GCRA's theoretical arrival time */
+	char		key[LIMITER_KEY_MAX];
+};
+
+/* What one process is doing; only that process writes its entry. */
+struct limiter_proc {
+	int		pid;
+	int		busy;		/* serving key */
+	int		waiting;	/* holding a wait slot for key */
+	uint64_t	hash;
+	char		key[LIMITER_KEY_MAX];
+};
+
+struct limiter_shm {
+	uint32_t		version;
+	struct limiter_proc	procs[LIMITER_PROCS];
+	struct limiter_bucket	users[LIMITER_BUCKETS];
+	struct limiter_bucket	addrs[LIMITER_BUCKETS];
+};
+
+/*
+ * Every read and write of the table is under flock(2) on its file: the
+ * kernel lets go of a dead process's lock, so a process killed inside
+ * cannot stop the others.  Two system calls, about a microsecond, beside
+ * a request's hundreds.
+ */
+static void
+lock(const struct limiter *lim)
+{
+	while (flock(lim->fd, LOCK_EX) == -1 && errno == EINTR)
+		;
+}
+
+static void
+unlock(const struct limiter *lim)
+{
+	flock(lim->fd, LOCK_UN);
+}
+
+/* FNV-1a: spreads the keys; the key itself is compared on a match. */
+static uint64_t
+hash_of(const char *s)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+static int
+alive(int pid)
+{
+	return pid > 0 && !(kill(pid, 0) == -1 && errno == ESRCH);
+}
+
+/* An entry of its own: free, or of a process that is gone. */
+static int
+claim(struct limiter_shm *shm)
+{
+	int i, pid = (int)getpid();
+
+	for (i = 0; i < LIMITER_PROCS; i++)
+		if (shm->procs[i].pid == pid || !alive(shm->procs[i].pid)) {
+			memset(&shm->procs[i], 0, sizeof(shm->procs[i]));
+			shm->procs[i].pid = pid;
+			return i;
+		}
+	return -1;
+}
+
+/* Microseconds of work in the bucket's time: at the rate, 1 ms a ms/s. */
+static int64_t
+bucket_time(const struct limiter *lim, int64_t work_us)
+{
+	return work_us * 1000 / lim->rate;
+}
+
+void
+limiter_open(struct limiter *lim, const char *var_dir, const char *service,
+    int rate_ms, int burst_ms, int waiters, int waiters_per_user)
+{
+	memset(lim, 0, sizeof(*lim));
+	lim->fd = -1;
+	lim->me = -1;
+	lim->waiters = waiters;
+	lim->waiters_per_user = waiters_per_user;
+	if ((lim->rate = rate_ms) > 0)
+		lim->burst_us = bucket_time(lim, (int64_t)burst_ms * 1000);
+	if ((lim->shm = shm_map_fd(var_dir, "limits", service,
+	    sizeof(struct limiter_shm), &lim->fd)) == NULL)
+		return;
+	lock(lim);
+	/* A file of another layout: start over rather than misread it. */
+	if (lim->shm->version != LIMITER_VERSION) {
+		memset(lim->shm, 0, sizeof(*lim->shm));
+		lim->shm->version = LIMITER_VERSION;
+	}
+	lim->me = claim(lim->shm);
+	unlock(lim);
+	if (lim->me == -1)
+		log_warn("limits: more than %d processes; this one counts as "
+		    "always busy", LIMITER_PROCS);
+}
+
+void
+limiter_key(const char *user, const char *remote_addr,
+    char key_out[LIMITER_KEY_MAX])
+{
+	char addr[ADDRESS_KEY_MAX];
+
+	if (user != NULL && user[0] != '\0') {
+		snprintf(key_out, LIMITER_KEY_MAX, "u:%s", user);
+		return;
+	}
+	address_key(remote_addr, addr);
+	snprintf(key_out, LIMITER_KEY_MAX, "a:%s", addr);
+}
+
+/* key's bucket, found or made; NULL when all its places are in use. */
+static struct limiter_bucket *
+bucket_of(struct limiter_shm *shm, const char *key, uint64_t h,
+    int64_t now_us)
+{
+	struct limiter_bucket *table = key[0] == 'u' ? shm->users : shm->addrs;
+	struct limiter_bucket *b, *spare = NULL;
+	int i;
+
+	for (i = 0; i < LIMITER_PROBES; i++) {
+		b = &table[(h + (uint64_t)i) % LIMITER_BUCKETS];
+		if (b->hash == h && strcmp(b->key, key) == 0)
+			return b;
+		/* A full bucket is as good as none: its place is free. */
+		if (spare == NULL && b->tat_us <= now_us)
+			spare = b;
+	}
+	if (spare != NULL) {
+		spare->hash = h;
+		spare->tat_us = 0;
+		snprintf(spare->key, sizeof(spare->key), "%s", key);
+	}
+	return spare;
+}
+
+/* Other live processes working for key now (waiting: holding a wait). */
+static int
+others(const struct limiter_shm *shm, int me, const char *key, uint64_t h,
+    int waiting)
+{
+	const struct limiter_proc *p;
+	int i, n = 0;
+
+	for (i = 0; i < LIMITER_PROCS; i++) {
+		p = &shm->procs[i];
+		if (i == me || !(waiting ? p->waiting : p->busy))
+			continue;
+		if ((key == NULL || (p->hash == h && strcmp(p->key, key) == 0))
+		    && alive(p->pid))
+			n++;
+	}
+	return n;
+}
+
+int
+limiter_admit(struct limiter *lim, const char *key, int64_t now_us)
+{
+	struct limiter_proc *me;
+	struct limiter_bucket *b;
+	uint64_t h = hash_of(key);
+	int wait = 0;
+
+	lim->since_us = now_us;
+	lim->waited_us = 0;
+	if (lim->shm == NULL)
+		return 0;
+	lock(lim);
+	b = lim->rate == 0 ? NULL : bucket_of(lim->shm, key, h, now_us);
+	if (lim->rate != 0 && b == NULL)
+		wait = key[0] == 'u' ? 0 : 1;
+	else if (b != NULL && (lim->me == -1 ||
+	    others(lim->shm, lim->me, key, h, 0) > 0))
+		wait = gcra_take(&b->tat_us, now_us, 0, lim->burst_us, 0);
+	if (wait == 0 && lim->me != -1) {
+		me = &lim->shm->procs[lim->me];
+		me->busy = 1;
+		me->hash = h;
+		snprintf(me->key, sizeof(me->key), "%s", key);
+	}
+	unlock(lim);
+	if (lim->rate != 0 && b == NULL)
+		log_warn("limits: no room for %s", key);
+	return wait;
+}
+
+void
+limiter_done(struct limiter *lim, int64_t now_us)
+{
+	struct limiter_proc *me;
+	struct limiter_bucket *b;
+
+	if (lim->shm == NULL || lim->me == -1)
+		return;
+	lock(lim);
+	me = &lim->shm->procs[lim->me];
+	if (me->busy && lim->rate != 0 &&
+	    (b = bucket_of(lim->shm, me->key, me->hash, now_us)) != NULL)
+		gcra_charge(&b->tat_us, now_us, bucket_time(lim,
+		    now_us - lim->since_us - lim->waited_us));
+	me->busy = 0;
+	me->waiting = 0;
+	unlock(lim);
+}
+
+int
+limiter_wait_take(struct limiter *lim, int64_t now_us)
+{
+	struct limiter_proc *me;
+	int ok;
+
+	if (lim->shm == NULL)
+		return 0;	/* cannot share: no bound (logged at start) */
+	if (lim->me == -1)
+		return -1;
+	lock(lim);
+	me = &lim->shm->procs[lim->me];
+	ok = others(lim->shm, lim->me, NULL, 0, 1) < lim->waiters &&
+	    others(lim->shm, lim->me, me->key, me->hash, 1) <
+	    lim->waiters_per_user;
+	if (ok)
+		me->waiting = 1;
+	unlock(lim);
+	lim->wait_from_us = now_us;
+	return ok ? 0 : -1;
+}
+
+void
+limiter_wait_give(struct limiter *lim, int64_t now_us)
+{
+	lim->waited_us += now_us - lim->wait_from_us;
+	if (lim->shm == NULL || lim->me == -1)
+		return;
+	lock(lim);
+	lim->shm->procs[lim->me].waiting = 0;
+	unlock(lim);
+}
