@@ -12,6 +12,13 @@ enum log_level { LOG_INFO, LOG_WARN, LOG_ERROR };
 /* Names the program in every line; call first thing in main. */
 void	log_init(const char *prog);
 
+/*
+ * At most burst lines at once and per_second a second after that; the
+ * rest are counted, and the next line written ends with dropped=N.  For
+ * the programs whose lines clients cause (one per refused request).
+ */
+void	log_bound(int per_second, int burst);
+
 void	log_msg(enum log_level level, int with_errno, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 
