@@ -172,7 +172,7 @@ install: programs $(GEN)/events.lua
 	    $(DESTDIR)$(PREFIX)/libexec/microsvc/
 	install -m 644 lighttpd.conf deploy/lighttpd-spawn.conf \
 	    deploy/lighttpd-tcp.conf deploy/lighttpd-common.conf \
-	    deploy/per_address.lua $(GEN)/events.lua db/schema.sql $(SHARE)/
+	    $(GEN)/events.lua db/schema.sql $(SHARE)/
 	sed 's|@PREFIX@|$(PREFIX)|g' deploy/systemd/microsvc.env >$(SHARE)/systemd/microsvc.env
 	sed -e 's|@LOG_DIR@|/var/log/microsvc|g' -e 's|@SU@|su microsvc microsvc|' \
 	    -e 's|@REOPEN@|systemctl kill --signal=HUP microsvc-lighttpd.service|' \

@@ -1,6 +1,6 @@
 #!/bin/bash
 # make bench, the bounds (issue 11), on a private stack of its own with
-# the deployment's bounds (PER_ADDRESS_BUSY and the rest at their
+# the deployment's bounds (the limits per user and the rest at their
 # defaults), once one customer holds 1,000,000 invoices and one account
 # 100,000 customers (the contract's limits):
 # - the slowest Redis call (SLOWLOG) through pages, writes, the attacks
@@ -23,8 +23,7 @@ ROUNDS=${BENCH_VICTIM_ROUNDS:-200}
 PAGES=300
 say() { printf 'bench: %s\n' "$*" >&2; }
 
-# PER_ADDRESS_BUSY empty: run.sh's default (fixtures.bash raises it).
-stack_start_user1 PER_ADDRESS_BUSY=
+stack_start_user1
 trap 'attack_stop; stack_stop' EXIT
 victims_ready
 

@@ -59,12 +59,14 @@ trap 'exit 1' INT TERM
 say "private instance in $T (redis :$REDIS_PORT, customers :$CUSTOMERS_PORT," \
     "accounts :$ACCOUNTS_PORT, ceilings :$CEIL_POST_PORT :$CEIL_GET_PORT)," \
     "FCGI_PROCS=$FCGI_PROCS"
-# wrk's connections all come from 127.0.0.1: many clients, not one
-# abusing; and its runs put over a million invoices on one customer and
-# customers on one account.  bench/bounds.sh measures the bounds.
+# wrk's connections are all one user's, at full speed: each request goes
+# through the limiter, with the rate out of reach; and its runs put over
+# a million invoices on one customer and customers on one account.
+# bench/bounds.sh measures the bounds.
 env VAR_DIR="$VAR_DIR" BIN_DIR="$BIN_DIR" RUN_WORKER=0 \
     CUSTOMERS_PORT="$CUSTOMERS_PORT" ACCOUNTS_PORT="$ACCOUNTS_PORT" \
-    PER_ADDRESS_BUSY=100000 LIMIT_CUSTOMERS_PER_ACCOUNT=1000000000 \
+    RATE_PER_USER=1000000 RATE_BURST=1000000 \
+    LIMIT_CUSTOMERS_PER_ACCOUNT=1000000000 \
     LIMIT_INVOICES_PER_CUSTOMER=1000000000 \
     scripts/run.sh >"$T/run.log" 2>&1 &
 echo $! >"$T/run.pid"
@@ -102,9 +104,8 @@ chown "$OWNER:" "$T/ceil"
 # The ceilings' programs AUTH as admin (the default user), once per connection,
 # as the services do as their roles.
 export REDIS_USER=default REDISCLI_AUTH=$(cat "$VAR_DIR/redis-admin.pass")
-env VAR_DIR="$T/ceil" SOCK_DIR="$T/ceil" HOP_KEY= BIN_DIR="$T/ceil/bin" BIND_ADDR=127.0.0.1 \
-    DEPLOY_DIR="$ROOT/deploy" LOGIN_PROCS=1 PER_ADDRESS_MAX=128 \
-    PER_ADDRESS_BUSY=100000 \
+env VAR_DIR="$T/ceil" SOCK_DIR="$T/ceil" BIN_DIR="$T/ceil/bin" BIND_ADDR=127.0.0.1 \
+    DEPLOY_DIR="$ROOT/deploy" LOGIN_PROCS=1 \
     RUN_USER="$OWNER" RUN_GROUP="$(stat -c %G "$VAR_DIR")" \
     WWW_DIR="$ROOT/www" \
     CUSTOMERS_PORT="$CEIL_POST_PORT" ACCOUNTS_PORT="$CEIL_GET_PORT" \

@@ -24,8 +24,6 @@ esac
 export BIND_ADDR=${BIND_ADDR:-127.0.0.1}
 export FCGI_PROCS=${FCGI_PROCS:-4}
 export LOGIN_PROCS=${LOGIN_PROCS:-1}
-export PER_ADDRESS_MAX=${PER_ADDRESS_MAX:-128}
-export PER_ADDRESS_BUSY=${PER_ADDRESS_BUSY:-1}
 export DEPLOY_DIR=$ROOT/deploy
 export REDIS_APPENDFSYNC=${REDIS_APPENDFSYNC:-everysec}
 RESTART_DELAY=${RESTART_DELAY:-1}
@@ -132,11 +130,6 @@ if [ "$(printf %s "$SOCK_DIR/customers.sock-999" | wc -c)" -gt 107 ]; then
 	SOCK_DIR=$(mktemp -d "/tmp/microsvc.XXXXXX")
 	say "VAR_DIR is too long a path for unix sockets: lighttpd's go in $SOCK_DIR"
 fi
-
-# Marks the dashboard's writes that lighttpd passes from one port to the
-# other (lighttpd.conf, per_address.lua); it lives only in lighttpd's
-# environment, which other users cannot read.
-export HOP_KEY=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 
 # Start order; stop_all goes the other way.  Each process has a pid file.
 order=(redis worker lighttpd)

@@ -24,9 +24,9 @@ function newKey() {
 // The answer's JSON, and the next page's path if the answer was cut.
 // A command carries an Idempotency-Key, so that trying it again after a
 // 5xx or no answer at all (5 s) cannot make it twice: the service
-// answers a retry with the first answer.  A 429 changed nothing (one
-// address has one request in work at a time, deploy/per_address.lua):
-// it is asked again after its Retry-After.  Three tries at most.
+// answers a retry with the first answer.  A 429 changed nothing (the
+// user was over its rate with other requests in work): it is asked
+// again after its Retry-After.  Three tries at most.
 const TRIES = 3;
 async function call(method, path, body) {
   const headers = { 'Content-Type': 'application/json' };

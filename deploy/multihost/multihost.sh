@@ -288,7 +288,7 @@ lighttpd_on_web() {
 		ACCOUNTS_FCGI_HOST="${ADDR[$4]}" ACCOUNTS_FCGI_PORT="$FCGI_PORT" \
 		ACCOUNTS2_FCGI_HOST="${ADDR[$5]}" ACCOUNTS2_FCGI_PORT="$FCGI_PORT" \
 		LOGIN_FCGI_HOST="${ADDR[acct1]}" LOGIN_FCGI_PORT="$LOGIN_PORT" \
-		DEPLOY_DIR="$ROOT/deploy" PER_ADDRESS_BUSY=64 \
+		DEPLOY_DIR="$ROOT/deploy" \
 		lighttpd -D -f "$ROOT/deploy/lighttpd-tcp.conf"
 }
 lighttpd_on_web lighttpd 8080 8090 acct1 acct2
