@@ -1,5 +1,5 @@
-# The attacks a tester ran against 9c98ae0 (issue 11), replayed as an
-# attacker runs them, and a victim to measure them by: loaded by
+# The attacks testers ran, replayed as an attacker runs them, and a
+# victim to measure them by: loaded by
 # tests/abuse.bats, which shows each bound, and by bench/run.sh, which
 # reports the victim's p99 under each.  Needs fixtures.bash and a stack.
 #
@@ -44,19 +44,33 @@ percentile() {
 victim_201s() { awk '$2 == 201 { n++ } END { print n + 0 }' "$1"; }
 # victim_5xx FILE: how many answered 5xx (or not at all: 000).
 victim_5xx() { awk '$2 >= 500 || $2 == 0 { n++ } END { print n + 0 }' "$1"; }
+# victim_429 FILE: how many were refused as over a limit.
+victim_429() { awk '$2 == 429 { n++ } END { print n + 0 }' "$1"; }
 
 # attack_loops K URL CURL_ARGS...: K clients, each asking URL again as
 # soon as it is answered, over one kept-alive connection (curl's URL
-# globbing: one process, no fork per request), until attack_stop.
+# globbing: one process, no fork per request), until attack_stop.  With
+# ATTACK_ADDRS=N set, client i comes from 127.0.4.(i mod N + 1): one user
+# from N addresses.  Each client writes its answers' statuses to
+# $T/attack.codes.I (attacker_statuses reads them).
 attack_loops() {
-	local k=$1 url=$2 i
+	local k=$1 url=$2 i from
 	shift 2
 	case $url in *\?*) url="$url&n=[1-10000000]" ;; *) url="$url?n=[1-10000000]" ;; esac
 	for ((i = 0; i < k; i++)); do
-		nice -n 19 curl -s -o /dev/null --max-time 600 "$url" "$@" \
-			>/dev/null 2>&1 3>&- &
+		from=()
+		[ -z "${ATTACK_ADDRS:-}" ] || from=(--interface "127.0.4.$((i % ATTACK_ADDRS + 1))")
+		# -w to stderr, which is not buffered: a killed client has
+		# written every status it got.
+		nice -n 19 curl -s -o /dev/null -w '%{stderr}%{http_code}\n' --max-time 600 \
+			"${from[@]}" "$url" "$@" 2>"$T/attack.codes.$i" >/dev/null 3>&- &
 		echo $! >>"$T/attack.pids"
 	done
+}
+
+# attacker_statuses: "count status" lines of the attack's answers so far.
+attacker_statuses() {
+	cat "$T"/attack.codes.* 2>/dev/null | sort | uniq -c | awk '{ print $1, $2 }'
 }
 
 # attack_idle N PORT...: N connections to each port that never send a
@@ -92,7 +106,7 @@ attack_stop() {
 	while read -r pid; do
 		while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
 	done <"$T/attack.pids"
-	rm -f "$T/attack.pids" "$T/idle.opened"
+	rm -f "$T/attack.pids" "$T/idle.opened" "$T"/attack.codes.*
 }
 
 # fcall_pipe FUNCTION N ARGS...: N calls of a Redis Function in one pipe,

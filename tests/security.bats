@@ -263,3 +263,12 @@ login_from() {
 	! grep -qi '^Upgrade: h2c' "$T/h"
 	! grep -q ' 101 ' "$T/h"
 }
+
+@test "HTTP/2 with prior knowledge is off too: no HTTP/2 answer on either port" {
+	for url in "$A/status" "$C/status"; do
+		got=$(curl -s -o /dev/null -w '%{http_version} %{http_code}' \
+			--http2-prior-knowledge --max-time 5 "$url" || :)
+		note "$url with HTTP/2 prior knowledge: ${got:-nothing}"
+		[ "${got%% *}" != 2 ]
+	done
+}
