@@ -322,7 +322,9 @@ for p in 8080 8090 8091 8092 18080; do
 	wait_tcp web "${ADDR[web]}" "$p"
 done
 
-cat >"$WORK_DIR/hosts.env" <<ENV
+# Written aside, then renamed: a reader that waits for the file (tests/
+# fixtures.bash) once sourced it empty, between cat's open and its write.
+cat >"$WORK_DIR/hosts.env.new" <<ENV
 MH_ID=$MH_ID
 NS_PREFIX=$PFX
 NS_WEB=$PFX-web
@@ -339,6 +341,7 @@ A2=http://${ADDR[web]}:8092
 NFT_RULES=$NFT_RULES
 FIREWALL_SKIP=$(printf %q "$FIREWALL_SKIP")
 ENV
+mv "$WORK_DIR/hosts.env.new" "$WORK_DIR/hosts.env"
 say "ready (id $MH_ID, logs in $WORK_DIR)"
 for h in "${HOSTS[@]}"; do
 	say "  $h ${ADDR[$h]} (namespace $PFX-$h)"
