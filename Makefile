@@ -160,7 +160,8 @@ deps:
 	@scripts/deps.sh
 
 # Programs to bin/ (microsvc-worker, microsvc-setup) and libexec/microsvc/
-# (the FastCGI programs); configs and systemd units to share/microsvc/.
+# (the FastCGI programs); configs, the nftables ruleset and systemd units
+# to share/microsvc/.
 PREFIX  ?= /usr/local
 SHARE    = $(DESTDIR)$(PREFIX)/share/microsvc
 install: programs $(GEN)/events.lua
@@ -172,6 +173,7 @@ install: programs $(GEN)/events.lua
 	    $(DESTDIR)$(PREFIX)/libexec/microsvc/
 	install -m 644 lighttpd.conf deploy/lighttpd-spawn.conf \
 	    deploy/lighttpd-tcp.conf deploy/lighttpd-common.conf \
+	    deploy/nftables/microsvc.nft \
 	    $(GEN)/events.lua db/schema.sql $(SHARE)/
 	sed 's|@PREFIX@|$(PREFIX)|g' deploy/systemd/microsvc.env >$(SHARE)/systemd/microsvc.env
 	sed -e 's|@LOG_DIR@|/var/log/microsvc|g' -e 's|@SU@|su microsvc microsvc|' \

@@ -19,7 +19,8 @@ teardown_file() {
 	make -s -C "$ROOT" install BUILD="${BIN_DIR%/bin}" SANITIZE=1 PREFIX="$T/prefix" >/dev/null
 	for f in bin/microsvc-worker bin/microsvc-setup libexec/microsvc/customers.fcgi \
 	    libexec/microsvc/accounts.fcgi share/microsvc/lighttpd-spawn.conf \
-	    share/microsvc/events.lua share/microsvc/systemd/microsvc.env; do
+	    share/microsvc/events.lua share/microsvc/systemd/microsvc.env \
+	    share/microsvc/microsvc.nft; do
 		[ -e "$T/prefix/$f" ] || { echo "missing $f" >&2; false; }
 	done
 	for u in redis setup worker customers accounts login lighttpd; do

@@ -24,6 +24,10 @@
 #                     reach one replica only: :8091 -> acct1, :8092 -> acct2;
 #                     the third Sentinel
 #
+# The web host and both Redis hosts load deploy/nftables/microsvc.nft:
+# connections per client address bounded on the HTTP, Redis and Sentinel
+# ports (the probes' ports are not).
+#
 # Failover: three Sentinels (quorum 2, down after 2 s) watch the primary
 # and promote the replica if it goes; the programs ask them where the
 # primary is (REDIS_SENTINELS), and a command answers 201 only once its
@@ -155,6 +159,24 @@ wait_tcp() {
 	say "nothing listens on $2:$3 (seen from $1)"
 	return 1
 }
+
+# --- the firewall: bounds on connections per client address ------------------
+# deploy/nftables/microsvc.nft on the web host (the HTTP ports) and the
+# Redis hosts (Redis, Sentinel), loaded before anything listens, so that
+# every connection is counted.  Without nft (or its kernel support) the
+# hosts go on without it, and hosts.env says why (FIREWALL_SKIP).
+NFT_RULES=$ROOT/deploy/nftables/microsvc.nft
+FIREWALL_SKIP=
+if ! command -v nft >/dev/null; then
+	FIREWALL_SKIP="nft not found (apt-get install nftables)"
+else
+	for h in web redis redis2; do
+		out=$(on "$h" nft -f "$NFT_RULES" 2>&1) && continue
+		FIREWALL_SKIP="nft -f failed on $h: $(head -1 <<<"$out")"
+		break
+	done
+fi
+[ -z "$FIREWALL_SKIP" ] || say "no firewall: $FIREWALL_SKIP"
 
 # --- the keys: made once, then each host gets what its programs need ------
 # The ACL file goes to every Redis host (ACLs are not replicated); each
@@ -300,7 +322,9 @@ for p in 8080 8090 8091 8092 18080; do
 	wait_tcp web "${ADDR[web]}" "$p"
 done
 
-cat >"$WORK_DIR/hosts.env" <<ENV
+# Written aside, then renamed: a reader that waits for the file (tests/
+# fixtures.bash) once sourced it empty, between cat's open and its write.
+cat >"$WORK_DIR/hosts.env.new" <<ENV
 MH_ID=$MH_ID
 NS_PREFIX=$PFX
 NS_WEB=$PFX-web
@@ -314,7 +338,10 @@ C_NOWAIT=http://${ADDR[web]}:18080
 A=http://${ADDR[web]}:8090
 A1=http://${ADDR[web]}:8091
 A2=http://${ADDR[web]}:8092
+NFT_RULES=$NFT_RULES
+FIREWALL_SKIP=$(printf %q "$FIREWALL_SKIP")
 ENV
+mv "$WORK_DIR/hosts.env.new" "$WORK_DIR/hosts.env"
 say "ready (id $MH_ID, logs in $WORK_DIR)"
 for h in "${HOSTS[@]}"; do
 	say "  $h ${ADDR[$h]} (namespace $PFX-$h)"
