@@ -27,5 +27,6 @@ void	test_command(void);
 void	test_projector(void);
 void	test_token_claims(void);
 void	test_sentinel(void);
+void	test_addr_key(void);
 
 #endif
