@@ -23,7 +23,7 @@ login_throttle_wait(struct service *svc, const char *user, const char *addr)
 {
 	const struct config *cfg = &svc->cfg;
 	struct command_args args = { .n = 0 };
-	char n[6][16], key[ADDR_KEY_MAX];
+	char n[8][16], key[ADDR_KEY_MAX];
 	redisReply *r;
 	int wait = -1;
 
@@ -35,6 +35,8 @@ login_throttle_wait(struct service *svc, const char *user, const char *addr)
 	count_arg(&args, "max_addr", cfg->login_max_addr, n[3]);
 	count_arg(&args, "max_ok_user", cfg->login_max_ok_user, n[4]);
 	count_arg(&args, "max_ok_addr", cfg->login_max_ok_addr, n[5]);
+	count_arg(&args, "known_ttl", cfg->login_known_ttl, n[6]);
+	count_arg(&args, "strangers", cfg->login_strangers, n[7]);
 	r = command_call(&svc->redis, cfg->stream_key, "login_attempt", NULL,
 	    &args);
 	if (r != NULL && r->type == REDIS_REPLY_INTEGER && r->integer >= 0)
@@ -50,12 +52,15 @@ void
 login_throttle_succeeded(struct service *svc, const char *user,
     const char *addr)
 {
+	const struct config *cfg = &svc->cfg;
 	struct command_args args = { .n = 0 };
-	char window[16], key[ADDR_KEY_MAX];
+	char n[3][16], key[ADDR_KEY_MAX];
 
 	command_arg(&args, "user", user);
 	command_arg(&args, "addr", addr_key(addr, key));
-	count_arg(&args, "window", svc->cfg.login_window, window);
-	freeReplyObject(command_call(&svc->redis, svc->cfg.stream_key,
+	count_arg(&args, "window", cfg->login_window, n[0]);
+	count_arg(&args, "known_max", cfg->login_known_max, n[1]);
+	count_arg(&args, "known_ttl", cfg->login_known_ttl, n[2]);
+	freeReplyObject(command_call(&svc->redis, cfg->stream_key,
 	    "login_succeeded", NULL, &args));
 }
