@@ -73,6 +73,36 @@ attacker_statuses() {
 	cat "$T"/attack.codes.* 2>/dev/null | sort | uniq -c | awk '{ print $1, $2 }'
 }
 
+# guess_loops FIRST LAST: one client on each address 127.0.5.FIRST to
+# 127.0.5.LAST, guessing wrong passwords as soon as it is answered, in
+# turn for 20 users of its own that do not exist (an unknown user costs
+# the hash a wrong password does) and for user1, so that no one user or
+# pair count stops it before its address's own does; until attack_stop
+# (or 1,000 rounds).  Each address's statuses, one a line, go to
+# $T/guesses.<n>.  One curl a round of 21 requests: a fork per guess
+# would take the cores the login needs.
+guess_loops() {
+	local i
+	for ((i = $1; i <= $2; i++)); do
+		awk -v i="$i" -v url="$A/auth/login" 'BEGIN { q = "\\\""
+			for (k = 1; k <= 21; k++) {
+				u = k == 21 ? "user1" : "ghost" i "-" k
+				if (k > 1) print "next"
+				printf "url = \"%s\"\ninterface = \"127.0.5.%d\"\n", url, i
+				print "silent\noutput = \"/dev/null\"\nmax-time = 30"
+				print "write-out = \"%{http_code}\\n\""
+				printf "data = \"{%susername%s:%s%s%s,%spassword%s:%sguess%d%s}\"\n",
+				    q, q, q, u, q, q, q, q, k, q
+			} }' >"$T/guess.$i.cfg"
+		(
+			for ((r = 0; r < 1000; r++)); do
+				nice -n 19 curl -K "$T/guess.$i.cfg" || break
+			done >"$T/guesses.$i" 2>/dev/null
+		) 3>&- &
+		echo $! >>"$T/attack.pids"
+	done
+}
+
 # attack_idle N PORT...: N connections to each port that never send a
 # byte, held open (the tester's 1,370 took both ports down).  Writes how
 # many were opened to $T/idle.opened.

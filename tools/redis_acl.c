@@ -55,8 +55,9 @@ static const struct {
 	 * itself. */
 	{ REDIS_ROLE_ACCOUNTS, 1, "+ping +fcall +fcall_ro +xinfo|stream "
 	    "~seq:account ~account:* ~login:* ~idem:* "
-	    "+time +incr +decr +get +exists +hget +hmget +hset +del +expire "
-	    "+pexpire +pttl "
+	    "+time +incr +decr +get +set +exists +hget +hmget +hset +del "
+	    "+expire +pexpire +pttl +zadd +zscore +zremrangebyscore "
+	    "+zremrangebyrank "
 	    "+xadd +wait +role "
 	    "(%R~user:* +exists +hget)" },
 	{ REDIS_ROLE_WORKER, 1,

@@ -51,6 +51,25 @@ respond_token(struct http_request *req, struct service *svc, const char *user)
 	free(token);
 }
 
+/*
+ * 1 after answering 499 when the client has hung up: its login is neither
+ * counted nor hashed.  A login waits in the queue to the login process
+ * before it is read, so this is where a client gives up; from here to
+ * the hash is one Redis round trip (under a millisecond).  Checked before
+ * the count, so that a user's own impatient retries do not use up its
+ * failures.  Measured (tests/logins.bats): 20 logins at once hung up
+ * after 50 ms; the next login took 1.8 s behind their 20 hashes, and
+ * takes 0.09 s with 19 of them answered 499 unhashed.
+ */
+static int
+gone(struct http_request *req)
+{
+	if (!http_client_gone(req))
+		return 0;
+	http_respond_error(req, 499, "the client hung up");
+	return 1;
+}
+
 /* 0 when the caller may try a password now, else -1 after answering. */
 static int
 throttled(struct service *svc, struct http_request *req, const char *user)
@@ -118,7 +137,7 @@ auth_login(const struct route_call *call)
 		http_respond_decode_error(req, &err);
 		goto out;
 	}
-	if (throttled(svc, req, user) == -1 ||
+	if (gone(req) || throttled(svc, req, user) == -1 ||
 	    (known = hash_of(svc, req, user, &r, &hash)) == -1)
 		goto out;
 	if (crypto_pwhash_str_verify(hash, password, strlen(password)) == 0 &&

@@ -6,15 +6,9 @@
 #include <stdio.h>
 
 #include "accounts.h"
+#include "addr_key.h"
 #include "command.h"
 #include "log.h"
-
-/* The client's address as the functions take it. */
-static const char *
-address(const char *addr)
-{
-	return addr[0] != '\0' ? addr : "0.0.0.0";
-}
 
 /* A count of the configuration as an argument; its digits live in buf. */
 static void
@@ -29,18 +23,20 @@ login_throttle_wait(struct service *svc, const char *user, const char *addr)
 {
 	const struct config *cfg = &svc->cfg;
 	struct command_args args = { .n = 0 };
-	char n[6][16];
+	char n[8][16], key[ADDR_KEY_MAX];
 	redisReply *r;
 	int wait = -1;
 
 	command_arg(&args, "user", user);
-	command_arg(&args, "addr", address(addr));
+	command_arg(&args, "addr", addr_key(addr, key));
 	count_arg(&args, "window", cfg->login_window, n[0]);
 	count_arg(&args, "max_pair", cfg->login_max_pair, n[1]);
 	count_arg(&args, "max_user", cfg->login_max_user, n[2]);
 	count_arg(&args, "max_addr", cfg->login_max_addr, n[3]);
 	count_arg(&args, "max_ok_user", cfg->login_max_ok_user, n[4]);
 	count_arg(&args, "max_ok_addr", cfg->login_max_ok_addr, n[5]);
+	count_arg(&args, "known_ttl", cfg->login_known_ttl, n[6]);
+	count_arg(&args, "strangers", cfg->login_strangers, n[7]);
 	r = command_call(&svc->redis, cfg->stream_key, "login_attempt", NULL,
 	    &args);
 	if (r != NULL && r->type == REDIS_REPLY_INTEGER && r->integer >= 0)
@@ -56,12 +52,15 @@ void
 login_throttle_succeeded(struct service *svc, const char *user,
     const char *addr)
 {
+	const struct config *cfg = &svc->cfg;
 	struct command_args args = { .n = 0 };
-	char window[16];
+	char n[3][16], key[ADDR_KEY_MAX];
 
 	command_arg(&args, "user", user);
-	command_arg(&args, "addr", address(addr));
-	count_arg(&args, "window", svc->cfg.login_window, window);
-	freeReplyObject(command_call(&svc->redis, svc->cfg.stream_key,
+	command_arg(&args, "addr", addr_key(addr, key));
+	count_arg(&args, "window", cfg->login_window, n[0]);
+	count_arg(&args, "known_max", cfg->login_known_max, n[1]);
+	count_arg(&args, "known_ttl", cfg->login_known_ttl, n[2]);
+	freeReplyObject(command_call(&svc->redis, cfg->stream_key,
 	    "login_succeeded", NULL, &args));
 }

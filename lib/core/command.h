@@ -17,7 +17,7 @@
 #include "contract.h"
 #include "redis.h"
 
-#define COMMAND_ARGS_MAX 8
+#define COMMAND_ARGS_MAX 12	/* the most: the login's attempt, 10 */
 
 struct command_args {
 	const char	*name[COMMAND_ARGS_MAX];

@@ -107,6 +107,23 @@ config_redis(struct config *cfg)
 	    &cfg->wait_timeout_ms) == -1 ? -1 : 0;
 }
 
+/*
+ * Who is no stranger, and how many strangers' guesses are checked.  4 a
+ * second: argon2id takes 90 ms here (143 ms with three at once on the
+ * two cores), so the one login process checks 7 to 11 a second; the
+ * strangers may take about half of it (db/login.lua has the figures).
+ * Raise it with LOGIN_PROCS.
+ */
+static int
+config_known(struct config *cfg)
+{
+	return env_int("LOGIN_STRANGER_HASHES", 4, 1, 1000,
+	    &cfg->login_strangers) == -1 ||
+	    env_int("LOGIN_KNOWN_ADDRS", 8, 1, 64, &cfg->login_known_max) == -1 ||
+	    env_int("LOGIN_KNOWN_TTL", 30 * 86400, 60, 365 * 86400,
+	    &cfg->login_known_ttl) == -1 ? -1 : 0;
+}
+
 static int
 config_logins(struct config *cfg)
 {
@@ -121,8 +138,8 @@ config_logins(struct config *cfg)
 	    &cfg->login_max_ok_user) == -1 ||
 	    env_int("LOGIN_MAX_SUCCESSES_PER_ADDR", 120, 1, 1000000,
 	    &cfg->login_max_ok_addr) == -1 ||
-	    env_int("LOGIN_WINDOW", 60, 1, 86400, &cfg->login_window) == -1 ?
-	    -1 : 0;
+	    env_int("LOGIN_WINDOW", 60, 1, 86400, &cfg->login_window) == -1 ||
+	    config_known(cfg) == -1 ? -1 : 0;
 }
 
 static int

@@ -43,6 +43,11 @@ struct config {
 	int		 idempotency_ttl; /* IDEMPOTENCY_TTL seconds, 86400: keys kept */
 	int		 login_max_ok_user; /* LOGIN_MAX_SUCCESSES_PER_USER, 60 */
 	int		 login_max_ok_addr; /* LOGIN_MAX_SUCCESSES_PER_ADDR, 120 */
+	/* LOGIN_STRANGER_HASHES, 4: password checks a second, all users
+	 * together, for (user, address) pairs not known (db/login.lua). */
+	int		 login_strangers;
+	int		 login_known_max; /* LOGIN_KNOWN_ADDRS, 8: per user */
+	int		 login_known_ttl; /* LOGIN_KNOWN_TTL seconds, 30 days */
 	/* LIMIT_*: the command's bounds (contract.h), stored by setup. */
 	long long	 limit_customers_per_account;
 	long long	 limit_invoices_per_customer;

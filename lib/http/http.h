@@ -36,6 +36,11 @@ struct http_request {
  */
 int	http_request_read(struct http_request *req, FCGX_Request *fcgi);
 void	http_request_free(struct http_request *req);
+/*
+ * client_gone.c: 1 when the client has hung up, or lighttpd gave up on
+ * the request: work only it would wait for is wasted.  Does not wait.
+ */
+int	http_client_gone(const struct http_request *req);
 
 /* How every JSON answer is serialised. */
 #define HTTP_JSON_FLAGS \

@@ -135,14 +135,13 @@ void
 limiter_key(const char *user, const char *remote_addr,
     char key_out[LIMITER_KEY_MAX])
 {
-	char addr[ADDRESS_KEY_MAX];
+	char addr[ADDR_KEY_MAX];
 
-	if (user != NULL && user[0] != '\0') {
+	if (user != NULL && user[0] != '\0')
 		snprintf(key_out, LIMITER_KEY_MAX, "u:%s", user);
-		return;
-	}
-	address_key(remote_addr, addr);
-	snprintf(key_out, LIMITER_KEY_MAX, "a:%s", addr);
+	else
+		snprintf(key_out, LIMITER_KEY_MAX, "a:%s",
+		    addr_key(remote_addr, addr));
 }
 
 /* key's bucket, found or made; NULL when all its places are in use. */

@@ -12,7 +12,7 @@
  * Rate.  Each principal may spend RATE_PER_USER milliseconds of process
  * time a second (1,000: one process), and RATE_BURST at once: a bucket
  * (gcra.h) charged as each request ends.  The principal is the token's
- * user, or the client's address (address.h) where there is no user:
+ * user, or the client's address (addr_key.h) where there is no user:
  * /status, /metrics, /auth/login.
  *
  * Concurrency.  A principal with no other request in this service's
@@ -33,12 +33,12 @@
 
 #include <stdint.h>
 
-#include "address.h"
+#include "addr_key.h"
 #include "contract.h"
 
 /* "u:" and a user name, or "a:" and an address key. */
-#define LIMITER_KEY_MAX	(2 + (CONTRACT_USER_MAX > ADDRESS_KEY_MAX ? \
-			    CONTRACT_USER_MAX : ADDRESS_KEY_MAX) + 1)
+#define LIMITER_KEY_MAX	(2 + (CONTRACT_USER_MAX > ADDR_KEY_MAX ? \
+			    CONTRACT_USER_MAX : ADDR_KEY_MAX) + 1)
 
 struct limiter_shm;
 

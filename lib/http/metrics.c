@@ -7,11 +7,11 @@
 #include "metrics.h"
 #include "shm.h"
 
-#define METRICS_VERSION 3	/* the layout of struct metrics_shm */
+#define METRICS_VERSION 4	/* the layout of struct metrics_shm */
 
 static const int statuses[METRICS_STATUSES - 1] = {
 	200, 201, 204, 400, 401, 403, 404, 405, 409, 411, 413, 414, 422, 429,
-	431, 500, 503, 504,
+	431, 499, 500, 503, 504,
 };
 
 /* Upper bounds in microseconds; the last bucket is +Inf. */

@@ -16,7 +16,7 @@
 #include "route.h"
 
 #define METRICS_ROUTES		16	/* routes per service, plus "unmatched" */
-#define METRICS_STATUSES	19
+#define METRICS_STATUSES	20
 #define METRICS_BUCKETS		12
 
 struct metrics_shm {

@@ -24,6 +24,8 @@ http_status_text(int status)
 	case 417: return "Expectation Failed";
 	case 429: return "Too Many Requests";
 	case 431: return "Request Header Fields Too Large";
+	/* nginx's: no one reads it, but the logs and metrics tell it apart. */
+	case 499: return "Client Closed Request";
 	case 501: return "Not Implemented";
 	case 503: return "Service Unavailable";
 	case 504: return "Gateway Timeout";

@@ -28,5 +28,6 @@ void	test_projector(void);
 void	test_token_claims(void);
 void	test_sentinel(void);
 void	test_limiter(void);
+void	test_addr_key(void);
 
 #endif

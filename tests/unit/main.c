@@ -47,6 +47,7 @@ main(int argc, char **argv)
 	test_token_claims();
 	test_sentinel();
 	test_limiter();
+	test_addr_key();
 	if (check_verbose)
 		printf("1..%d\n", passed + failed);
 	printf("%d passed, %d failed\n", passed, failed);

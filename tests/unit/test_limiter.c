@@ -1,6 +1,5 @@
 /*
- * The limits per user: the rate rule (gcra.h), an address's key, and
- * the shared table across two real processes (a principal alone is
+ * The limits per user: the rate rule (gcra.h), and the shared table across two real processes (a principal alone is
  * never refused; with another request in work, its spent time decides;
  * wait slots per principal).
  */
@@ -13,7 +12,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "address.h"
 #include "check.h"
 #include "gcra.h"
 #include "limiter.h"
@@ -45,26 +43,6 @@ test_gcra(void)
 	    tat == 6000000);
 	CHECK("in debt, even a free request waits until it is paid back",
 	    gcra_take(&tat, 1000000, 0, 1000000, 0) == 4);
-}
-
-static void
-test_address(void)
-{
-	char k[ADDRESS_KEY_MAX];
-
-	CHECK("an IPv4 address is its own key",
-	    address_key("192.0.2.7", k) == 0 && strcmp(k, "192.0.2.7") == 0);
-	CHECK("an IPv6 address counts by its /64",
-	    address_key("2001:db8:1:2:aaaa:bbbb:cccc:dddd", k) == 0 &&
-	    strcmp(k, "2001:db8:1:2::/64") == 0);
-	CHECK("two addresses of one /64 share the key",
-	    address_key("2001:db8:1:2::1", k) == 0 &&
-	    strcmp(k, "2001:db8:1:2::/64") == 0);
-	CHECK("an IPv4-mapped IPv6 address is its IPv4",
-	    address_key("::ffff:192.0.2.7", k) == 0 &&
-	    strcmp(k, "192.0.2.7") == 0);
-	CHECK("no address at all shares the key \"unknown\"",
-	    address_key("", k) == -1 && strcmp(k, "unknown") == 0);
 }
 
 /* A child that works for key until the parent writes to its pipe. */
@@ -175,7 +153,6 @@ test_limiter(void)
 	char path[64];
 
 	test_gcra();
-	test_address();
 	if (mkdtemp(dir) == NULL) {
 		CHECK("a temporary folder for the shared table", 0);
 		return;
