@@ -41,16 +41,20 @@ bench_auth(redisContext *c)
 	return ok ? 0 : -1;
 }
 
+/* As the services: by the unix socket REDIS_SOCKET (make run's) if set. */
 static redisContext *
 connect_redis(const char *host, int port)
 {
+	const char *sock = getenv("REDIS_SOCKET");
+	int unix_socket = sock != NULL && *sock != '\0';
 	struct timeval tv = { 1, 0 };
-	redisContext *c = redisConnectWithTimeout(host, port, tv);
+	redisContext *c = unix_socket ? redisConnectUnixWithTimeout(sock, tv) :
+	    redisConnectWithTimeout(host, port, tv);
 
 	if (c == NULL)
 		return NULL;
 	if (c->err != 0 || redisSetTimeout(c, tv) != REDIS_OK) {
-		warnx("redis %s:%d: %s", host, port, c->errstr);
+		warnx("redis %s: %s", unix_socket ? sock : host, c->errstr);
 		redisFree(c);
 		return NULL;
 	}

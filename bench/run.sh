@@ -42,7 +42,8 @@ REDIS_PORT=$(free_port) CUSTOMERS_PORT=$(free_port) ACCOUNTS_PORT=$(free_port)
 CEIL_POST_PORT=$(free_port) CEIL_GET_PORT=$(free_port)
 VAR_DIR=$T/var
 DB=$VAR_DIR/accounts.db
-# The worker started here reads the same configuration as run.sh's.
+# The worker started here reads the same configuration as run.sh's
+# (and REDIS_SOCKET, once Redis is up).
 export REDIS_PORT VAR_DIR
 C=http://127.0.0.1:$CUSTOMERS_PORT
 A=http://127.0.0.1:$ACCOUNTS_PORT
@@ -56,7 +57,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-say "private instance in $T (redis :$REDIS_PORT, customers :$CUSTOMERS_PORT," \
+say "private instance in $T (redis on a unix socket, customers :$CUSTOMERS_PORT," \
     "accounts :$ACCOUNTS_PORT, ceilings :$CEIL_POST_PORT :$CEIL_GET_PORT)," \
     "FCGI_PROCS=$FCGI_PROCS"
 # wrk's connections are all one user's, at full speed: each request goes
@@ -81,6 +82,10 @@ for _ in $(seq 300); do
 	sleep 0.05
 done
 [ "$up" = 1 ] || { cat "$T/run.log" >&2; say "the instance did not start"; exit 1; }
+# Redis listens on no port: everything here (the worker, rcli, the
+# ceilings' programs, stream_reader) reaches it by run.sh's socket, as
+# the services do, so that the ceilings stay comparable.
+export REDIS_SOCKET=$(readlink -f "$VAR_DIR/redis.sock")
 
 # As root, run.sh runs every process as a service user and gives it
 # $VAR_DIR.  What this script writes there is written as that user too:

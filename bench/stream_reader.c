@@ -5,6 +5,9 @@
  *
  *	stream_reader HOST PORT STREAM AFTER_ID MAX_ENTRIES
  *
+ * By the unix socket REDIS_SOCKET instead of HOST and PORT when it is
+ * set, as the worker does (make run's Redis listens on no port).
+ *
  * Prints: entries=N seconds=S per_second=R
  */
 #include <err.h>
@@ -64,6 +67,7 @@ int
 main(int argc, char *argv[])
 {
 	struct timeval tv = { 5, 0 };
+	const char *sock = getenv("REDIS_SOCKET");
 	redisContext *c;
 	redisReply *r;
 	char last[64];
@@ -76,7 +80,9 @@ main(int argc, char *argv[])
 		    "AFTER_ID MAX_ENTRIES");
 	max = atol(argv[5]);
 	snprintf(last, sizeof(last), "%s", argv[4]);
-	c = redisConnectWithTimeout(argv[1], atoi(argv[2]), tv);
+	c = sock != NULL && *sock != '\0' ?
+	    redisConnectUnixWithTimeout(sock, tv) :
+	    redisConnectWithTimeout(argv[1], atoi(argv[2]), tv);
 	if (c == NULL || c->err != 0)
 		errx(EXIT_FAILURE, "redis: %s", c != NULL ? c->errstr : "oom");
 	/* As the worker does: one AUTH (ACLs on), before the clock starts. */

@@ -15,6 +15,12 @@ export CUSTOMERS_PORT=${CUSTOMERS_PORT:-8080}
 export ACCOUNTS_PORT=${ACCOUNTS_PORT:-8090}
 export REDIS_PORT=${REDIS_PORT:-6379}
 export REDIS_HOST=${REDIS_HOST:-127.0.0.1}
+# Redis listens on a unix socket only (REDIS_SOCKET, below), no TCP port:
+# any local user could fill its maxclients with connections that never
+# authenticate.  REDIS_TCP=1 opens 127.0.0.1:REDIS_PORT as well, for
+# what cannot use a socket (a Redis Sentinel: tests/worker.bats), on a
+# machine with no untrusted local user only.
+REDIS_TCP=${REDIS_TCP:-0}
 # make run runs a Redis of its own, here; another host's is deploy/'s.
 case $REDIS_HOST in
 127.0.0.1) ;;
@@ -122,19 +128,21 @@ umask 077
 mkdir -p "$VAR_DIR/redis"
 chmod 700 "$VAR_DIR"
 
-# lighttpd's FastCGI sockets live in VAR_DIR, unless their paths would
-# not fit a unix socket address (107 bytes; lighttpd adds "-N" for each
-# process): then in a private folder of their own, gone when this ends.
+# lighttpd's FastCGI sockets and Redis's live in VAR_DIR, unless their
+# paths would not fit a unix socket address (107 bytes; lighttpd adds
+# "-N" for each process): then in a private folder of their own, gone
+# when this ends.
 export SOCK_DIR=$VAR_DIR
 if [ "$(printf %s "$SOCK_DIR/customers.sock-999" | wc -c)" -gt 107 ]; then
 	SOCK_DIR=$(mktemp -d "/tmp/microsvc.XXXXXX")
-	say "VAR_DIR is too long a path for unix sockets: lighttpd's go in $SOCK_DIR"
+	say "VAR_DIR is too long a path for unix sockets: lighttpd's and Redis's go in $SOCK_DIR"
 fi
 
 # Start order; stop_all goes the other way.  Each process has a pid file.
 order=(redis worker lighttpd)
 declare -A pid_of=()
 nap=
+sock_mine=
 stop_all() {
 	local i name pid
 	# Newest first: lighttpd, then the worker (it finishes its batch),
@@ -155,6 +163,9 @@ stop_all() {
 	pid_of=()
 	[ -z "$nap" ] || kill "$nap" 2>/dev/null || true
 	[ "$SOCK_DIR" = "$VAR_DIR" ] || rm -rf "$SOCK_DIR"
+	# The link, or a socket a killed Redis left; only once it was this
+	# run's, not another's that this one found live.
+	[ -z "$sock_mine" ] || rm -f "$VAR_DIR/redis.sock"
 }
 trap stop_all EXIT
 trap 'say "stopping"; exit 0' INT TERM
@@ -171,9 +182,37 @@ port_free() {
 	! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
-for p in "$REDIS_PORT" "$CUSTOMERS_PORT" "$ACCOUNTS_PORT"; do
-	port_free "$p" || { say "port $p is in use; set REDIS_PORT, CUSTOMERS_PORT or ACCOUNTS_PORT"; exit 1; }
+ports=("$CUSTOMERS_PORT" "$ACCOUNTS_PORT")
+[ "$REDIS_TCP" != 1 ] || ports+=("$REDIS_PORT")
+for p in "${ports[@]}"; do
+	port_free "$p" || { say "port $p is in use; set CUSTOMERS_PORT, ACCOUNTS_PORT or REDIS_PORT"; exit 1; }
 done
+
+# Every program this starts reaches Redis by its socket.  Only the
+# service user may enter the folder (and the socket is 0700 too): no
+# other local user can so much as open a connection.
+export REDIS_SOCKET=$SOCK_DIR/redis.sock
+if [ "$(stat -L -c '%u %a' "$SOCK_DIR")" != "$(id -u) 700" ]; then
+	say "$SOCK_DIR is $(stat -L -c '%U %a' "$SOCK_DIR"), not $RUN_USER's alone (0700): Redis's socket cannot go there"
+	exit 1
+fi
+# Another make run on this VAR_DIR: its Redis answers there (a port in
+# use said so when Redis had one).  Its socket, or the link to it.
+old=$VAR_DIR/redis.sock
+[ ! -L "$old" ] || old=$(readlink -f "$old")
+if [ -S "$old" ]; then
+	answer=$(timeout 2 redis-cli -s "$old" ping 2>&1 || true)
+	case $answer in
+	"" | *"Could not connect"*) ;;
+	*) say "a Redis already runs on $VAR_DIR/redis.sock: another make run with this VAR_DIR?"; exit 1 ;;
+	esac
+fi
+sock_mine=1
+# scripts/redis-cli, from another shell, looks for $VAR_DIR/redis.sock:
+# when the socket is elsewhere, a link there names it (the link's own
+# path may be too long to connect by).  Made by the service user, in
+# its own folder.
+[ "$SOCK_DIR" = "$VAR_DIR" ] || ln -sfn "$REDIS_SOCKET" "$VAR_DIR/redis.sock"
 
 # The secrets: the JWT key, each Redis role's password, and the ACL file
 # Redis loads (the default user off).
@@ -186,8 +225,12 @@ done
 # costs about 45 % of POST throughput here (README, "What a 201
 # survives"), so make run keeps everysec.
 start_redis() {
-	redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$VAR_DIR/redis" \
-		--aclfile "$REDIS_ACL_FILE" \
+	local tcp=(--port 0)
+	if [ "$REDIS_TCP" = 1 ]; then
+		tcp=(--port "$REDIS_PORT" --bind 127.0.0.1)
+	fi
+	redis-server "${tcp[@]}" --unixsocket "$REDIS_SOCKET" --unixsocketperm 700 \
+		--dir "$VAR_DIR/redis" --aclfile "$REDIS_ACL_FILE" \
 		--appendonly yes --appendfsync "$REDIS_APPENDFSYNC" --save "" \
 		--daemonize no --logfile "$VAR_DIR/redis.log" &
 	started redis $!
@@ -238,6 +281,7 @@ cat >&2 <<MSG
 run: ready (data in $VAR_DIR)
   customers service  http://$BIND_ADDR:$CUSTOMERS_PORT
   accounts service   http://$BIND_ADDR:$ACCOUNTS_PORT
+  redis              $REDIS_SOCKET (unix socket; TCP $([ "$REDIS_TCP" = 1 ] && echo "127.0.0.1:$REDIS_PORT too" || echo off))
   try:
     TOKEN=\$(curl -s -X POST http://$BIND_ADDR:$ACCOUNTS_PORT/auth/login \\
         -d '{"username":"user1","password":"password1"}' | jq -r .token)

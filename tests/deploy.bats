@@ -45,7 +45,8 @@ teardown_file() {
 
 @test "setup started before its Redis (a boot under systemd) waits for it, then does its work" {
 	port=$(free_port)
-	REDIS_PORT=$port "$BIN_DIR/setup" >"$T/early-setup.log" 2>&1 3>&- &
+	# By TCP, to this Redis, not the file's stack's socket.
+	REDIS_SOCKET= REDIS_PORT=$port "$BIN_DIR/setup" >"$T/early-setup.log" 2>&1 3>&- &
 	setup=$!
 	sleep 1
 	kill -0 "$setup"	# still waiting, not failed
@@ -53,7 +54,7 @@ teardown_file() {
 		--aclfile "$VAR_DIR/redis-users.acl" --dir "$T" >/dev/null 3>&- &
 	echo $! >"$T/early-redis.pid"
 	wait "$setup"
-	REDIS_PORT=$port run rcli FUNCTION LIST LIBRARYNAME events
+	REDIS_SOCKET= REDIS_HOST=127.0.0.1 REDIS_PORT=$port run rcli FUNCTION LIST LIBRARYNAME events
 	stop_pidfile "$T/early-redis.pid"
 	[[ $output == *invoice_create* ]]
 }

@@ -67,10 +67,16 @@ stack_start() {
 	# 30 s: ASan programs start slowly on a loaded machine.
 	for i in $(seq 600); do
 		# Ready when both answer at all: /status is 503 until the worker has run.
-		grep -q '^run: ready' "$T/run.log" &&
+		if grep -q '^run: ready' "$T/run.log" &&
 			[ "$(curl -s -o /dev/null -w '%{http_code}' "$C/status")" != 000 ] &&
-			[ "$(curl -s -o /dev/null -w '%{http_code}' "$A/status")" != 000 ] &&
+			[ "$(curl -s -o /dev/null -w '%{http_code}' "$A/status")" != 000 ]; then
+			# Redis listens on no port: what the tests start themselves
+			# (the worker, setup, rcli) reach it by its socket, as
+			# run.sh's programs do.  A link names it when VAR_DIR is too
+			# long a path for a socket.
+			export REDIS_SOCKET=$(readlink -f "$VAR_DIR/redis.sock")
 			return 0
+		fi
 		kill -0 "$(cat "$T/run.pid")" 2>/dev/null || break
 		sleep 0.05
 	done
@@ -173,8 +179,9 @@ stop_pidfile() {
 	rm -f "$1"
 }
 
-# rcli ARG...: redis-cli as admin (scripts/redis-cli) on the file's Redis;
-# from inside the network namespace NETNS when it is set.
+# rcli ARG...: redis-cli as admin (scripts/redis-cli) on the file's Redis
+# (by REDIS_SOCKET: stack_start sets it); from inside the network
+# namespace NETNS when it is set.
 rcli() { ${NETNS:+nsenter --net="/run/netns/$NETNS"} "$ROOT/scripts/redis-cli" "$@"; }
 
 # sql FILE QUERY: reads a database and never creates it. A plain

@@ -121,14 +121,21 @@ round_trip() {
 	round_trip 'O'"'"'Brien "the 100%" ; DROP TABLE customers; -- é€😀'
 }
 
-@test "make run in a VAR_DIR with spaces and too long a path for unix sockets: the seed's flow, sockets elsewhere, removed at the end" {
+@test "make run in a VAR_DIR with spaces and too long a path for unix sockets: the seed's flow, sockets elsewhere, scripts/redis-cli finds Redis's, removed at the end" {
 	# A stack of its own: this test's T, VAR_DIR, C and A are its.
 	OWN_STACK=1
 	STACK_VAR="a folder/$(printf 'deeper/%.0s' {1..12})var" stack_start
 	[ "$(printf %s "$VAR_DIR/customers.sock-0" | wc -c)" -gt 107 ]
-	sockets=$(sed -n "s/^run: .*lighttpd's go in //p" "$T/run.log")
+	sockets=$(sed -n "s/^run: .*lighttpd's and Redis's go in //p" "$T/run.log")
 	[ -S "$sockets/customers.sock-0" ]
 	[ -S "$sockets/login.sock-0" ]
+	# Redis's too, 0700 in a 0700 folder, and a link in VAR_DIR names it:
+	# scripts/redis-cli, given VAR_DIR alone (as from another shell),
+	# follows it.
+	[ "$(stat -c %a "$sockets")" = 700 ]
+	[ "$(stat -c %a "$sockets/redis.sock")" = 700 ]
+	[ "$(readlink "$VAR_DIR/redis.sock")" = "$sockets/redis.sock" ]
+	[ "$(env -u REDIS_SOCKET "$ROOT/scripts/redis-cli" PING)" = PONG ]
 	TOKEN=$(login user1 password1)
 	round_trip Deep
 	OWN_STACK=

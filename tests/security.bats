@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # The attacks of the "Lock the event store" review, replayed as an
-# attacker runs them, each refused: a stranger on Redis's port, a role
-# reaching past its rights, the service user planting a link for root,
+# attacker runs them, each refused: a stranger at Redis (no port, a
+# closed socket), filling its connections, a role reaching past its rights, the service user planting a link for root,
 # forged tokens, case-twin keys, a throttle race, missing headers.
 
 load fixtures
@@ -27,7 +27,7 @@ role_cli() {
 	local role=$1
 	shift
 	REDISCLI_AUTH=$(cat "$VAR_DIR/redis-$role.pass") \
-		redis-cli --no-auth-warning --user "$role" -p "$REDIS_PORT" "$@" 2>&1
+		redis-cli --no-auth-warning --user "$role" -s "$REDIS_SOCKET" "$@" 2>&1
 }
 # refused_to ROLE ARG...: NOPERM (or, for a command or key a Function
 # would use for it, the script's "can't run" or "can't access"), and the
@@ -43,24 +43,103 @@ refused_to() {
 	fi
 }
 
-@test "a local user without a password gets NOAUTH for every command" {
+@test "a local user cannot reach Redis: no TCP port, the socket in a folder of the service user's alone" {
 	as_root_only
+	user=$(stat -c %U "$VAR_DIR")
+	# Nothing listens on REDIS_PORT; Redis has no port at all.
+	[ "$(rcli CONFIG GET port | tail -1)" = 0 ]
+	! ss -Hltn "sport = :$REDIS_PORT" | grep -q .
+	out=$(runuser -u nobody -- redis-cli -p "$REDIS_PORT" PING 2>&1 || true)
+	[[ $out == *"Connection refused"* ]] || { echo "TCP: $out" >&2; false; }
+	# The socket: its folder and itself the service user's, 0700.
+	[ "$(stat -c '%U %a' "$(dirname "$REDIS_SOCKET")")" = "$user 700" ]
+	[ "$(stat -c '%U %a %F' "$REDIS_SOCKET")" = "$user 700 socket" ]
+	out=$(runuser -u nobody -- redis-cli -s "$REDIS_SOCKET" PING 2>&1 || true)
+	[[ $out == *"Permission denied"* ]] || { echo "socket: $out" >&2; false; }
+	# Whoever reaches it without a password (root here) gets NOAUTH for
+	# every command.
 	for cmd in "PING" "HGETALL user:user1" "XADD event-stream * EventTypeName AccountCreated Payload {}" \
 	    "CONFIG SET appendfsync no" "FUNCTION LIST" "KEYS *" "XREAD STREAMS event-stream 0" \
 	    "ACL LIST"; do
-		out=$(runuser -u nobody -- redis-cli -p "$REDIS_PORT" $cmd 2>&1)
+		out=$(redis-cli -s "$REDIS_SOCKET" $cmd 2>&1)
 		# (a long command is cut off before it is read: "unauthenticated")
 		[[ $out == NOAUTH* || $out == *"Protocol error: unauthenticated"* ]] ||
 			{ echo "$cmd -> $out" >&2; false; }
 	done
-	out=$(runuser -u nobody -- redis-cli -p "$REDIS_PORT" AUTH default x 2>&1)
+	out=$(redis-cli -s "$REDIS_SOCKET" AUTH default x 2>&1)
 	[[ $out == *WRONGPASS* ]]
-	# Nor can it read a password, or find one in the ACL file.
+	# Nor can a local user read a password, or find one in the ACL file.
 	for f in redis-admin.pass redis-customers.pass redis-users.acl jwt.secret; do
 		! runuser -u nobody -- cat "$VAR_DIR/$f" 2>/dev/null
 	done
 	[ "$(stat -c %a "$VAR_DIR/redis-admin.pass")" = 600 ]
 	! grep -q "$(cat "$VAR_DIR/redis-admin.pass")" "$VAR_DIR/redis-users.acl"
+}
+
+# The attacker of the report, a local user: N connections to Redis by
+# TCP on port ARGV[0] and N by the socket ARGV[1], as many as it gets,
+# each held and never authenticated (Redis counts them against
+# maxclients until they speak).  Prints "tcp=A (error) unix=B (error)".
+# Then it takes every slot that frees (a client that leaves, a worker
+# that crashed): a try of each every 10 ms, for 60 s at most; a
+# connection Redis refused (it said so and hung up) is let go.
+FILL_REDIS='
+use IO::Socket::INET; use IO::Socket::UNIX; use Socket; use Errno;
+my ($port, $path, $n) = @ARGV; my (@held, @pending, $buf);
+my %got = (tcp => 0, unix => 0); my %why = (tcp => "", unix => "");
+sub try_one {
+	my ($kind) = @_;
+	my $s = $kind eq "tcp" ?
+	    IO::Socket::INET->new(PeerAddr => "127.0.0.1", PeerPort => $port, Timeout => 2) :
+	    IO::Socket::UNIX->new(Peer => $path, Type => SOCK_STREAM);
+	if ($s) { $got{$kind}++ } else { $why{$kind} = "$!" }
+	return $s;
+}
+for (1 .. $n) { for my $k ("tcp", "unix") { my $s = try_one($k); push @held, $s if $s } }
+$| = 1;
+print "tcp=$got{tcp} ($why{tcp}) unix=$got{unix} ($why{unix})\n";
+for (1 .. 6000) {
+	for my $s (@pending) {
+		push @held, $s if !defined recv($s, $buf, 64, MSG_DONTWAIT) && $!{EAGAIN};
+	}
+	@pending = grep { defined } map { try_one($_) } ("tcp", "unix");
+	select(undef, undef, undef, 0.01);
+}
+'
+
+@test "a local user's maxclients + 100 connections: none reach Redis, and the worker and services go on" {
+	as_root_only
+	n=$(( $(rcli CONFIG GET maxclients | tail -1) + 100 ))
+	# nobody, with room for the connections it tries (its open files up
+	# to the hard limit, 20,000 here).
+	( ulimit -n "$(ulimit -Hn)" && exec setpriv --reuid=nobody --regid=nogroup --clear-groups -- \
+		perl -e "$FILL_REDIS" "$REDIS_PORT" "${REDIS_SOCKET:-/nonexistent}" "$n" ) \
+		>"$T/fill.out" 2>&1 3>&- &
+	fill=$!
+	for i in $(seq 600); do
+		grep -q '^tcp=' "$T/fill.out" && break
+		kill -0 "$fill" 2>/dev/null || break
+		sleep 0.1
+	done
+	# The worker connects anew, as after a crash: make run restarts it.
+	kill -KILL "$(cat "$VAR_DIR/worker.pid")"
+	req POST "$C/customers" '{"name":"Under siege","account_id":"1"}'
+	posted=$code eid=$(jq -r .event_id <<<"$body") cid=$(jq -r .id <<<"$body")
+	# ?after= waits READ_WAIT_MS (2 s) for the projection, else 504: five
+	# tries, ten seconds at most.
+	for i in $(seq 5); do
+		req GET "$A/accounts?after=$eid"
+		[ "$code" != 504 ] && break
+	done
+	read=$code seen=$(jq --arg c "$cid" '[.[0].customers[]?.customer_id] | index($c) != null' <<<"$body" 2>/dev/null || true)
+	kill "$fill" 2>/dev/null || true
+	wait "$fill" 2>/dev/null || true
+	echo "attacker: $(cat "$T/fill.out"); POST $posted, GET ?after= $read" >&2
+	[ "$posted" = 201 ]
+	[ "$read" = 200 ]
+	[ "$seen" = true ]
+	# It opened nothing: no port to open, a socket it may not enter.
+	grep -q "^tcp=0 (Connection refused) unix=0 (Permission denied)$" "$T/fill.out"
 }
 
 @test "the customers role: its Functions and nothing past them" {
@@ -104,6 +183,10 @@ redis.register_function('x', function() return 1 end)"
 	[ "$status" = 0 ] && [ "$output" -ge 2 ]
 	run "$ROOT/scripts/redis-cli" CONFIG GET appendonly
 	[ "${lines[1]}" = yes ]
+	# From another shell, VAR_DIR alone: make run's socket, found there.
+	run env -u REDIS_SOCKET -u REDIS_PORT "$ROOT/scripts/redis-cli" XLEN event-stream
+	[ "$status" = 0 ]
+	[ "$output" -ge 2 ]
 	run env VAR_DIR="$T/nowhere" "$ROOT/scripts/redis-cli" PING
 	[ "$status" = 1 ]
 	[[ $output == *"cannot read $T/nowhere/redis-admin.pass"* ]]

@@ -5,7 +5,8 @@
 load fixtures
 
 setup_file() {
-	stack_start_user1 RUN_WORKER=0
+	# REDIS_TCP=1: a Redis Sentinel (below) watches Redis by TCP only.
+	stack_start_user1 RUN_WORKER=0 REDIS_TCP=1
 }
 
 teardown_file() {

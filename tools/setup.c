@@ -234,8 +234,7 @@ against_redis(struct config *cfg)
 	status = EXIT_SUCCESS;
 out:
 	if (status != EXIT_SUCCESS)
-		log_warn("setup failed (redis at %s:%d)", cfg->redis_host,
-		    cfg->redis_port);
+		log_warn("setup failed (redis at %s)", redis_conn_where(&rc));
 	redis_conn_close(&rc);
 	return status;
 }

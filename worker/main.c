@@ -46,9 +46,8 @@ main(int argc, char *argv[])
 	if (redis_conn_open(&rc, &cfg, REDIS_ROLE_WORKER,
 	    cfg.block_ms + cfg.redis_timeout_ms) == -1)
 		return EXIT_FAILURE;
-	log_info("%s: stream %s at %s:%d into %s", rebuild ? "rebuilding" :
-	    "starting", cfg.stream_key, cfg.redis_host, cfg.redis_port,
-	    cfg.db_path);
+	log_info("%s: stream %s at %s into %s", rebuild ? "rebuilding" :
+	    "starting", cfg.stream_key, redis_conn_where(&rc), cfg.db_path);
 	/*
 	 * The projector gives way to the services: a catch-up of a million
 	 * events would otherwise take a core from the requests (make bench).

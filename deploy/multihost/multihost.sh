@@ -130,6 +130,8 @@ for h in "${HOSTS[@]}"; do
 done
 
 # on HOST CMD...: runs CMD in HOST's network namespace with that host's environment.
+# Redis by TCP, never a socket of make run's that the caller's
+# environment names (REDIS_SOCKET): the hosts' Redis is another host's.
 # FCGI_WEB_SERVER_ADDRS: libfcgi closes a FastCGI connection from any
 # other host than the web host, which alone speaks to the services: any
 # host of the network could otherwise send them requests past
@@ -138,7 +140,7 @@ on() {
 	local h=$1
 	shift
 	nsenter --net="/run/netns/$PFX-$h" env FCGI_WEB_SERVER_ADDRS="${ADDR[web]}" \
-		REDIS_HOST="${ADDR[redis]}" REDIS_PORT=6379 \
+		REDIS_HOST="${ADDR[redis]}" REDIS_PORT=6379 REDIS_SOCKET= \
 		REDIS_SENTINELS="$SENTINELS" REDIS_MASTER_NAME="$MASTER_NAME" \
 		REDIS_WAIT_REPLICAS=${REDIS_WAIT_REPLICAS:-1} \
 		VAR_DIR="$WORK_DIR/$h/var" REDIS_AUTH_DIR="$WORK_DIR/$h/var" "$@"

@@ -6,8 +6,9 @@
 
 static const char config_help[] =
     "Configuration comes from the environment, read once at start:\n"
-    "  REDIS_HOST, REDIS_PORT, REDIS_TIMEOUT_MS, STREAM_KEY, VAR_DIR,\n"
-    "  ACCOUNTS_DB, CHECKPOINT_FILE, JWT_SECRET_FILE or JWT_SECRET,\n"
+    "  REDIS_SOCKET (else REDIS_HOST, REDIS_PORT), REDIS_TIMEOUT_MS,\n"
+    "  STREAM_KEY, VAR_DIR, ACCOUNTS_DB, CHECKPOINT_FILE,\n"
+    "  JWT_SECRET_FILE or JWT_SECRET,\n"
     "  TOKEN_TTL, LOGIN_*, RATE_PER_USER, RATE_BURST, READ_WAIT_MS,\n"
     "  READ_WAITERS, READ_WAITERS_PER_USER, WORKER_BATCH, WORKER_BLOCK_MS,\n"
     "  RUN_USER (whom to become when started as root).  See README.md.\n";

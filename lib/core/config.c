@@ -1,4 +1,5 @@
 #include <sys/stat.h>
+#include <sys/un.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -89,13 +90,32 @@ path_in_var(char *dst, size_t len, const char *env, const char *var_dir,
 	return 0;
 }
 
+/*
+ * A unix socket's path must fit sockaddr_un (108 bytes with its NUL):
+ * hiredis would cut a longer one short and connect to another path.
+ */
+static int
+socket_path_fits(const char *path)
+{
+	const size_t max = sizeof(((struct sockaddr_un *)0)->sun_path) - 1;
+
+	if (path != NULL && strlen(path) > max) {
+		log_error("config: REDIS_SOCKET=%s: longer than a unix "
+		    "socket's path may be (%zu bytes)", path, max);
+		return 0;
+	}
+	return 1;
+}
+
 static int
 config_redis(struct config *cfg)
 {
 	cfg->redis_host = env_or("REDIS_HOST", "127.0.0.1");
+	cfg->redis_socket = env_or("REDIS_SOCKET", NULL);
 	cfg->stream_key = env_or("STREAM_KEY", "event-stream");
 	cfg->redis_auth_dir = env_or("REDIS_AUTH_DIR", cfg->var_dir);
 	if (!stream_key_valid(cfg->stream_key) ||
+	    !socket_path_fits(cfg->redis_socket) ||
 	    sentinels_parse(&cfg->sentinels, getenv("REDIS_SENTINELS"),
 	    env_or("REDIS_MASTER_NAME", "microsvc")) == -1)
 		return -1;

@@ -15,6 +15,10 @@
 struct config {
 	const char	*redis_host;	/* REDIS_HOST, 127.0.0.1 */
 	int		 redis_port;	/* REDIS_PORT, 6379 */
+	/* REDIS_SOCKET, unset: a unix socket's path, used instead of
+	 * REDIS_HOST:REDIS_PORT (make run's Redis listens on no port), but
+	 * never with REDIS_SENTINELS, who name a host and port. */
+	const char	*redis_socket;
 	int		 redis_timeout_ms; /* REDIS_TIMEOUT_MS, 1000 */
 	/* REDIS_SENTINELS, REDIS_MASTER_NAME (microsvc): sentinel.h */
 	struct sentinels sentinels;

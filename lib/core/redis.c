@@ -60,10 +60,32 @@ redis_conn_open(struct redis_conn *rc, struct config *cfg, const char *role,
     int timeout_ms)
 {
 	redis_conn_init(rc, cfg->redis_host, cfg->redis_port, timeout_ms);
+	rc->socket = cfg->redis_socket;
+	if (rc->socket != NULL && cfg->sentinels.n > 0)
+		log_info("redis: REDIS_SOCKET is not used with REDIS_SENTINELS: "
+		    "the primary they name is reached by TCP");
 	if (sentinels_auth(&cfg->sentinels, cfg->redis_auth_dir) == -1)
 		return -1;
 	redis_conn_sentinels(rc, &cfg->sentinels);
 	return redis_conn_auth(rc, cfg->redis_auth_dir, role);
+}
+
+/* With Sentinels, never the socket: the primary is the host they name. */
+static int
+uses_socket(const struct redis_conn *rc)
+{
+	return rc->socket != NULL && rc->sentinels == NULL;
+}
+
+const char *
+redis_conn_where(struct redis_conn *rc)
+{
+	if (uses_socket(rc))
+		snprintf(rc->where, sizeof(rc->where), "%s", rc->socket);
+	else
+		snprintf(rc->where, sizeof(rc->where), "%s:%d", rc->host,
+		    rc->port);
+	return rc->where;
 }
 
 void
@@ -78,7 +100,7 @@ redis_conn_close(struct redis_conn *rc)
 static void
 failed(struct redis_conn *rc, const char *why)
 {
-	log_warn("redis %s:%d: %s", rc->host, rc->port, why);
+	log_warn("redis %s: %s", redis_conn_where(rc), why);
 	redis_conn_close(rc);
 	rc->failing = 1;
 	/* The node that Sentinel named failed us: ask another first next
@@ -123,8 +145,8 @@ drop_if_closed(struct redis_conn *rc)
 	struct pollfd p = { .fd = rc->ctx->fd, .events = POLLIN };
 
 	if (rc->pending == 0 && poll(&p, 1, 0) == 1) {
-		log_info("redis %s:%d: the connection was closed while idle; "
-		    "connecting again", rc->host, rc->port);
+		log_info("redis %s: the connection was closed while idle; "
+		    "connecting again", redis_conn_where(rc));
 		redis_conn_close(rc);
 	}
 }
@@ -169,6 +191,20 @@ primary_find(struct redis_conn *rc)
 	return 0;
 }
 
+/*
+ * The one place that decides how Redis is reached: by its unix socket
+ * (REDIS_SOCKET: make run's, in a folder only the service user may
+ * enter, so that no other local user can fill Redis's maxclients), or
+ * by TCP.
+ */
+static redisContext *
+dial(const struct redis_conn *rc, struct timeval tv)
+{
+	if (uses_socket(rc))
+		return redisConnectUnixWithTimeout(rc->socket, tv);
+	return redisConnectWithTimeout(rc->host, rc->port, tv);
+}
+
 static int
 connect_if_needed(struct redis_conn *rc)
 {
@@ -187,11 +223,11 @@ connect_if_needed(struct redis_conn *rc)
 	ms = rc->sentinels != NULL ? rc->timeout_ms / 2 : rc->timeout_ms;
 	tv.tv_sec = ms / 1000;
 	tv.tv_usec = (ms % 1000) * 1000;
-	rc->ctx = redisConnectWithTimeout(rc->host, rc->port, tv);
+	rc->ctx = dial(rc, tv);
 	tv.tv_sec = rc->timeout_ms / 1000;
 	tv.tv_usec = (rc->timeout_ms % 1000) * 1000;
 	if (rc->ctx == NULL) {
-		log_warn("redis %s:%d: out of memory", rc->host, rc->port);
+		log_warn("redis %s: out of memory", redis_conn_where(rc));
 		return -1;
 	}
 	if (rc->ctx->err != 0 || redisSetTimeout(rc->ctx, tv) != REDIS_OK) {
@@ -203,7 +239,7 @@ connect_if_needed(struct redis_conn *rc)
 	if (rc->sentinels != NULL && !is_primary(rc))
 		return -1;
 	if (rc->failing)
-		log_info("redis %s:%d: connected again", rc->host, rc->port);
+		log_info("redis %s: connected again", redis_conn_where(rc));
 	rc->failing = 0;
 	return 0;
 }

@@ -40,6 +40,10 @@ struct redis_conn {
 	redisContext	*ctx;
 	const char	*host;		/* REDIS_HOST, or the primary last found */
 	int		 port;
+	/* REDIS_SOCKET: a unix socket instead of host and port; NULL: TCP.
+	 * Not used with Sentinels: they name a host and port. */
+	const char	*socket;
+	char		 where[160];	/* for the logs: redis_conn_where */
 	const struct sentinels *sentinels;	/* NULL: host is the primary */
 	int		 sentinel_first;	/* the one to ask first */
 	char		 primary[SENTINEL_HOST_MAX];
@@ -72,10 +76,13 @@ void	 redis_conn_close(struct redis_conn *rc);
 int	 redis_conn_auth(struct redis_conn *rc, const char *dir,
 	    const char *role);
 
+/* Where rc connects, for the logs: the socket's path, or host:port. */
+const char *redis_conn_where(struct redis_conn *rc);
+
 struct config;
 /*
- * All of the above from the configuration: REDIS_HOST or the Sentinels,
- * the role's password, and timeout_ms.  0, or -1 with a message.  cfg
+ * All of the above from the configuration: REDIS_SOCKET, REDIS_HOST or
+ * the Sentinels, the role's password, and timeout_ms.  0, or -1 with a message.  cfg
  * must outlive rc.
  */
 int	 redis_conn_open(struct redis_conn *rc, struct config *cfg,

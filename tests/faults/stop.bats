@@ -68,7 +68,9 @@ running() { [ -e "/proc/$1" ] && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev
 	done
 	grep -q '^run: ready' "$T/makerun.log"
 	# REDIS_APPENDFSYNC=always reaches Redis.
-	[ "$(VAR_DIR=$var rcli CONFIG GET appendfsync | tail -1)" = always ]
+	# scripts/redis-cli finds make run's socket from VAR_DIR alone, as
+	# from another shell (REDIS_SOCKET would name the file's own stack's).
+	[ "$(VAR_DIR=$var REDIS_SOCKET= rcli CONFIG GET appendfsync | tail -1)" = always ]
 	pids="$(cat "$var"/{redis,worker,lighttpd}.pid) $(pgrep -P "$(cat "$var/lighttpd.pid")")"
 	[ "$(wc -w <<<"$pids")" -ge 5 ]
 	kill -TERM "$MAKE_PID"
@@ -82,6 +84,8 @@ running() { [ -e "/proc/$1" ] && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev
 	done
 	! pgrep -f "$var" >/dev/null
 	! compgen -G "$var/*.pid"
+	[ ! -e "$var/redis.sock" ]
+	[ ! -L "$var/redis.sock" ]
 	grep -q 'prog=worker .*msg="stopped"' "$T/makerun.log"
 	! grep -q -E 'runtime error:|Sanitizer' "$T/makerun.log"
 	unset MAKE_PID

@@ -29,5 +29,6 @@ void	test_token_claims(void);
 void	test_sentinel(void);
 void	test_limiter(void);
 void	test_addr_key(void);
+void	test_redis_socket(void);
 
 #endif

@@ -48,6 +48,7 @@ main(int argc, char **argv)
 	test_sentinel();
 	test_limiter();
 	test_addr_key();
+	test_redis_socket();
 	if (check_verbose)
 		printf("1..%d\n", passed + failed);
 	printf("%d passed, %d failed\n", passed, failed);
