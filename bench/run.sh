@@ -221,9 +221,9 @@ median() {
 
 CUST_BODY='{"name":"bench","account_id":"2"}'
 INV_BODY="{\"customer_id\":\"$INVOICE_CUSTOMER\",\"purchase_date\":\"2019-01-06\",\"purchase_price_cents\":100}"
-CEIL_POST=http://127.0.0.1:$CEIL_POST_PORT/
-# Not "/": on the accounts port lighttpd serves the dashboard's files
-# there itself, which would measure a static file, not FastCGI.
+# Not "/": lighttpd serves the dashboard's files there itself, on both
+# ports, which would measure a static file, not FastCGI.
+CEIL_POST=http://127.0.0.1:$CEIL_POST_PORT/invoices
 CEIL_GET=http://127.0.0.1:$CEIL_GET_PORT/accounts
 
 # The ceiling's own stream is emptied after each run, so Redis does not
