@@ -1,5 +1,6 @@
 #!/bin/bash
-# make bench, the bounds (issue 11), on a private stack of its own with
+# make bench, the bounds that keep the system fair to every client
+# (docs/operations.md), on a private stack of its own with
 # the deployment's bounds (the limits per user and the rest at their
 # defaults), once one customer holds 1,000,000 invoices and one account
 # 100,000 customers (the contract's limits):
@@ -122,7 +123,7 @@ say "  slowest Redis call $SLOW_US µs ($SLOW_CMD), of $SLOW_N over 100 µs;" \
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f ×", a / b }'; }
 echo
-echo "Bounds (issue 11), on a stack with the deployment's bounds, once one customer"
+echo "Bounds fair to every client, on a stack with the deployment's bounds, once one customer"
 echo "holds $INVOICES invoices and one account $CUSTOMERS customers:"
 echo
 echo "| figure | value | beside | ratio | target | |"

@@ -7,7 +7,7 @@
 # Environment: BIN_DIR, BENCH_BIN (the Makefile sets them), FCGI_PROCS
 # (FastCGI processes per service, as in make run), BENCH_SECONDS (10),
 # BENCH_RUNS (3), BENCH_EVENTS (1000000), BENCH_PUBLISH=1 to copy the
-# table and plot to docs/bench/ for the README.
+# table and plot to docs/bench/ (docs/performance.md links them).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)

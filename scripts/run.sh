@@ -222,8 +222,8 @@ sock_mine=1
 # before the reply, and fsynced once a second by default: a 201 survives
 # Redis's crash, and a power cut can lose up to that second.
 # REDIS_APPENDFSYNC=always fsyncs before each reply, as deploy/ does; it
-# costs about 45 % of POST throughput here (README, "What a 201
-# survives"), so make run keeps everysec.
+# costs about 45 % of POST throughput here (docs/design.md, "What a
+# 201 survives"), so make run keeps everysec.
 start_redis() {
 	local tcp=(--port 0)
 	if [ "$REDIS_TCP" = 1 ]; then

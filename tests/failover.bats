@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Losing the Redis host (issue 13), on the hosts of multihost.sh: a
+# Losing the Redis host, on the hosts of multihost.sh: a
 # primary and its replica, three Sentinels (quorum 2, down after 2 s),
 # commands answered only once their event is on the replica (WAIT 1).
 # Four writers post invoices, each with its own Idempotency-Key, and

@@ -11,7 +11,7 @@ static const char config_help[] =
     "  JWT_SECRET_FILE or JWT_SECRET,\n"
     "  TOKEN_TTL, LOGIN_*, RATE_PER_USER, RATE_BURST, READ_WAIT_MS,\n"
     "  READ_WAITERS, READ_WAITERS_PER_USER, WORKER_BATCH, WORKER_BLOCK_MS,\n"
-    "  RUN_USER (whom to become when started as root).  See README.md.\n";
+    "  RUN_USER (whom to become when started as root).  See docs/operations.md.\n";
 
 int
 cli_handle(int argc, char *argv[], const char *name, const char *usage,

@@ -129,7 +129,7 @@ test_tables(void)
 	for (i = 0, ok = 1; i < FIELD_SOURCES; i++)
 		ok &= filled(contract_sources[i]);
 	CHECK("every field source has a name", ok);
-	/* The Lua library, the OpenAPI document and the README say these. */
+	/* The Lua library, the OpenAPI document and docs/design.md say these. */
 	CHECK("CONTRACT_TEXT_MAX is 200", CONTRACT_TEXT_MAX == 200);
 	CHECK("CONTRACT_USER_MAX is 63", CONTRACT_USER_MAX == 63);
 	CHECK("CONTRACT_CENTS_MAX is 2^53-1",
