@@ -14,10 +14,10 @@
 #define LIMITER_VERSION	1	/* the layout of struct limiter_shm */
 /*
  * Buckets of principals whose bucket is not full, users and addresses
- * apart: strangers' addresses, which an IPv6 client
- * has many of, can never push a user's bucket out.  A bucket is looked
- * for in LIMITER_PROBES places.  Users beyond: unbounded, logged;
- * addresses beyond: refused, so a flood of addresses bounds itself.
+ * apart: strangers' addresses, of which an IPv6 client has many /64s,
+ * can never push a user's bucket out.  A bucket is looked for in
+ * LIMITER_PROBES places.  Users beyond: unbounded, logged; addresses
+ * beyond: refused, so a flood of addresses bounds itself.
  */
 #define LIMITER_BUCKETS	4096
 #define LIMITER_PROBES	16
