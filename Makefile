@@ -160,27 +160,31 @@ deps:
 	@scripts/deps.sh
 
 # Programs to bin/ (microsvc-worker, microsvc-setup) and libexec/microsvc/
-# (the FastCGI programs); configs, the nftables ruleset and systemd units
-# to share/microsvc/.
+# (the FastCGI programs); the Redis Function library, the schema and the
+# systemd units to share/microsvc/; the configs (lighttpd's, the
+# nftables ruleset) to CONFDIR, share/microsvc/ unless told (the Debian
+# package: /etc/microsvc).
 PREFIX  ?= /usr/local
 SHARE    = $(DESTDIR)$(PREFIX)/share/microsvc
+CONFDIR ?= $(PREFIX)/share/microsvc
+SUBST    = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@CONFDIR@|$(CONFDIR)|g'
 install: programs $(GEN)/events.lua
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/microsvc \
-	    $(SHARE)/systemd
+	    $(SHARE)/systemd $(DESTDIR)$(CONFDIR)
 	install -m 755 $(BIN)/worker $(DESTDIR)$(PREFIX)/bin/microsvc-worker
 	install -m 755 $(BIN)/setup $(DESTDIR)$(PREFIX)/bin/microsvc-setup
 	install -m 755 $(BIN)/customers.fcgi $(BIN)/accounts.fcgi \
 	    $(DESTDIR)$(PREFIX)/libexec/microsvc/
 	install -m 644 lighttpd.conf deploy/lighttpd-spawn.conf \
 	    deploy/lighttpd-tcp.conf deploy/lighttpd-common.conf \
-	    deploy/nftables/microsvc.nft \
-	    $(GEN)/events.lua db/schema.sql $(SHARE)/
-	sed 's|@PREFIX@|$(PREFIX)|g' deploy/systemd/microsvc.env >$(SHARE)/systemd/microsvc.env
+	    deploy/nftables/microsvc.nft $(DESTDIR)$(CONFDIR)/
+	install -m 644 $(GEN)/events.lua db/schema.sql $(SHARE)/
+	$(SUBST) deploy/systemd/microsvc.env >$(SHARE)/systemd/microsvc.env
 	sed -e 's|@LOG_DIR@|/var/log/microsvc|g' -e 's|@SU@|su microsvc microsvc|' \
 	    -e 's|@REOPEN@|systemctl kill --signal=HUP microsvc-lighttpd.service|' \
 	    deploy/logrotate/microsvc.in >$(SHARE)/logrotate
 	for u in deploy/systemd/*.service; do \
-	    sed 's|@PREFIX@|$(PREFIX)|g' $$u >$(SHARE)/systemd/$${u##*/} || exit 1; \
+	    $(SUBST) $$u >$(SHARE)/systemd/$${u##*/} || exit 1; \
 	done
 
 run: deps
