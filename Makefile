@@ -84,7 +84,7 @@ FUZZ_TARGETS = request event
 FUZZ_BINS = $(patsubst %,$(BIN)/fuzz_%,$(FUZZ_TARGETS))
 
 .PHONY: all programs run test test-faults unit bats faults check clean deps \
-        fuzz fuzz-replay install bench bench-deps bench-programs
+        fuzz fuzz-replay install bench bench-deps bench-programs man
 all: programs
 programs: $(PROGRAMS)
 
@@ -159,18 +159,27 @@ $(PROGRAMS) $(BIN)/unit_tests $(FUZZ_BINS) $(BENCH_PROGRAMS):
 deps:
 	@scripts/deps.sh
 
+# The man pages, one per program, from man/*.8.in and the one table of
+# the variables the programs read (man/environment; man/build fails when
+# the code reads one the table lacks).
+MAN_PAGES = customers.fcgi.8 accounts.fcgi.8 microsvc-worker.8 microsvc-setup.8
+man: $(BUILD)/man/customers.fcgi.8
+$(BUILD)/man/customers.fcgi.8: man/build man/environment $(wildcard man/*.8.in) \
+    lib/core/config.c
+	man/build $(@D) $(VERSION)
+
 # Programs to bin/ (microsvc-worker, microsvc-setup) and libexec/microsvc/
 # (the FastCGI programs); the Redis Function library, the schema and the
 # systemd units to share/microsvc/; the configs (lighttpd's, the
 # nftables ruleset) to CONFDIR, share/microsvc/ unless told (the Debian
-# package: /etc/microsvc).
+# package: /etc/microsvc); the man pages to share/man/man8/.
 PREFIX  ?= /usr/local
 SHARE    = $(DESTDIR)$(PREFIX)/share/microsvc
 CONFDIR ?= $(PREFIX)/share/microsvc
 SUBST    = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@CONFDIR@|$(CONFDIR)|g'
-install: programs $(GEN)/events.lua
+install: programs man $(GEN)/events.lua
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/microsvc \
-	    $(SHARE)/systemd $(DESTDIR)$(CONFDIR)
+	    $(SHARE)/systemd $(DESTDIR)$(CONFDIR) $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 755 $(BIN)/worker $(DESTDIR)$(PREFIX)/bin/microsvc-worker
 	install -m 755 $(BIN)/setup $(DESTDIR)$(PREFIX)/bin/microsvc-setup
 	install -m 755 $(BIN)/customers.fcgi $(BIN)/accounts.fcgi \
@@ -179,6 +188,8 @@ install: programs $(GEN)/events.lua
 	    deploy/lighttpd-tcp.conf deploy/lighttpd-common.conf \
 	    deploy/nftables/microsvc.nft $(DESTDIR)$(CONFDIR)/
 	install -m 644 $(GEN)/events.lua db/schema.sql $(SHARE)/
+	install -m 644 $(addprefix $(BUILD)/man/,$(MAN_PAGES)) \
+	    $(DESTDIR)$(PREFIX)/share/man/man8/
 	$(SUBST) deploy/systemd/microsvc.env >$(SHARE)/systemd/microsvc.env
 	sed -e 's|@LOG_DIR@|/var/log/microsvc|g' -e 's|@SU@|su microsvc microsvc|' \
 	    -e 's|@REOPEN@|systemctl kill --signal=HUP microsvc-lighttpd.service|' \
