@@ -4,6 +4,7 @@
 #   make test-faults  the fault tests alone, the long version (kill rounds)
 #   make        build the programs into build/release/bin
 #   make bench  measure the release build against its own ceilings (bench/)
+#   make deb    the Debian package, into build/deb/ (docs/package.md)
 
 SHELL     = /bin/bash
 .SHELLFLAGS = -o pipefail -c
@@ -84,7 +85,8 @@ FUZZ_TARGETS = request event
 FUZZ_BINS = $(patsubst %,$(BIN)/fuzz_%,$(FUZZ_TARGETS))
 
 .PHONY: all programs run test test-faults unit bats faults check clean deps \
-        fuzz fuzz-replay install bench bench-deps bench-programs man
+        fuzz fuzz-replay install bench bench-deps bench-programs man deb \
+        deb-lint
 all: programs
 programs: $(PROGRAMS)
 
@@ -198,6 +200,27 @@ install: programs man $(GEN)/events.lua
 	    $(SUBST) $$u >$(SHARE)/systemd/$${u##*/} || exit 1; \
 	done
 
+# The Debian package (debian/), built by dpkg-buildpackage from a copy of
+# the tree's files (git's, untracked ones included, ignored ones not) in
+# build/deb/src, so that it touches neither build/ nor the folder above
+# the tree; the .deb, .changes and .buildinfo land in build/deb/.
+DEB_DIR = build/deb
+deb:
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/src
+	if [ -e .git ]; then \
+	    git ls-files -z --cached --others --exclude-standard | \
+	        xargs -0 sh -c 'for f; do [ -e "$$f" ] && printf "%s\0" "$$f"; done' sh | \
+	        xargs -0 cp -P --parents -t $(DEB_DIR)/src; \
+	else \
+	    tar -c --exclude=./build --exclude=./var . | tar -x -C $(DEB_DIR)/src; \
+	fi
+	cd $(DEB_DIR)/src && dpkg-buildpackage -us -uc -b -jauto
+	@ls $(DEB_DIR)/*.deb
+
+# lintian on what make deb built: no error and no warning.
+deb-lint:
+	lintian --pedantic -I --fail-on error,warning $(DEB_DIR)/*.changes
+
 run: deps
 	@$(MAKE) --no-print-directory programs
 	@BIN_DIR=$(BIN) scripts/run.sh
@@ -282,4 +305,5 @@ check:
 clean:
 	rm -rf build
 
--include $(shell find build -name '*.d' 2>/dev/null)
+# Not build/deb: make deb's copy of the tree builds there with its own.
+-include $(shell find build -path build/deb -prune -o -name '*.d' -print 2>/dev/null)
