@@ -4,14 +4,14 @@
 # `deps.sh --list` prints the list (for .ci/run).  The last line is for
 # the Debian package (make deb) and tests/package.bats: dpkg-buildpackage
 # and debhelper, lintian, mmdebstrap for the Debian 12 root, man for the
-# man pages, ip, pgrep and systemd-analyze.
+# man pages, ip, pgrep, systemd-analyze and systemd-nspawn.
 set -eu
 
 PACKAGES="build-essential pkg-config libfcgi-dev libhiredis-dev libjson-c-dev
 libsqlite3-dev libjwt-dev libsodium-dev lighttpd redis-server redis-sentinel redis-tools
 sqlite3 bats curl jq openssl spawn-fcgi logrotate lighttpd-modules-lua strace cppcheck clang
 libclang-rt-14-dev chromium nftables
-debhelper dpkg-dev lintian mmdebstrap man-db iproute2 procps systemd"
+debhelper dpkg-dev lintian mmdebstrap man-db iproute2 procps systemd systemd-container"
 
 if [ "${1:-}" = --list ]; then
 	echo $PACKAGES

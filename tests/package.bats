@@ -3,21 +3,20 @@
 # installed, run, upgraded and purged.
 #
 # The root is made by mmdebstrap (--variant=apt) from this machine's apt
-# sources, with the package's Depends installed by apt, and cached as a
-# tarball in /var/cache/microsvc-test/ (MICROSVC_TEST_CACHE), keyed by
-# the day and the Depends line: the first run of a day makes it (about a
-# minute), the others unpack it.
+# sources, with the package's Depends and systemd installed by apt, and
+# cached as a tarball in /var/cache/microsvc-test/ (MICROSVC_TEST_CACHE),
+# keyed by the day and that list: the first run of a day makes it (about
+# a minute), the others unpack it.
 #
-# There is no systemd in the root.  The services are started by hand
-# from the installed units themselves: each unit's ExecStartPre= and
-# ExecStart= lines, run as its User= and Group= (setpriv), with its
-# EnvironmentFile=, in the units' order, after making the folders its
-# RuntimeDirectory=, StateDirectory= and LogsDirectory= would make
-# (units.sh below).  The hardening directives are not applied: only
-# systemd can.  This host's systemd-analyze verify checks the units,
-# with the package's files laid over /usr.  Everything runs in a PID, mount and
-# network namespace of its own, so its ports (8080, 8090) meet no other
-# test's, and killing the namespace's first process ends it all.
+# The services run twice.  In a chroot, without systemd: each installed
+# unit's ExecStartPre= and ExecStart= lines, run as its User= and Group=
+# (setpriv), with its EnvironmentFile=, in the units' order, after making
+# the folders its RuntimeDirectory=, StateDirectory= and LogsDirectory=
+# would make (units.sh below), in a PID, mount and network namespace of
+# their own, so that their ports (8080, 8090) meet no other test's.  Then
+# under systemd itself: systemd-nspawn boots the root (on a throwaway
+# overlay, with a network of its own), and the units start as installed,
+# hardening and all.
 
 ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 CACHE=${MICROSVC_TEST_CACHE:-/var/cache/microsvc-test}
@@ -74,6 +73,7 @@ setup_file() {
 teardown_file() {
 	[ -n "${W:-}" ] || return 0
 	stack_stop
+	boot_stop
 	rm -rf --one-file-system "$W"
 }
 
@@ -84,8 +84,10 @@ setup() {
 # The cached root with the Depends of the package, unpacked into $R.
 root_unpack() {
 	local deps key tarball sources=()
+	# The Depends, and systemd, for the test that boots the root.
 	deps=$(dpkg-deb -f "$DEB1" Depends |
 		sed -e 's/([^)]*)//g' -e 's/|[^,]*//g' -e 's/,/ /g' | xargs)
+	deps="$deps systemd"
 	key=$(date +%Y%m%d)-$(printf '%s' "$deps" | sha256sum | cut -c1-12)
 	tarball=$CACHE/bookworm-$key.tar
 	if [ ! -f "$tarball" ]; then
@@ -199,6 +201,20 @@ stack_stop() {
 		sleep 0.05
 	done
 	rm -f "$W/ns.pid" "$W/unshare.pid"
+}
+
+# boot_stop: the booted root powers off (SIGTERM to systemd-nspawn).
+boot_stop() {
+	[ -f "$W/nspawn.pid" ] || return 0
+	local pid i
+	pid=$(cat "$W/nspawn.pid")
+	kill -TERM "$pid" 2>/dev/null || true
+	for i in $(seq 300); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	! kill -0 "$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+	rm -f "$W/nspawn.pid" "$W/boot.pid"
 }
 
 # nsrun CMD...: CMD from this host, in the stack's network namespace.
@@ -323,6 +339,73 @@ new_customer() {
 	# The access log, where the logrotate rules look for it.
 	[ "$(inroot stat -c %U /var/log/microsvc/access.log)" = microsvc ]
 	stack_stop
+}
+
+@test "systemd-nspawn boots the root: the installed units start, hardened, and serve the flow" {
+	command -v systemd-nspawn >/dev/null ||
+		skip "needs systemd-nspawn (systemd-container) to boot the root"
+	[ -s "$W/customer1" ]
+	# --volatile=overlay: what the boot writes goes to a tmpfs and is gone
+	# after, so that the purge below compares the root as dpkg left it.
+	systemd-nspawn --quiet --console=passive --register=no --keep-unit \
+		--private-network --volatile=overlay -D "$R" -b >"$W/boot.log" 2>&1 3>&- &
+	echo $! >"$W/nspawn.pid"
+	# The root's systemd: the descendant of systemd-nspawn of that name.
+	cpid=
+	for i in $(seq 100); do
+		cpid=$(pgrep -x systemd -P "$!,$(pgrep -d, -P "$!")" 2>/dev/null | head -1)
+		[ -n "$cpid" ] && break
+		sleep 0.1
+	done
+	[ -n "$cpid" ] || { cat "$W/boot.log" >&2; false; }
+	echo "$cpid" >"$W/boot.pid"
+	inboot() { nsenter -t "$cpid" -a -- /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin "$@"; }
+	# Booted: systemd's socket is there, then the start-up jobs are done
+	# (running, or degraded by some unit of Debian's own).
+	for i in $(seq 300); do
+		inboot test -S /run/systemd/private && break
+		sleep 0.1
+	done
+	state=$(timeout 120 nsenter -t "$cpid" -a -- /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+		systemctl is-system-running --wait || true)
+	[ "$state" = running ] || [ "$state" = degraded ] ||
+		{ echo "boot: $state" >&2; cat "$W/boot.log" >&2; false; }
+	for u in redis setup worker customers accounts login lighttpd; do
+		[ "$(inboot systemctl is-active "microsvc-$u.service")" = active ] ||
+			{ inboot systemctl --no-pager status "microsvc-$u.service" >&2; false; }
+		[ "$(inboot systemctl show -p NoNewPrivileges --value "microsvc-$u.service")" = yes ]
+	done
+	# Debian's own Redis and lighttpd run beside them (6379, 80).
+	[ "$(inboot systemctl is-active redis-server.service)" = active ]
+	[ "$(inboot systemctl is-active lighttpd.service)" = active ]
+	# The flow, through the booted lighttpd (wait for /status: the worker
+	# may still be catching up).
+	for i in $(seq 100); do
+		[ "$(nsenter -t "$cpid" -n curl -s -o /dev/null -w '%{http_code}' "$A/status")" = 200 ] && break
+		sleep 0.1
+	done
+	tok=$(nsenter -t "$cpid" -n curl -sf -X POST "$A/auth/login" \
+		-d '{"username":"user1","password":"password1"}' | jq -r .token)
+	out=$(nsenter -t "$cpid" -n curl -sf -X POST "$C/customers" -H "Authorization: Bearer $tok" \
+		-d '{"name":"Booted","account_id":"1"}')
+	nsenter -t "$cpid" -n curl -sf "$A/accounts/1?after=$(jq -r .event_id <<<"$out")" \
+		-H "Authorization: Bearer $tok" |
+		jq -e --arg c "$(jq -r .id <<<"$out")" '.customers[] | select(.customer_id == $c)'
+	# A restart of Redis restarts setup, the worker and the services with
+	# it (they require it, through setup), and logins work again.
+	before=$(inboot systemctl show -p MainPID --value microsvc-accounts.service)
+	inboot systemctl restart microsvc-redis.service
+	for i in $(seq 150); do
+		after=$(inboot systemctl show -p MainPID --value microsvc-accounts.service)
+		[ "$after" != "$before" ] && [ "$after" != 0 ] &&
+			nsenter -t "$cpid" -n curl -sf -X POST "$A/auth/login" \
+			-d '{"username":"user1","password":"password1"}' >/dev/null && break
+		sleep 0.1
+	done
+	[ "$after" != "$before" ] && [ "$after" != 0 ]
+	nsenter -t "$cpid" -n curl -sf -X POST "$A/auth/login" \
+		-d '{"username":"user1","password":"password1"}' | jq -e .token
+	boot_stop
 }
 
 @test "an upgrade to 0.1.0-2 keeps the data, the keys and a changed conffile" {
