@@ -92,7 +92,9 @@ root_unpack() {
 	tarball=$CACHE/bookworm-$key.tar
 	if [ ! -f "$tarball" ]; then
 		mkdir -p "$CACHE"
-		rm -f "$CACHE"/bookworm-*.tar "$CACHE"/*.tmp
+		# Other days' and lists' roots go; a run beside this one makes
+		# its own temporary file.
+		rm -f "$CACHE"/bookworm-*.tar
 		# This machine's sources (deb822 or one-line); mmdebstrap's
 		# default mirror when it has neither.
 		if [ -f /etc/apt/sources.list.d/debian.sources ]; then
@@ -102,9 +104,9 @@ root_unpack() {
 		fi
 		mmdebstrap --quiet --variant=apt --format=tar \
 			--include="$(tr ' ' , <<<"$deps")" \
-			bookworm "$tarball.tmp" "${sources[@]}" >"$W/mmdebstrap.log" 2>&1 ||
-			{ cat "$W/mmdebstrap.log" >&2; rm -f "$tarball.tmp"; return 1; }
-		mv "$tarball.tmp" "$tarball"
+			bookworm "$tarball.$$.tmp" "${sources[@]}" >"$W/mmdebstrap.log" 2>&1 ||
+			{ cat "$W/mmdebstrap.log" >&2; rm -f "$tarball.$$.tmp"; return 1; }
+		mv "$tarball.$$.tmp" "$tarball"
 	fi
 	mkdir "$R"
 	tar -C "$R" -xf "$tarball"
