@@ -4,6 +4,7 @@
 #   make test-faults  the fault tests alone, the long version (kill rounds)
 #   make        build the programs into build/release/bin
 #   make bench  measure the release build against its own ceilings (bench/)
+#   make deb    the Debian package, into build/deb/ (docs/package.md)
 
 SHELL     = /bin/bash
 .SHELLFLAGS = -o pipefail -c
@@ -84,7 +85,8 @@ FUZZ_TARGETS = request event
 FUZZ_BINS = $(patsubst %,$(BIN)/fuzz_%,$(FUZZ_TARGETS))
 
 .PHONY: all programs run test test-faults unit bats faults check clean deps \
-        fuzz fuzz-replay install bench bench-deps bench-programs
+        fuzz fuzz-replay install bench bench-deps bench-programs man deb \
+        deb-lint
 all: programs
 programs: $(PROGRAMS)
 
@@ -159,29 +161,65 @@ $(PROGRAMS) $(BIN)/unit_tests $(FUZZ_BINS) $(BENCH_PROGRAMS):
 deps:
 	@scripts/deps.sh
 
+# The man pages, one per program, from man/*.8.in and the one table of
+# the variables the programs read (man/environment; man/build fails when
+# the code reads one the table lacks).
+MAN_PAGES = customers.fcgi.8 accounts.fcgi.8 microsvc-worker.8 microsvc-setup.8
+man: $(BUILD)/man/customers.fcgi.8
+$(BUILD)/man/customers.fcgi.8: man/build man/environment $(wildcard man/*.8.in) \
+    lib/core/config.c
+	man/build $(@D) $(VERSION)
+
 # Programs to bin/ (microsvc-worker, microsvc-setup) and libexec/microsvc/
-# (the FastCGI programs); configs, the nftables ruleset and systemd units
-# to share/microsvc/.
+# (the FastCGI programs); the Redis Function library, the schema and the
+# systemd units to share/microsvc/; the configs (lighttpd's, the
+# nftables ruleset) to CONFDIR, share/microsvc/ unless told (the Debian
+# package: /etc/microsvc); the man pages to share/man/man8/.
 PREFIX  ?= /usr/local
 SHARE    = $(DESTDIR)$(PREFIX)/share/microsvc
-install: programs $(GEN)/events.lua
+CONFDIR ?= $(PREFIX)/share/microsvc
+SUBST    = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@CONFDIR@|$(CONFDIR)|g'
+install: programs man $(GEN)/events.lua
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/microsvc \
-	    $(SHARE)/systemd
+	    $(SHARE)/systemd $(DESTDIR)$(CONFDIR) $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 755 $(BIN)/worker $(DESTDIR)$(PREFIX)/bin/microsvc-worker
 	install -m 755 $(BIN)/setup $(DESTDIR)$(PREFIX)/bin/microsvc-setup
 	install -m 755 $(BIN)/customers.fcgi $(BIN)/accounts.fcgi \
 	    $(DESTDIR)$(PREFIX)/libexec/microsvc/
 	install -m 644 lighttpd.conf deploy/lighttpd-spawn.conf \
 	    deploy/lighttpd-tcp.conf deploy/lighttpd-common.conf \
-	    deploy/nftables/microsvc.nft \
-	    $(GEN)/events.lua db/schema.sql $(SHARE)/
-	sed 's|@PREFIX@|$(PREFIX)|g' deploy/systemd/microsvc.env >$(SHARE)/systemd/microsvc.env
+	    deploy/nftables/microsvc.nft $(DESTDIR)$(CONFDIR)/
+	install -m 644 $(GEN)/events.lua db/schema.sql $(SHARE)/
+	install -m 644 $(addprefix $(BUILD)/man/,$(MAN_PAGES)) \
+	    $(DESTDIR)$(PREFIX)/share/man/man8/
+	$(SUBST) deploy/systemd/microsvc.env >$(SHARE)/systemd/microsvc.env
 	sed -e 's|@LOG_DIR@|/var/log/microsvc|g' -e 's|@SU@|su microsvc microsvc|' \
 	    -e 's|@REOPEN@|systemctl kill --signal=HUP microsvc-lighttpd.service|' \
 	    deploy/logrotate/microsvc.in >$(SHARE)/logrotate
 	for u in deploy/systemd/*.service; do \
-	    sed 's|@PREFIX@|$(PREFIX)|g' $$u >$(SHARE)/systemd/$${u##*/} || exit 1; \
+	    $(SUBST) $$u >$(SHARE)/systemd/$${u##*/} || exit 1; \
 	done
+
+# The Debian package (debian/), built by dpkg-buildpackage from a copy of
+# the tree's files (git's, untracked ones included, ignored ones not) in
+# build/deb/src, so that it touches neither build/ nor the folder above
+# the tree; the .deb, .changes and .buildinfo land in build/deb/.
+DEB_DIR = build/deb
+deb:
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/src
+	if [ -e .git ]; then \
+	    git ls-files -z --cached --others --exclude-standard | \
+	        xargs -0 sh -c 'for f; do [ -e "$$f" ] && printf "%s\0" "$$f"; done' sh | \
+	        xargs -0 cp -P --parents -t $(DEB_DIR)/src; \
+	else \
+	    tar -c --exclude=./build --exclude=./var . | tar -x -C $(DEB_DIR)/src; \
+	fi
+	cd $(DEB_DIR)/src && dpkg-buildpackage -us -uc -b -jauto
+	@ls $(DEB_DIR)/*.deb
+
+# lintian on what make deb built: no error and no warning.
+deb-lint:
+	lintian --pedantic -I --fail-on error,warning $(DEB_DIR)/*.changes
 
 run: deps
 	@$(MAKE) --no-print-directory programs
@@ -267,4 +305,5 @@ check:
 clean:
 	rm -rf build
 
--include $(shell find build -name '*.d' 2>/dev/null)
+# Not build/deb: make deb's copy of the tree builds there with its own.
+-include $(shell find build -path build/deb -prune -o -name '*.d' -print 2>/dev/null)

@@ -1,13 +1,17 @@
 #!/bin/sh
 # Installs the Debian packages the project needs, when some are missing.
 # As root it runs apt-get; otherwise it prints the line to run.
-# `deps.sh --list` prints the list (for .ci/run).
+# `deps.sh --list` prints the list (for .ci/run).  The last line is for
+# the Debian package (make deb) and tests/package.bats: dpkg-buildpackage
+# and debhelper, lintian, mmdebstrap for the Debian 12 root, man for the
+# man pages, ip, pgrep, systemd-analyze and systemd-nspawn.
 set -eu
 
 PACKAGES="build-essential pkg-config libfcgi-dev libhiredis-dev libjson-c-dev
 libsqlite3-dev libjwt-dev libsodium-dev lighttpd redis-server redis-sentinel redis-tools
 sqlite3 bats curl jq openssl spawn-fcgi logrotate lighttpd-modules-lua strace cppcheck clang
-libclang-rt-14-dev chromium nftables"
+libclang-rt-14-dev chromium nftables
+debhelper dpkg-dev lintian mmdebstrap man-db iproute2 procps systemd systemd-container"
 
 if [ "${1:-}" = --list ]; then
 	echo $PACKAGES
