@@ -250,7 +250,7 @@ sentinel_start() {
 		echo "port $2"
 		echo "bind 127.0.0.1"
 		echo "dir $T"
-		echo "requirepass $(cat "$VAR_DIR/redis-sentinel.pass")"
+		echo "aclfile $VAR_DIR/sentinel-users.acl"
 		echo "sentinel monitor m 127.0.0.1 $3 1"
 		echo "sentinel auth-user m monitor"
 		echo "sentinel auth-pass m $(cat "$VAR_DIR/redis-monitor.pass")"
@@ -258,7 +258,7 @@ sentinel_start() {
 	redis-sentinel "$T/sentinel$1.conf" --logfile "$T/sentinel$1.log" 3>&- &
 	echo $! >"$T/sentinel$1.pid"
 	for i in $(seq 100); do
-		[ "$(REDISCLI_AUTH=$(cat "$VAR_DIR/redis-sentinel.pass") redis-cli -p "$2" \
+		[ "$(REDISCLI_AUTH=$(cat "$VAR_DIR/redis-discovery.pass") redis-cli --user discovery -p "$2" \
 			SENTINEL get-master-addr-by-name m 2>/dev/null | tail -1)" = "$3" ] && return 0
 		sleep 0.05
 	done

@@ -34,7 +34,8 @@
 # event is on the replica too (REDIS_WAIT_REPLICAS=1).  The primary takes
 # writes only while its replica is with it (min-replicas-to-write 1,
 # min-replicas-max-lag 2): cut off, it stops.  Every Redis and Sentinel
-# speaks only to holders of a password (the ACL roles; requirepass).
+# speaks only to holders of a password (the ACL roles, on the Sentinels
+# too: the programs' may only ask where the primary is).
 #
 # Environment: BIN_DIR (build/release/bin), WORK_DIR (a new temporary
 # folder; logs and each host's VAR_DIR), MH_ID (this shell's pid: makes
@@ -202,13 +203,17 @@ give() {
 }
 # Every Redis host: the ACL file, and the replica role's password (a
 # primary becomes a replica after a failover).  Every Sentinel host: the
-# Sentinels' own password and the monitor role's.  Every program host:
-# its role's password and the Sentinels'.
+# Sentinels' ACL file, their own password (for each other) and the
+# monitor role's.  Every program host: its role's password and the
+# discovery role's, which may only ask the Sentinels where the primary
+# is: a program host broken into cannot order them a failover.
 for h in redis redis2; do give "$h" redis-users.acl redis-replica.pass; done
-for h in "${SENTINEL_HOSTS[@]}"; do give "$h" redis-sentinel.pass redis-monitor.pass; done
-give cust redis-customers.pass redis-admin.pass redis-sentinel.pass
-give acct1 redis-accounts.pass redis-worker.pass redis-sentinel.pass
-give acct2 redis-accounts.pass redis-worker.pass redis-sentinel.pass
+for h in "${SENTINEL_HOSTS[@]}"; do
+	give "$h" sentinel-users.acl redis-sentinel.pass redis-monitor.pass
+done
+give cust redis-customers.pass redis-admin.pass redis-discovery.pass
+give acct1 redis-accounts.pass redis-worker.pass redis-discovery.pass
+give acct2 redis-accounts.pass redis-worker.pass redis-discovery.pass
 
 # as_service CMD...: CMD as the service user (what it writes is theirs).
 AS_SERVICE=(setpriv --reuid="$RUN_USER" --regid="$(id -g "$RUN_USER")" --init-groups --)
@@ -261,7 +266,8 @@ for h in "${SENTINEL_HOSTS[@]}"; do
 		echo "bind ${ADDR[$h]}"
 		echo "protected-mode no"
 		echo "dir $WORK_DIR/$h/var"
-		echo "requirepass $(cat "$KEYS/redis-sentinel.pass")"
+		# Its users: its own (default) and the programs' (discovery).
+		echo "aclfile $WORK_DIR/$h/var/sentinel-users.acl"
 		echo "sentinel sentinel-pass $(cat "$KEYS/redis-sentinel.pass")"
 		echo "sentinel monitor $MASTER_NAME ${ADDR[redis]} 6379 2"
 		echo "sentinel auth-user $MASTER_NAME monitor"
