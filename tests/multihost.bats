@@ -124,6 +124,107 @@ setup() {
 	[ "$s1" = "$s2" ]
 }
 
+# sentinel_cli USER PASSFILE SENTINEL ARG...: redis-cli to SENTINEL
+# (host:port) as USER with the password in PASSFILE, from the cust host.
+sentinel_cli() {
+	local user=$1 pass=$2 s=$3
+	shift 3
+	REDISCLI_AUTH=$(cat "$pass") nsenter --net="/run/netns/mh$MH_ID-cust" timeout 5 \
+		redis-cli --no-auth-warning --user "$user" -h "${s%:*}" -p "${s##*:}" "$@" 2>&1
+}
+
+@test "a program host's credentials ask the Sentinels where the primary is, and can order them nothing" {
+	m=$REDIS_MASTER_NAME
+	# Every password a program host holds, as the default user and as
+	# the user of its name, at every Sentinel.
+	for h in cust acct1 acct2; do
+		answered=0
+		for pass in "$T/hosts/$h/var"/redis-*.pass; do
+			role=${pass##*/redis-}
+			for user in default "${role%.pass}"; do
+				for s in ${REDIS_SENTINELS//,/ }; do
+					[ "$(sentinel_cli "$user" "$pass" "$s" PING)" = PONG ] || continue
+					# SET first, with the value it has: were it allowed, it
+					# would change nothing (FAILOVER and REMOVE would).
+					for cmd in "SET $m down-after-milliseconds 2000" "FAILOVER $m" "REMOVE $m"; do
+						out=$(sentinel_cli "$user" "$pass" "$s" SENTINEL $cmd)
+						[[ $out == NOPERM* ]] ||
+							{ echo "$h's ${pass##*/} as $user, SENTINEL $cmd at $s: $out" >&2; false; }
+					done
+					out=$(sentinel_cli "$user" "$pass" "$s" SENTINEL get-master-addr-by-name "$m" | head -1)
+					[ "$out" = "$REDIS" ] || [ "$out" = "$REDIS2" ]
+					answered=$((answered + 1))
+				done
+			done
+		done
+		# Discovery works from every program host, at every Sentinel.
+		[ "$answered" = 3 ]
+	done
+	# The control: the Sentinels' own password (a Sentinel host's) may
+	# command them; FAILOVER and REMOVE pass the ACL and stop only at
+	# a name no Sentinel knows.
+	own=$T/hosts/web/var/redis-sentinel.pass
+	for s in ${REDIS_SENTINELS//,/ }; do
+		[ "$(sentinel_cli default "$own" "$s" SENTINEL SET "$m" down-after-milliseconds 2000)" = OK ]
+		[[ $(sentinel_cli default "$own" "$s" SENTINEL FAILOVER no-such-name) == "ERR No such master"* ]]
+		[[ $(sentinel_cli default "$own" "$s" SENTINEL REMOVE no-such-name) == "ERR No such master"* ]]
+	done
+}
+
+@test "what root writes or runs on a host is in a folder of root's: the service user can plant no link there" {
+	printf 'precious\n' >"$T/target"
+	chmod 644 "$T/target"
+	n=0
+	for h in redis redis2 cust acct1 acct2 web; do
+		d=$T/hosts/$h
+		# Its logs, pid files and start-redis: no link can take their
+		# place, and they are root's.
+		for f in "$d"/*.log "$d"/*.pid "$d"/start-redis; do
+			[ -e "$f" ] || continue
+			if runuser -u microsvc -- ln -sf "$T/target" "$f" 2>/dev/null; then
+				echo "the service user replaced $f with a link" >&2
+				false
+			fi
+			[ ! -L "$f" ]
+			[ "$(stat -c %U "$f")" = root ]
+			n=$((n + 1))
+		done
+		# Their folder is root's; only root writes in it.
+		[ "$(stat -c %U "$d")" = root ]
+		[ $((0$(stat -c %a "$d") & 022)) = 0 ]
+	done
+	[ "$n" -ge 15 ]
+	[ "$(cat "$T/target")" = precious ]
+}
+
+@test "a host folder left by an earlier run with the service user's links in it: multihost.sh refuses it and writes nothing through them" {
+	w=$T/again
+	mkdir -m 711 "$w"
+	mkdir "$w/redis"
+	chown microsvc "$w/redis"
+	printf 'precious\n' >"$T/target"
+	chmod 644 "$T/target"
+	for f in start-redis redis.log redis.pid sentinel.log sentinel.pid; do
+		runuser -u microsvc -- ln -s "$T/target" "$w/redis/$f"
+	done
+	MH_ID=p$$ WORK_DIR="$w" "$ROOT/deploy/multihost/multihost.sh" >"$T/again.log" 2>&1 3>&- &
+	pid=$!
+	for i in $(seq 600); do
+		[ -f "$w/hosts.env" ] && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -TERM "$pid" 2>/dev/null || :
+	rc=0
+	wait "$pid" || rc=$?
+	"$ROOT/deploy/multihost/multihost.sh" down "p$$"
+	[ "$(cat "$T/target")" = precious ] ||
+		{ echo "the target now begins: $(head -2 "$T/target")" >&2; false; }
+	[ "$(stat -c %a "$T/target")" = 644 ]
+	[ "$rc" != 0 ]
+	grep -q "$w/redis is not root's" "$T/again.log"
+}
+
 # fcgi_get HOST ADDR PORT: a FastCGI GET /status to ADDR:PORT from HOST,
 # records by hand (begin, params, end of params, end of stdin); what came
 # back in 3 s.

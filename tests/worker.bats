@@ -12,6 +12,8 @@ setup_file() {
 teardown_file() {
 	stop_pidfile "$T/sentinel1.pid"
 	stop_pidfile "$T/sentinel2.pid"
+	stop_pidfile "$T/sentinel3.pid"
+	stop_pidfile "$T/replica.pid"
 	stack_stop
 }
 
@@ -250,7 +252,7 @@ sentinel_start() {
 		echo "port $2"
 		echo "bind 127.0.0.1"
 		echo "dir $T"
-		echo "requirepass $(cat "$VAR_DIR/redis-sentinel.pass")"
+		echo "aclfile $VAR_DIR/sentinel-users.acl"
 		echo "sentinel monitor m 127.0.0.1 $3 1"
 		echo "sentinel auth-user m monitor"
 		echo "sentinel auth-pass m $(cat "$VAR_DIR/redis-monitor.pass")"
@@ -258,7 +260,7 @@ sentinel_start() {
 	redis-sentinel "$T/sentinel$1.conf" --logfile "$T/sentinel$1.log" 3>&- &
 	echo $! >"$T/sentinel$1.pid"
 	for i in $(seq 100); do
-		[ "$(REDISCLI_AUTH=$(cat "$VAR_DIR/redis-sentinel.pass") redis-cli -p "$2" \
+		[ "$(REDISCLI_AUTH=$(cat "$VAR_DIR/redis-discovery.pass") redis-cli --user discovery -p "$2" \
 			SENTINEL get-master-addr-by-name m 2>/dev/null | tail -1)" = "$3" ] && return 0
 		sleep 0.05
 	done
@@ -280,6 +282,47 @@ sentinel_start() {
 	stop_pidfile "$T/sentinel1.pid"
 	stop_pidfile "$T/sentinel2.pid"
 	worker_start
+}
+
+@test "scripts/redis-cli past a Sentinel that names a node that is gone, or a replica: the next Sentinel's primary" {
+	gone=$(free_port) rep=$(free_port) s1=$(free_port) s2=$(free_port) s3=$(free_port)
+	# A replica of the primary, as an old primary back after a failover
+	# is, which a stale Sentinel still names.
+	{
+		echo "port $rep"
+		echo "bind 127.0.0.1"
+		echo "dir $T"
+		echo "save \"\""
+		echo "aclfile $VAR_DIR/redis-users.acl"
+		echo "replicaof 127.0.0.1 $REDIS_PORT"
+		echo "masteruser replica"
+		echo "masterauth $(cat "$VAR_DIR/redis-replica.pass")"
+	} >"$T/replica.conf"
+	redis-server "$T/replica.conf" >"$T/replica.log" 2>&1 3>&- &
+	echo $! >"$T/replica.pid"
+	sentinel_start 1 "$s1" "$gone"
+	sentinel_start 2 "$s2" "$REDIS_PORT"
+	sentinel_start 3 "$s3" "$rep"
+	cli() { env REDIS_SENTINELS="$1" REDIS_MASTER_NAME=m "$ROOT/scripts/redis-cli" ROLE; }
+	for i in $(seq 100); do
+		[ "$(REDIS_SENTINELS=127.0.0.1:$s3 cli "127.0.0.1:$s3" | head -1)" = slave ] && break
+		sleep 0.05
+	done
+	run cli "127.0.0.1:$s1,127.0.0.1:$s2"
+	r1=$output
+	run cli "127.0.0.1:$s3,127.0.0.1:$s2"
+	r3=$output
+	run cli "127.0.0.1:$s1,127.0.0.1:$s3"
+	none=$status none_out=$output
+	stop_pidfile "$T/sentinel1.pid"
+	stop_pidfile "$T/sentinel2.pid"
+	stop_pidfile "$T/sentinel3.pid"
+	stop_pidfile "$T/replica.pid"
+	[ "$(head -1 <<<"$r1")" = master ] || { echo "past a node that is gone: $r1" >&2; false; }
+	[ "$(head -1 <<<"$r3")" = master ] || { echo "past a replica: $r3" >&2; false; }
+	# No Sentinel names a primary: said, not a connection to a replica.
+	[ "$none" = 1 ]
+	[[ $none_out == "redis-cli: no Sentinel of "* ]]
 }
 
 @test "worker --help and --version" {

@@ -15,6 +15,11 @@
  * key, or configures Redis; the services reach user:* only through the
  * selector, EXISTS (and, for accounts, HGET: the login's hash); the
  * worker only reads the stream.
+ *
+ * The Sentinels have users of their own (Sentinel has ACLs since 6.2),
+ * in a second file: their own, for each other, and the programs', which
+ * may only ask where the primary is.  So a program host broken into can
+ * neither order a failover nor point the Sentinels elsewhere.
  */
 #include <sys/stat.h>
 
@@ -34,16 +39,20 @@
 
 #define PASSWORD_BYTES	32
 
+/* Which file a role is in: Redis's (REDIS_ACL_FILE) or the Sentinels'. */
+enum server { ON_REDIS, ON_SENTINEL };
+
 static const struct {
 	const char	*role;
+	enum server	 on;
 	int		 stream;	/* may use the stream key */
 	const char	*rules;
 } roles[] = {
-	{ REDIS_ROLE_ADMIN, 0, "~* &* +@all" },
+	{ REDIS_ROLE_ADMIN, ON_REDIS, 0, "~* &* +@all" },
 	/* The customer and invoice Functions, PING for /status; the bounds
 	 * read-only; gc:* the invoices of deleted customers, going; idem:*
 	 * the answers kept for idempotency keys. */
-	{ REDIS_ROLE_CUSTOMERS, 1, "+ping +fcall +fcall_ro "
+	{ REDIS_ROLE_CUSTOMERS, ON_REDIS, 1, "+ping +fcall +fcall_ro "
 	    "~seq:customer ~seq:invoice ~account:* ~customer:* ~invoice:* "
 	    "~gc:* ~idem:* %R~config:limits "
 	    "+time +incr +get +exists +hget +hmget +hset +hincrby +del +expire "
@@ -53,22 +62,30 @@ static const struct {
 	/* The account and login Functions (idem:* as above), XINFO for
 	 * /status and /metrics, and the users' password hashes for the login
 	 * itself. */
-	{ REDIS_ROLE_ACCOUNTS, 1, "+ping +fcall +fcall_ro +xinfo|stream "
+	{ REDIS_ROLE_ACCOUNTS, ON_REDIS, 1, "+ping +fcall +fcall_ro +xinfo|stream "
 	    "~seq:account ~account:* ~login:* ~idem:* "
 	    "+time +incr +decr +get +set +exists +hget +hmget +hset +del "
 	    "+expire +pexpire +pttl +zadd +zscore +zremrangebyscore "
 	    "+zremrangebyrank "
 	    "+xadd +wait +role "
 	    "(%R~user:* +exists +hget)" },
-	{ REDIS_ROLE_WORKER, 1,
+	{ REDIS_ROLE_WORKER, ON_REDIS, 1,
 	    "+ping +xread +xrange +xinfo|stream +xlen +role" },
 	/* A replica, of its primary: the replication stream only. */
-	{ REDIS_ROLE_REPLICA, 0, "+psync +replconf +ping" },
+	{ REDIS_ROLE_REPLICA, ON_REDIS, 0, "+psync +replconf +ping" },
 	/* Sentinel, of every node: what its documentation lists, and its
 	 * hello channel. */
-	{ REDIS_ROLE_MONITOR, 0, "&__sentinel__:hello +multi +exec +slaveof "
-	    "+ping +subscribe +publish +config|rewrite +role +info "
+	{ REDIS_ROLE_MONITOR, ON_REDIS, 0, "&__sentinel__:hello +multi +exec "
+	    "+slaveof +ping +subscribe +publish +config|rewrite +role +info "
 	    "+client|setname +client|kill +script|kill" },
+	/* On the Sentinels: their own user, for each other (sentinel-pass)
+	 * and whoever runs them; given to the Sentinel hosts only. */
+	{ REDIS_ROLE_SENTINEL, ON_SENTINEL, 0, "~* &* +@all" },
+	/* The programs (and scripts/redis-cli): where the primary is, and
+	 * what a client sends on connecting; no SENTINEL FAILOVER, SET,
+	 * REMOVE, MONITOR, nor the Sentinels' configuration. */
+	{ REDIS_ROLE_DISCOVERY, ON_SENTINEL, 0, "+auth +hello +ping "
+	    "+sentinel|get-master-addr-by-name" },
 };
 
 /* The role's password, made now unless its file is there already. */
@@ -123,15 +140,17 @@ role_line(FILE *f, const char *dir, size_t i, const char *stream)
 	return 0;
 }
 
-int
-redis_acl_write(const char *dir, const char *acl_path, const char *stream)
+/* The roles on one server, to path, atomically; 0, or -1 (logged). */
+static int
+acl_file(const char *dir, const char *path, enum server on,
+    const char *stream)
 {
-	char tmp[PATH_MAX], hex[PASSWORD_BYTES * 2 + 1];
+	char tmp[PATH_MAX];
 	FILE *f = NULL;
 	size_t i;
 	int fd, ok;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", acl_path) >= (int)sizeof(tmp))
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
 		return -1;
 	unlink(tmp);
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
@@ -141,17 +160,38 @@ redis_acl_write(const char *dir, const char *acl_path, const char *stream)
 		goto fail;
 	}
 	for (i = 0, ok = 1; ok && i < sizeof(roles) / sizeof(roles[0]); i++)
-		ok = role_line(f, dir, i, stream) == 0;
-	/* Not an ACL user: the Sentinels' own password (their requirepass),
-	 * for the programs that ask them and for each other. */
-	ok = ok && password(dir, REDIS_SENTINEL_PASSWORD, hex) == 0;
-	sodium_memzero(hex, sizeof(hex));
+		ok = roles[i].on != on || role_line(f, dir, i, stream) == 0;
 	ok = ok && fflush(f) == 0 && fsync(fileno(f)) == 0;
-	if (fclose(f) != 0 || !ok || rename(tmp, acl_path) == -1)
+	if (fclose(f) != 0 || !ok || rename(tmp, path) == -1)
 		goto fail;
 	return 0;
 fail:
-	log_syswarn("ACL file %s", acl_path);
+	log_syswarn("ACL file %s", path);
 	unlink(tmp);
 	return -1;
+}
+
+int
+redis_acl_sentinel_path(char *buf, size_t len, const char *acl_path)
+{
+	const char *slash = strrchr(acl_path, '/');
+	int dirlen = slash != NULL ? (int)(slash - acl_path + 1) : 0;
+	int n = snprintf(buf, len, "%.*s%s", dirlen, acl_path,
+	    REDIS_ACL_SENTINEL_FILE);
+
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+int
+redis_acl_write(const char *dir, const char *acl_path, const char *stream)
+{
+	char sentinel_path[PATH_MAX];
+
+	if (redis_acl_sentinel_path(sentinel_path, sizeof(sentinel_path),
+	    acl_path) == -1) {
+		log_warn("ACL file %s: too long a path", acl_path);
+		return -1;
+	}
+	return acl_file(dir, acl_path, ON_REDIS, stream) == -1 ||
+	    acl_file(dir, sentinel_path, ON_SENTINEL, stream) == -1 ? -1 : 0;
 }

@@ -155,7 +155,8 @@ static const char usage[] =
     "usage: setup [--keys | --help | --version]\n"
     "Makes an installation ready; safe at every start.\n"
     "  --keys      before Redis starts: the JWT secret, each Redis role's\n"
-    "              password and the ACL file Redis loads (REDIS_ACL_FILE)\n"
+    "              password, the ACL file Redis loads (REDIS_ACL_FILE) and,\n"
+    "              beside it, the Sentinels' (sentinel-users.acl)\n"
     "  (no option) against Redis, as admin: the Redis Function library,\n"
     "              the users, and once in the stream's life the\n"
     "              pre-loaded accounts\n";

@@ -34,10 +34,12 @@
 # event is on the replica too (REDIS_WAIT_REPLICAS=1).  The primary takes
 # writes only while its replica is with it (min-replicas-to-write 1,
 # min-replicas-max-lag 2): cut off, it stops.  Every Redis and Sentinel
-# speaks only to holders of a password (the ACL roles; requirepass).
+# speaks only to holders of a password (the ACL roles, on the Sentinels
+# too: the programs' may only ask where the primary is).
 #
 # Environment: BIN_DIR (build/release/bin), WORK_DIR (a new temporary
-# folder; logs and each host's VAR_DIR), MH_ID (this shell's pid: makes
+# folder, root's: per host, HOST/ holds root's logs, pid files and
+# start-redis, and HOST/var, the service user's, its VAR_DIR), MH_ID (this shell's pid: makes
 # the names unique per run), RUN_USER (microsvc), JWT_SECRET (random).
 # When ready it prints "multihost: ready" and writes $WORK_DIR/hosts.env.
 # Try, from the web host:
@@ -107,6 +109,26 @@ RUN_GROUP=$(id -gn "$RUN_USER")
 # One signing key for every host.  Never printed.
 JWT_SECRET=${JWT_SECRET:-$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')}
 export JWT_SECRET RUN_USER
+# as_service CMD...: CMD as the service user (what it writes is theirs,
+# and a link of theirs leads it nowhere they could not go themselves).
+AS_SERVICE=(setpriv --reuid="$RUN_USER" --regid="$(id -g "$RUN_USER")" --init-groups --)
+as_service() { "${AS_SERVICE[@]}" "$@"; }
+
+# --- the hosts' folders -------------------------------------------------------
+# HOST/ is root's, 0755: what root writes or runs there (start-redis, the
+# logs, the pid files) no other user can put a link in place of.
+# HOST/var, the host's VAR_DIR, is the service user's: root writes in it
+# only as that user.  A host folder left by an earlier run that is not
+# root's is refused: whoever owns it may have left links in it.
+for h in "${HOSTS[@]}"; do
+	d=$WORK_DIR/$h
+	mkdir -p "$d/var"
+	[ "$(stat -c %u "$d")" = 0 ] && [ ! -L "$d" ] && [ ! -L "$d/var" ] ||
+		{ say "$d is not root's: choose another WORK_DIR"; exit 1; }
+	chmod 755 "$d"
+	chown "$RUN_USER:$RUN_GROUP" "$d/var"
+	chmod 700 "$d/var"
+done
 
 trap teardown EXIT
 trap 'say "stopping"; exit 0' INT TERM
@@ -124,9 +146,6 @@ for h in "${HOSTS[@]}"; do
 	ip -n "$ns" link set lo up
 	ip -n "$ns" addr add "${ADDR[$h]}/24" dev eth0
 	ip -n "$ns" link set eth0 up
-	mkdir -p "$WORK_DIR/$h/var"
-	chmod 700 "$WORK_DIR/$h/var"
-	chown -R "$RUN_USER:$RUN_GROUP" "$WORK_DIR/$h"
 done
 
 # on HOST CMD...: runs CMD in HOST's network namespace with that host's environment.
@@ -145,7 +164,8 @@ on() {
 		REDIS_WAIT_REPLICAS=${REDIS_WAIT_REPLICAS:-1} \
 		VAR_DIR="$WORK_DIR/$h/var" REDIS_AUTH_DIR="$WORK_DIR/$h/var" "$@"
 }
-# bg HOST NAME CMD...: the same, in the background, logging to HOST/NAME.log.
+# bg HOST NAME CMD...: the same, in the background, logging to HOST/NAME.log,
+# its pid in HOST/NAME.pid (root's folder: no link can stand there).
 bg() {
 	local h=$1 name=$2
 	shift 2
@@ -196,23 +216,26 @@ give() {
 	local h=$1 f
 	shift
 	for f in "$@"; do
-		setpriv --reuid="$RUN_USER" --regid="$(id -g "$RUN_USER")" --init-groups -- \
-			install -m 600 "$KEYS/$f" "$WORK_DIR/$h/var/$f"
+		as_service install -m 600 "$KEYS/$f" "$WORK_DIR/$h/var/$f"
 	done
 }
+# key FILE: a key file's contents, read as the service user: a link left
+# in its place makes root read nothing into a file of theirs.
+key() { as_service cat "$KEYS/$1"; }
 # Every Redis host: the ACL file, and the replica role's password (a
 # primary becomes a replica after a failover).  Every Sentinel host: the
-# Sentinels' own password and the monitor role's.  Every program host:
-# its role's password and the Sentinels'.
+# Sentinels' ACL file, their own password (for each other) and the
+# monitor role's.  Every program host: its role's password and the
+# discovery role's, which may only ask the Sentinels where the primary
+# is: a program host broken into cannot order them a failover.
 for h in redis redis2; do give "$h" redis-users.acl redis-replica.pass; done
-for h in "${SENTINEL_HOSTS[@]}"; do give "$h" redis-sentinel.pass redis-monitor.pass; done
-give cust redis-customers.pass redis-admin.pass redis-sentinel.pass
-give acct1 redis-accounts.pass redis-worker.pass redis-sentinel.pass
-give acct2 redis-accounts.pass redis-worker.pass redis-sentinel.pass
+for h in "${SENTINEL_HOSTS[@]}"; do
+	give "$h" sentinel-users.acl redis-sentinel.pass redis-monitor.pass
+done
+give cust redis-customers.pass redis-admin.pass redis-discovery.pass
+give acct1 redis-accounts.pass redis-worker.pass redis-discovery.pass
+give acct2 redis-accounts.pass redis-worker.pass redis-discovery.pass
 
-# as_service CMD...: CMD as the service user (what it writes is theirs).
-AS_SERVICE=(setpriv --reuid="$RUN_USER" --regid="$(id -g "$RUN_USER")" --init-groups --)
-as_service() { "${AS_SERVICE[@]}" "$@"; }
 # private HOST FILE: writes stdin to HOST's FILE, mode 0600, as the service
 # user: the secrets in it stay off command lines (ps shows those).
 private() {
@@ -223,13 +246,15 @@ private() {
 # Both nodes alike but for replicaof: either may be primary later.  Each
 # starts from HOST/start-redis, which brings a node back after a test
 # killed it (tests/failover.bats): Sentinel then makes it a replica.
+# Root's file in root's folder, since root runs it; Redis logs to its
+# standard output, HOST/redis.log, opened by root there.
 redis_node() {
 	local h=$1
 	shift
 	as_service mkdir -p "$WORK_DIR/$h/var/data"
 	{
 		echo "masteruser replica"
-		echo "masterauth $(cat "$KEYS/redis-replica.pass")"
+		echo "masterauth $(key redis-replica.pass)"
 	} | private "$h" redis-secret.conf
 	cat >"$WORK_DIR/$h/start-redis" <<START
 #!/bin/sh
@@ -238,7 +263,7 @@ exec ${AS_SERVICE[*]} redis-server $WORK_DIR/$h/var/redis-secret.conf \\
 	--aclfile $WORK_DIR/$h/var/redis-users.acl \\
 	--dir $WORK_DIR/$h/var/data --appendonly yes --appendfsync always --save "" \\
 	--min-replicas-to-write 1 --min-replicas-max-lag 2 \\
-	--daemonize no --logfile $WORK_DIR/$h/redis-server.log $*
+	--daemonize no $*
 START
 	chmod 755 "$WORK_DIR/$h/start-redis"
 	bg "$h" redis "$WORK_DIR/$h/start-redis"
@@ -261,17 +286,17 @@ for h in "${SENTINEL_HOSTS[@]}"; do
 		echo "bind ${ADDR[$h]}"
 		echo "protected-mode no"
 		echo "dir $WORK_DIR/$h/var"
-		echo "requirepass $(cat "$KEYS/redis-sentinel.pass")"
-		echo "sentinel sentinel-pass $(cat "$KEYS/redis-sentinel.pass")"
+		# Its users: its own (default) and the programs' (discovery).
+		echo "aclfile $WORK_DIR/$h/var/sentinel-users.acl"
+		echo "sentinel sentinel-pass $(key redis-sentinel.pass)"
 		echo "sentinel monitor $MASTER_NAME ${ADDR[redis]} 6379 2"
 		echo "sentinel auth-user $MASTER_NAME monitor"
-		echo "sentinel auth-pass $MASTER_NAME $(cat "$KEYS/redis-monitor.pass")"
+		echo "sentinel auth-pass $MASTER_NAME $(key redis-monitor.pass)"
 		echo "sentinel down-after-milliseconds $MASTER_NAME 2000"
 		echo "sentinel failover-timeout $MASTER_NAME 10000"
 		echo "sentinel parallel-syncs $MASTER_NAME 1"
 	} | private "$h" sentinel.conf
-	bg "$h" sentinel "${AS_SERVICE[@]}" redis-sentinel "$WORK_DIR/$h/var/sentinel.conf" \
-		--logfile "$WORK_DIR/$h/sentinel-server.log"
+	bg "$h" sentinel "${AS_SERVICE[@]}" redis-sentinel "$WORK_DIR/$h/var/sentinel.conf"
 done
 for h in "${SENTINEL_HOSTS[@]}"; do
 	wait_tcp cust "${ADDR[$h]}" "$SENTINEL_PORT"
@@ -302,6 +327,7 @@ wait_tcp web "${ADDR[cust]}" 9002
 wait_tcp web "${ADDR[acct1]}" "$LOGIN_PORT"
 
 # --- the web host -----------------------------------------------------------
+# In root's web/ folder: made by root, then handed to lighttpd's user.
 mkdir -p "$WORK_DIR/web/state"
 chown "$RUN_USER:$RUN_GROUP" "$WORK_DIR/web/state"
 # lighttpd NAME CUSTOMERS_PORT ACCOUNTS_PORT ACCT_HOST ACCT2_HOST [CUSTOMERS_FCGI_PORT]
@@ -354,8 +380,10 @@ say "  customers http://${ADDR[web]}:8080, accounts http://${ADDR[web]}:8090 (fr
 # programs carry on without a node (tests/failover.bats kills them).
 set +e
 pids=()
-for f in "$WORK_DIR"/*/*.pid; do
-	[ "${f##*/}" = redis.pid ] || pids+=("$(cat "$f")")
+for h in "${HOSTS[@]}"; do
+	for f in "$WORK_DIR/$h"/*.pid; do
+		[ "${f##*/}" = redis.pid ] || pids+=("$(cat "$f")")
+	done
 done
 wait -n "${pids[@]}"
 say "a process exited; stopping the rest"

@@ -18,7 +18,8 @@ redis_password_path(char *buf, size_t len, const char *dir, const char *role)
 const char *
 redis_role_user(const char *role)
 {
-	return strcmp(role, REDIS_ROLE_ADMIN) == 0 ? "default" : role;
+	return strcmp(role, REDIS_ROLE_ADMIN) == 0 ||
+	    strcmp(role, REDIS_ROLE_SENTINEL) == 0 ? "default" : role;
 }
 
 int

@@ -22,8 +22,9 @@
 #define REDIS_ROLE_WORKER	"worker"	/* the projector */
 #define REDIS_ROLE_REPLICA	"replica"	/* a replica, of its primary */
 #define REDIS_ROLE_MONITOR	"monitor"	/* Redis Sentinel, of every node */
-/* Not a role: the Sentinels' own password, redis-sentinel.pass. */
-#define REDIS_SENTINEL_PASSWORD	"sentinel"
+/* The roles on the Sentinels themselves (sentinel-users.acl): */
+#define REDIS_ROLE_SENTINEL	"sentinel"	/* the Sentinels, of each other: their user "default" */
+#define REDIS_ROLE_DISCOVERY	"discovery"	/* the programs: where the primary is */
 
 /*
  * Each program talks to Redis as its role, an ACL user (tools/redis_acl.c
@@ -33,7 +34,8 @@
  */
 int	 redis_password_path(char *buf, size_t len, const char *dir,
 	    const char *role);
-/* The ACL user of a role: its own name, but "default" for admin. */
+/* The ACL user of a role: its own name, but "default" for admin (on
+ * Redis) and sentinel (on the Sentinels). */
 const char *redis_role_user(const char *role);
 
 struct redis_conn {

@@ -77,7 +77,7 @@ sentinels_auth(struct sentinels *s, const char *dir)
 	if (s->n == 0)
 		return 0;
 	if (redis_password_path(path, sizeof(path), dir,
-	    REDIS_SENTINEL_PASSWORD) == -1 || (n = secret_read(path,
+	    REDIS_ROLE_DISCOVERY) == -1 || (n = secret_read(path,
 	    s->password, sizeof(s->password) - 1)) == -1) {
 		log_error("sentinel: no password (%s); run setup --keys", path);
 		return -1;
@@ -94,7 +94,8 @@ ask(redisContext *c, const struct sentinels *s, char host[], int *port)
 	int rc = -1;
 
 	if (s->password[0] != '\0') {
-		r = redisCommand(c, "AUTH %s", s->password);
+		r = redisCommand(c, "AUTH %s %s",
+		    redis_role_user(REDIS_ROLE_DISCOVERY), s->password);
 		if (r == NULL || r->type == REDIS_REPLY_ERROR)
 			goto out;
 		freeReplyObject(r);

@@ -1,8 +1,10 @@
 /*
  * Where the Redis primary is, asked of Redis Sentinel: REDIS_SENTINELS
  * ("host:port,host:port,...") and REDIS_MASTER_NAME.  Without them the
- * primary is REDIS_HOST, as it always was.  The Sentinels' password (their
- * requirepass) is the file redis-sentinel.pass in REDIS_AUTH_DIR.
+ * primary is REDIS_HOST, as it always was.  The programs speak to the
+ * Sentinels as their user "discovery", which may ask that and nothing
+ * else (tools/redis_acl.c); its password is redis-discovery.pass in
+ * REDIS_AUTH_DIR.  The Sentinels' own password is not a program's.
  */
 #ifndef SENTINEL_H
 #define SENTINEL_H
@@ -21,14 +23,14 @@ struct sentinels {
 		int	port;
 	} at[SENTINELS_MAX];
 	char	master[SENTINEL_NAME_MAX];	/* REDIS_MASTER_NAME */
-	char	password[SENTINEL_PASSWORD_MAX];	/* "" if none */
+	char	password[SENTINEL_PASSWORD_MAX];	/* discovery's; "" if none */
 };
 
 /* Parses list (NULL or "": none) and the master's name; 0, or -1 logged. */
 int	sentinels_parse(struct sentinels *s, const char *list,
 	    const char *master);
 
-/* Reads the Sentinels' password from <dir>/redis-sentinel.pass: 0 or -1. */
+/* Reads the discovery password from <dir>/redis-discovery.pass: 0 or -1. */
 int	sentinels_auth(struct sentinels *s, const char *dir);
 
 /*

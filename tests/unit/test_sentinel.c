@@ -1,6 +1,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "redis.h"
 #include "sentinel.h"
 
 void
@@ -33,4 +34,8 @@ test_sentinel(void)
 	    sentinels_parse(&s, "a:1,b:1,c:1,d:1,e:1,f:1", "m") == -1);
 	CHECK("an empty master name is refused with Sentinels",
 	    sentinels_parse(&s, "a:1", "") == -1);
+	CHECK("on the Sentinels, their own role is their default user, the "
+	    "programs' is the user discovery (not the Sentinels' own)",
+	    strcmp(redis_role_user(REDIS_ROLE_SENTINEL), "default") == 0 &&
+	    strcmp(redis_role_user(REDIS_ROLE_DISCOVERY), "discovery") == 0);
 }
