@@ -7,7 +7,7 @@ set -eu
 PACKAGES="build-essential pkg-config libfcgi-dev libhiredis-dev libjson-c-dev
 libsqlite3-dev libjwt-dev libsodium-dev lighttpd redis-server redis-sentinel redis-tools
 sqlite3 bats curl jq openssl spawn-fcgi logrotate lighttpd-modules-lua strace cppcheck clang
-libclang-rt-14-dev chromium nftables"
+libclang-rt-14-dev chromium nftables prometheus"
 
 if [ "${1:-}" = --list ]; then
 	echo $PACKAGES
