@@ -221,7 +221,8 @@ deb:
 deb-lint:
 	lintian --pedantic -I --fail-on error,warning $(DEB_DIR)/*.changes
 
-run: deps
+run:
+	@scripts/deps.sh --run
 	@$(MAKE) --no-print-directory programs
 	@BIN_DIR=$(BIN) scripts/run.sh
 

@@ -26,6 +26,16 @@ static const char *const sql[RM_SQL] = {
 	[RM_BEGIN_WRITE] = "BEGIN IMMEDIATE",
 	[RM_COMMIT] = "COMMIT",
 	[RM_ROLLBACK] = "ROLLBACK",
+	[RM_ACCOUNT_TOTAL] =
+	    "SELECT total_revenue_cents FROM accounts WHERE id = ?1",
+	/* The projector's running total ?2 and a change ?3 (0 but for a
+	 * refusal): SQLite adds them, so that a sum past INT64_MAX is a
+	 * float, which the CHECK refuses with its own message. */
+	[RM_ACCOUNT_TOTAL_SET] =
+	    "UPDATE accounts SET total_revenue_cents = ?2 + ?3 WHERE id = ?1",
+	[RM_CUSTOMER_TOTAL_UNDO] =
+	    "UPDATE customers SET total_revenue_cents = total_revenue_cents"
+	    " - ?2 WHERE id = ?1",
 	[RM_BEGIN_READ] = "BEGIN",
 	[RM_DATA_VERSION] = "PRAGMA data_version",
 	/* Pages: after an id, at most ?3 (read_model.h). */

@@ -13,7 +13,7 @@
 
 #include "event.h"
 
-#define READ_MODEL_VERSION	4	/* the PRAGMA user_version schema.sql sets */
+#define READ_MODEL_VERSION	5	/* the PRAGMA user_version schema.sql sets */
 
 enum rm_sql {
 	/* The writer: the projector. */
@@ -24,6 +24,9 @@ enum rm_sql {
 	RM_BEGIN_WRITE,
 	RM_COMMIT,
 	RM_ROLLBACK,
+	RM_ACCOUNT_TOTAL,	/* ?1 account */
+	RM_ACCOUNT_TOTAL_SET,	/* ?1 account, to ?2 + ?3 (read_model.c) */
+	RM_CUSTOMER_TOTAL_UNDO,	/* ?1 customer, ?2 the change to take back */
 	/* The readers: the accounts service. */
 	RM_BEGIN_READ,
 	RM_DATA_VERSION,
@@ -51,6 +54,16 @@ struct read_model_effect {
 };
 
 extern const struct read_model_effect read_model_effects[EVENT_TYPES];
+
+/*
+ * An account's total is its customers' sum (schema.sql), kept by the
+ * projector from each change of a customers row: these are the columns
+ * it reads, in schema.sql's order.
+ */
+enum rm_customer_column {
+	RM_CUSTOMER_ACCOUNT_ID = 1,
+	RM_CUSTOMER_TOTAL = 4,
+};
 
 /* The no_match text of ev's effect, its fields filled in. */
 void	read_model_no_match(const struct event *ev, char *out, size_t len);

@@ -29,25 +29,12 @@ CREATE TABLE IF NOT EXISTS customers (
 );
 CREATE INDEX IF NOT EXISTS customers_account ON customers (account_id, id);
 
--- An account's total follows its customers', so that a page of an
--- account with 100,000 customers needs no sum over them.  The change is
--- computed first: both totals are >= 0, so it cannot overflow where the
--- new total would not.
-CREATE TRIGGER IF NOT EXISTS account_total_follows
-AFTER UPDATE OF total_revenue_cents ON customers
-BEGIN
-    UPDATE accounts
-       SET total_revenue_cents = total_revenue_cents
-           + (NEW.total_revenue_cents - OLD.total_revenue_cents)
-     WHERE id = NEW.account_id;
-END;
-CREATE TRIGGER IF NOT EXISTS account_total_loses
-AFTER DELETE ON customers
-BEGIN
-    UPDATE accounts
-       SET total_revenue_cents = total_revenue_cents - OLD.total_revenue_cents
-     WHERE id = OLD.account_id;
-END;
+-- An account's total is its customers' sum, so that a page of an
+-- account with 100,000 customers needs no sum over them.  The projector
+-- keeps it: it adds up the changes a batch makes to each account's
+-- customers and writes each account's total once, in the batch's own
+-- transaction (worker/projector.c).  Until layout 5 a trigger per
+-- customer row did, one more row written per invoice.
 
 -- The last stream entry applied, written in the same transaction as the
 -- effects of the entries before it: this row, not the checkpoint file,
@@ -87,4 +74,4 @@ CREATE TABLE IF NOT EXISTS projector_events (
 
 -- The layout's version (READ_MODEL_VERSION in db/read_model.h): a file
 -- of another one is rebuilt from the stream, not misread.
-PRAGMA user_version = 4;
+PRAGMA user_version = 5;

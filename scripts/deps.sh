@@ -1,22 +1,30 @@
 #!/bin/sh
 # Installs the Debian packages the project needs, when some are missing.
 # As root it runs apt-get; otherwise it prints the line to run.
-# `deps.sh --list` prints the list (for .ci/run).  The last line is for
-# the Debian package (make deb) and tests/package.bats: dpkg-buildpackage
-# and debhelper, lintian, mmdebstrap for the Debian 12 root, man for the
-# man pages, ip, pgrep, systemd-analyze and systemd-nspawn.
+#   deps.sh          what make test needs (all of it)
+#   deps.sh --run    what make run needs: build and run, nothing more
+#   deps.sh --list   the whole list (for .ci/run)
 set -eu
 
-PACKAGES="build-essential pkg-config libfcgi-dev libhiredis-dev libjson-c-dev
+# To build and run.
+RUN_PACKAGES="build-essential pkg-config libfcgi-dev libhiredis-dev libjson-c-dev
 libsqlite3-dev libjwt-dev libsodium-dev lighttpd redis-server redis-sentinel redis-tools
-sqlite3 bats curl jq openssl spawn-fcgi logrotate lighttpd-modules-lua strace cppcheck clang
-libclang-rt-14-dev chromium nftables
+sqlite3 curl jq openssl spawn-fcgi logrotate"
+# To test: the suites and their tools (cppcheck, clang's fuzzer, chromium
+# for the dashboard, nft for the firewall, promtool from prometheus for
+# /metrics), and for the Debian package (make deb) and tests/package.bats:
+# dpkg-buildpackage and debhelper, lintian, mmdebstrap for the Debian 12
+# root, man for the man pages, ip, pgrep, systemd-analyze and
+# systemd-nspawn.
+TEST_PACKAGES="bats strace cppcheck clang libclang-rt-14-dev
+chromium nftables prometheus
 debhelper dpkg-dev lintian mmdebstrap man-db iproute2 procps systemd systemd-container"
 
-if [ "${1:-}" = --list ]; then
-	echo $PACKAGES
-	exit 0
-fi
+case ${1:-} in
+--list) echo $RUN_PACKAGES $TEST_PACKAGES; exit 0 ;;
+--run) PACKAGES=$RUN_PACKAGES ;;
+*) PACKAGES="$RUN_PACKAGES $TEST_PACKAGES" ;;
+esac
 
 missing=""
 for p in $PACKAGES; do

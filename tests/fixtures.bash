@@ -251,6 +251,12 @@ revenue_api() {
 # revenue_db CUSTOMER [DB]: its total, as the read model file has it.
 revenue_db() { sql "${2:-$DB}" "SELECT total_revenue_cents FROM customers WHERE id = $1"; }
 
+# totals_off [DB]: how many accounts' totals are not their customers' sum.
+totals_off() {
+	sql "${1:-$DB}" 'SELECT count(*) FROM accounts a WHERE total_revenue_cents !=
+	    (SELECT coalesce(sum(total_revenue_cents), 0) FROM customers WHERE account_id = a.id)'
+}
+
 stream_len() { rcli XLEN event-stream; }
 stream_last() { rcli --raw XREVRANGE event-stream + - COUNT 1 | head -1; }
 # db_last [DB]: the last id the read model file has applied.

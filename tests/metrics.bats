@@ -74,6 +74,20 @@ metric() {
 	[ "$(metric "$A" projector_batch_duration_seconds_count)" -ge 1 ]
 }
 
+@test "promtool check metrics finds nothing to say about either service's /metrics" {
+	command -v promtool >/dev/null || skip "promtool is not installed (apt-get install prometheus)"
+	# After the tests above: requests, latencies, events and the
+	# projector's figures (a dead letter among them) are all there.
+	for url in "$C" "$A"; do
+		curl -sf "$url/metrics" >"$T/metrics.txt"
+		run promtool check metrics <"$T/metrics.txt"
+		[ "$status" = 0 ] && [ -z "$output" ] ||
+			{ echo "$url/metrics: promtool said ($status):" >&2; echo "$output" >&2; false; }
+	done
+	# The accounts service's includes the projector's figures.
+	grep -q '^projector_events_total{' "$T/metrics.txt"
+}
+
 @test "the lag shows while the worker is paused" {
 	worker=$(cat "$VAR_DIR/worker.pid")
 	kill -STOP "$worker"

@@ -149,6 +149,36 @@ teardown_file() {
 	[ "$(curl -sf "$A/accounts" -H "Authorization: Bearer $TOKEN")" = "$before" ]
 }
 
+@test "a layout 4 file (account totals kept by triggers) is rebuilt at start: no trigger left, each total counted once" {
+	cid=$(new_customer "Layout4")
+	new_invoice "$cid" 300
+	wait_projected
+	before=$(curl -sf "$A/accounts" -H "Authorization: Bearer $TOKEN")
+	worker_stop
+	# What layout 4 had on top of today's tables; left there, its
+	# triggers would count every invoice twice.
+	layout4="
+	    CREATE TRIGGER account_total_follows AFTER UPDATE OF total_revenue_cents ON customers
+	    BEGIN UPDATE accounts SET total_revenue_cents = total_revenue_cents
+	        + (NEW.total_revenue_cents - OLD.total_revenue_cents) WHERE id = NEW.account_id; END;
+	    CREATE TRIGGER account_total_loses AFTER DELETE ON customers
+	    BEGIN UPDATE accounts SET total_revenue_cents = total_revenue_cents
+	        - OLD.total_revenue_cents WHERE id = OLD.account_id; END;
+	    PRAGMA user_version = 4;"
+	owner=$(stat -c %U "$DB")
+	runuser -u "$owner" -- sqlite3 "$DB" "$layout4" 2>/dev/null || sqlite3 "$DB" "$layout4"
+	rebuilt=$(grep -c "another version's layout; rebuilding it" "$T/worker.log")
+	worker_start
+	wait_projected
+	[ "$(grep -c "another version's layout; rebuilding it" "$T/worker.log")" = $((rebuilt + 1)) ]
+	[ "$(sql "$DB" "SELECT count(*) FROM sqlite_schema WHERE type = 'trigger'")" = 0 ]
+	[ "$(curl -sf "$A/accounts" -H "Authorization: Bearer $TOKEN")" = "$before" ]
+	new_invoice "$cid" 5
+	wait_projected
+	[ "$(revenue_api "$cid")" = 305 ]
+	[ "$(totals_off)" = 0 ]
+}
+
 @test "worker --rebuild while the worker runs and writes continue: nothing lost or doubled" {
 	cid=$(new_customer "DuringRebuild")
 	for i in $(seq 20); do new_invoice "$cid" 1; done &

@@ -1,3 +1,11 @@
+/*
+ * The preupdate hook keeps the account totals (row_changing): SQLite
+ * declares it only on request, and Debian's library has it (PRAGMA
+ * compile_options: ENABLE_PREUPDATE_HOOK).
+ */
+#define SQLITE_ENABLE_PREUPDATE_HOOK 1
+
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -16,6 +24,9 @@ static const enum rm_sql stmt_sql[PS_STMTS] = {
 	[PS_BEGIN] = RM_BEGIN_WRITE,
 	[PS_COMMIT] = RM_COMMIT,
 	[PS_ROLLBACK] = RM_ROLLBACK,
+	[PS_ACCOUNT_TOTAL] = RM_ACCOUNT_TOTAL,
+	[PS_ACCOUNT_TOTAL_SET] = RM_ACCOUNT_TOTAL_SET,
+	[PS_CUSTOMER_TOTAL_UNDO] = RM_CUSTOMER_TOTAL_UNDO,
 };
 
 /* Outcome of one entry: applied or dead-lettered (both advance), or a failure of the database. */
@@ -26,6 +37,9 @@ struct batch_counts {
 	int64_t	n[EVENT_TYPES + 1][OUTCOMES];
 	int64_t	unknown;	/* entries of a type not in the catalogue */
 };
+
+static void	row_changing(void *, sqlite3 *, int, const char *,
+		    const char *, sqlite3_int64, sqlite3_int64);
 
 /*
  * The one place errors land: p->error, which the caller reports (the
@@ -71,6 +85,7 @@ projector_close(struct projector *p)
 	for (i = 0; i < EVENT_TYPES; i++)
 		sqlite3_finalize(p->effect[i]);
 	sqlite3_close(p->db);
+	totals_free(&p->totals);
 	/* p->error stays: it says why an open or a batch failed. */
 	memset(p->stmt, 0, sizeof(p->stmt));
 	memset(p->effect, 0, sizeof(p->effect));
@@ -153,6 +168,7 @@ projector_open(struct projector *p, const char *path, enum rm_mode mode)
 		goto fail;
 	}
 	sqlite3_busy_timeout(p->db, 5000);
+	sqlite3_preupdate_hook(p->db, row_changing, p);
 	if ((layout = read_model_setup(p->db, mode)) == RM_LAYOUT_OTHER) {
 		projector_close(p);
 		return PROJECTOR_OTHER_LAYOUT;
@@ -188,12 +204,175 @@ bind_event(struct projector *p, const struct event *ev, sqlite3_stmt *st)
 	}
 }
 
+/* account's entry in the batch's totals; NULL: out of memory. */
+static struct account_total *
+totals_entry(struct projector *p, int64_t account)
+{
+	struct account_total *a = totals_get(&p->totals, account);
+
+	if (a == NULL)
+		failed_because(p, "account totals", "out of memory");
+	return a;
+}
+
+/*
+ * The same, its total read from the accounts table at the account's
+ * first change in the batch; NULL on failure.  A customer whose account
+ * row is missing (foreign keys hold it, but a rebuild's file, without a
+ * journal, keeps what a refused statement did) changes no total, as
+ * the trigger's UPDATE of no row did not.
+ */
+static struct account_total *
+account_total(struct projector *p, int64_t account)
+{
+	sqlite3_stmt *st = p->stmt[PS_ACCOUNT_TOTAL];
+	struct account_total *a;
+	int rc;
+
+	if ((a = totals_entry(p, account)) == NULL)
+		return NULL;
+	if (a->loaded)
+		return a;
+	sqlite3_bind_int64(st, 1, account);
+	rc = sqlite3_step(st);
+	a->before = a->total = rc == SQLITE_ROW ?
+	    sqlite3_column_int64(st, 0) : 0;
+	a->missing = rc == SQLITE_DONE;
+	a->loaded = rc == SQLITE_ROW || rc == SQLITE_DONE;
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return a->loaded ? a : NULL;
+}
+
+/*
+ * A change that would take a's total out of 0..INT64_MAX.  Past
+ * INT64_MAX (an invoice): the accounts table's CHECK refuses it, as it
+ * refused the trigger that kept the totals until layout 5 (SQLite makes
+ * an overflowing sum a float), its message is the dead letter's reason,
+ * and the customer's change is taken back.  Below 0 no event can take
+ * it, for each total is its customers' sum: the file is wrong, and the
+ * batch fails.
+ */
+static enum entry_result
+refuse_change(struct projector *p, const struct account_total *a,
+    const struct row_change *c, char *reason)
+{
+	sqlite3_stmt *set = p->stmt[PS_ACCOUNT_TOTAL_SET];
+	sqlite3_stmt *undo = p->stmt[PS_CUSTOMER_TOTAL_UNDO];
+	char why[REASON_MAX];
+
+	if (c->change < 0) {
+		snprintf(why, sizeof(why), "account %lld's total would fall "
+		    "below 0: not its customers' sum; rebuild the read model",
+		    (long long)a->account);
+		failed_because(p, "account totals", why);
+		return ENTRY_FAILED;
+	}
+	sqlite3_bind_int64(set, 1, a->account);
+	sqlite3_bind_int64(set, 2, a->total);
+	sqlite3_bind_int64(set, 3, c->change);
+	if ((run(set) & 0xff) != SQLITE_CONSTRAINT)
+		return ENTRY_FAILED;
+	snprintf(reason, REASON_MAX, "%s", sqlite3_errmsg(p->db));
+	sqlite3_bind_int64(undo, 1, c->customer);
+	sqlite3_bind_int64(undo, 2, c->change);
+	if (run(undo) != SQLITE_DONE || sqlite3_changes(p->db) != 1)
+		return ENTRY_FAILED;
+	return ENTRY_REJECTED;
+}
+
+/*
+ * What the effect just applied did to the customers (row_changing),
+ * added to its account's running total for the batch.
+ */
+static enum entry_result
+totals_follow(struct projector *p, char *reason)
+{
+	const struct row_change c = p->changed;	/* an undo changes it */
+	struct account_total *a;
+
+	if (c.account_gone) {
+		/* Its total went with it; a new account of that id starts
+		 * from the new row's. */
+		if ((a = totals_entry(p, c.gone)) == NULL)
+			return ENTRY_FAILED;
+		a->loaded = 0;
+	}
+	if (c.customers > 1 || c.moved) {
+		failed_because(p, "account totals", "an effect changed more "
+		    "than one customer, or moved one: no account total kept");
+		return ENTRY_FAILED;
+	}
+	if (c.customers == 0 || c.change == 0)
+		return ENTRY_DONE;
+	if ((a = account_total(p, c.account)) == NULL)
+		return ENTRY_FAILED;
+	if (a->missing)
+		return ENTRY_DONE;
+	/* Both >= 0 or both <= 0 would be needed to overflow: no sum. */
+	if (c.change > 0 ? a->total > INT64_MAX - c.change :
+	    a->total < -c.change)
+		return refuse_change(p, a, &c, reason);
+	a->total += c.change;
+	return ENTRY_DONE;
+}
+
+/* Reads column i of the row being changed, as it was or will be. */
+static int64_t
+column(sqlite3 *db, int after, int i)
+{
+	sqlite3_value *v = NULL;
+
+	if ((after ? sqlite3_preupdate_new(db, i, &v) :
+	    sqlite3_preupdate_old(db, i, &v)) != SQLITE_OK || v == NULL)
+		return 0;
+	return sqlite3_value_int64(v);
+}
+
+/*
+ * SQLite's preupdate hook: called before each row a statement of the
+ * projector inserts, updates or deletes.  What the account total
+ * triggers of layout 4 did per row, in SQL, it notes in C, for the
+ * entry's outcome to add up (totals_follow); a statement that fails
+ * after it leaves a note that nobody reads.
+ */
+static void
+row_changing(void *arg, sqlite3 *db, int op, const char *schema,
+    const char *table, sqlite3_int64 key, sqlite3_int64 new_key)
+{
+	struct row_change *c = &((struct projector *)arg)->changed;
+	int64_t before = 0, after = 0, account;
+
+	(void)new_key;
+	if (strcmp(schema, "main") != 0)
+		return;
+	if (op == SQLITE_DELETE && strcmp(table, "accounts") == 0) {
+		c->account_gone = 1;
+		c->gone = key;
+		return;
+	}
+	if (strcmp(table, "customers") != 0)
+		return;
+	account = column(db, op == SQLITE_INSERT, RM_CUSTOMER_ACCOUNT_ID);
+	if (op != SQLITE_INSERT)
+		before = column(db, 0, RM_CUSTOMER_TOTAL);
+	if (op != SQLITE_DELETE) {
+		after = column(db, 1, RM_CUSTOMER_TOTAL);
+		c->moved |= column(db, 1, RM_CUSTOMER_ACCOUNT_ID) != account;
+	}
+	c->customers++;
+	c->customer = key;
+	c->account = account;
+	c->change = after - before;	/* both >= 0: no overflow */
+}
+
 static enum entry_result
 apply_event(struct projector *p, const struct event *ev, char *reason)
 {
 	sqlite3_stmt *st = p->effect[ev->type];
 	int rc;
 
+	memset(&p->changed, 0, sizeof(p->changed));
 	bind_event(p, ev, st);
 	rc = run(st);
 	if ((rc & 0xff) == SQLITE_CONSTRAINT) {
@@ -207,7 +386,7 @@ apply_event(struct projector *p, const struct event *ev, char *reason)
 		read_model_no_match(ev, reason, REASON_MAX);
 		return ENTRY_REJECTED;
 	}
-	return ENTRY_DONE;
+	return totals_follow(p, reason);
 }
 
 static int
@@ -316,6 +495,27 @@ apply_entries(struct projector *p, const struct stream_batch *b,
 	return 0;
 }
 
+/* Each account total the batch changed, written once. */
+static int
+totals_write(struct projector *p)
+{
+	sqlite3_stmt *st = p->stmt[PS_ACCOUNT_TOTAL_SET];
+	const struct account_total *a;
+	size_t i;
+
+	for (i = 0; i < p->totals.n; i++) {
+		a = &p->totals.v[i];
+		if (!a->loaded || a->total == a->before)
+			continue;
+		sqlite3_bind_int64(st, 1, a->account);
+		sqlite3_bind_int64(st, 2, a->total);
+		sqlite3_bind_int64(st, 3, 0);
+		if (run(st) != SQLITE_DONE)
+			return -1;
+	}
+	return 0;
+}
+
 static int
 state_write(struct projector *p, const struct stream_id *last, int64_t seen,
     const struct batch_counts *c, int64_t batch_us)
@@ -354,7 +554,10 @@ projector_apply_batch(struct projector *p, const struct stream_batch *b)
 		return PROJECTOR_MOVED;
 	}
 	memset(&counts, 0, sizeof(counts));
+	totals_clear(&p->totals);
+	p->error[0] = '\0';
 	if (apply_entries(p, b, &counts, &last, &seen) == -1 ||
+	    totals_write(p) == -1 ||
 	    state_write(p, &last, seen, &counts,
 	    clock_monotonic_us() - started) == -1 ||
 	    run(p->stmt[PS_COMMIT]) != SQLITE_DONE)
@@ -363,7 +566,11 @@ projector_apply_batch(struct projector *p, const struct stream_batch *b)
 	p->seen = seen;
 	return PROJECTOR_OK;
 fail:
-	failed(p, "batch not applied");
+	/* A reason of the projector's own (account totals), or SQLite's. */
+	if (p->error[0] != '\0')
+		log_warn("read model: batch not applied: %s", p->error);
+	else
+		failed(p, "batch not applied");
 	run(p->stmt[PS_ROLLBACK]);
 	return PROJECTOR_FAILED;
 }

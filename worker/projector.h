@@ -4,7 +4,9 @@
  * last stream id applied.  That id, read inside the transaction, is what
  * makes every event count exactly once, whatever crashed and whoever
  * else writes the file.  What each event does, in SQL, is the read
- * model's contract (db/read_model.c).
+ * model's contract (db/read_model.c); an account's total, its customers'
+ * sum, is written once per batch, after the batch's entries and before
+ * its COMMIT.
  */
 #ifndef PROJECTOR_H
 #define PROJECTOR_H
@@ -15,6 +17,7 @@
 
 #include "read_model.h"
 #include "stream.h"
+#include "totals.h"
 
 enum projector_stmt {
 	PS_STATE,
@@ -24,7 +27,24 @@ enum projector_stmt {
 	PS_BEGIN,
 	PS_COMMIT,
 	PS_ROLLBACK,
+	PS_ACCOUNT_TOTAL,
+	PS_ACCOUNT_TOTAL_SET,
+	PS_CUSTOMER_TOTAL_UNDO,
 	PS_STMTS
+};
+
+/*
+ * What the statement just run did to the customers and accounts tables,
+ * as SQLite's preupdate hook saw it (projector.c): the account total
+ * trigger of layout 4, done in C.
+ */
+struct row_change {
+	int		customers;	/* customers rows changed: 0 or 1 */
+	int64_t		customer, account;
+	int64_t		change;		/* to the customer's total */
+	int		moved;		/* a customer changed accounts */
+	int		account_gone;	/* an accounts row was deleted: */
+	int64_t		gone;		/* this one */
 };
 
 struct projector {
@@ -35,6 +55,8 @@ struct projector {
 	int		 param[EVENT_TYPES][CONTRACT_FIELDS_MAX];
 	struct stream_id last;		/* as recorded in the database */
 	int64_t		 seen;		/* stream entries counted so far */
+	struct totals	 totals;	/* the accounts the batch changed */
+	struct row_change changed;	/* by the last statement */
 	char		 error[200];	/* why the last open or batch failed */
 };
 

@@ -34,7 +34,10 @@ event_count(sqlite3_stmt *st, FILE *out)
 static void
 batch_stats(sqlite3_stmt *st, FILE *out)
 {
-	fprintf(out, "# TYPE projector_batch_duration_seconds summary\n"
+	fprintf(out, "# HELP projector_batch_duration_seconds Time to apply "
+	    "a batch of stream entries, from its BEGIN to its COMMIT "
+	    "(the commit itself not included).\n"
+	    "# TYPE projector_batch_duration_seconds summary\n"
 	    "projector_batch_duration_seconds_count %lld\n"
 	    "projector_batch_duration_seconds_sum %.6f\n",
 	    (long long)sqlite3_column_int64(st, 0),
@@ -51,7 +54,10 @@ batch_stats(sqlite3_stmt *st, FILE *out)
 static void
 dead_letters(sqlite3_stmt *st, FILE *out)
 {
-	fprintf(out, "# TYPE projector_dead_letters gauge\n"
+	fprintf(out, "# HELP projector_dead_letters Stream entries the "
+	    "projector could not apply, kept in the read model's "
+	    "dead_letters table.\n"
+	    "# TYPE projector_dead_letters gauge\n"
 	    "projector_dead_letters %lld\n",
 	    (long long)sqlite3_column_int64(st, 0));
 }
@@ -66,7 +72,9 @@ position(const struct stream_id *last, long long lag,
 	fprintf(out, "# HELP projector_last_applied_info The last stream id "
 	    "applied.\n# TYPE projector_last_applied_info gauge\n"
 	    "projector_last_applied_info{event_id=\"%s\"} 1\n", last_s);
-	fprintf(out, "# TYPE projector_last_applied_timestamp_seconds gauge\n"
+	fprintf(out, "# HELP projector_last_applied_timestamp_seconds When "
+	    "the last stream entry applied was appended (its id's time).\n"
+	    "# TYPE projector_last_applied_timestamp_seconds gauge\n"
 	    "projector_last_applied_timestamp_seconds %.3f\n",
 	    (double)last->ms / 1000);
 	if (lag < 0)

@@ -29,6 +29,8 @@ check_exact() {
 	[ "$lost" = 0 ]
 	diff "$T/expected" "$T/actual"
 	diff <(db_dump "$DB") <(db_dump "$T/rebuilt.db")
+	# Each account's total, written once per batch, is its customers' sum.
+	[ "$(totals_off)" = 0 ]
 	# Every stream entry counted once: entries seen = entries added.
 	[ "$(sql "$DB" 'SELECT events_seen FROM projector_state')" = "$(stream_len)" ]
 }
