@@ -11,6 +11,7 @@
 #include "config.h"
 #include "contract.h"
 #include "log.h"
+#include "secret.h"
 
 static const char *
 env_or(const char *name, const char *fallback)
@@ -235,37 +236,6 @@ config_load(struct config *cfg)
 	    config_work(cfg) == -1 || config_fairness(cfg) == -1 ||
 	    config_limits(cfg) == -1 ||
 	    config_paths(cfg) == -1 ? -1 : 0;
-}
-
-int
-secret_read(const char *path, void *buf, size_t max)
-{
-	char *p = buf;
-	struct stat st;
-	ssize_t n;
-	int fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
-		return -1;
-	/* Only a secret of this user's, that no one else may read or have
-	 * written: a file another user left in the folder is no secret. */
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    st.st_uid != geteuid() || (st.st_mode & 077) != 0) {
-		log_warn("%s: a secret must be a file of this user's (uid %d), "
-		    "mode 0600", path, (int)geteuid());
-		close(fd);
-		errno = EPERM;
-		return -1;
-	}
-	n = read(fd, buf, max);
-	close(fd);
-	while (n > 0 && (p[n - 1] == '\n' || p[n - 1] == '\r'))
-		n--;
-	if (n <= 0) {
-		errno = n == 0 ? ENODATA : errno;
-		return -1;
-	}
-	return (int)n;
 }
 
 int

@@ -72,10 +72,4 @@ int	config_load(struct config *cfg);
  */
 int	config_load_secret(const struct config *cfg, unsigned char *key, size_t keymax);
 
-/*
- * The first max bytes of a secret file, without a final newline: the
- * length (at least 1), or -1 (errno set) if it cannot be read or is empty.
- */
-int	secret_read(const char *path, void *buf, size_t max);
-
 #endif

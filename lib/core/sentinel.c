@@ -1,12 +1,12 @@
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <hiredis/hiredis.h>
 
-#include "config.h"
 #include "log.h"
-#include "redis.h"
+#include "secret.h"
 #include "sentinel.h"
 
 /* "host:port" of at most len bytes into s->at[s->n]; 0 or -1. */
@@ -76,7 +76,7 @@ sentinels_auth(struct sentinels *s, const char *dir)
 
 	if (s->n == 0)
 		return 0;
-	if (redis_password_path(path, sizeof(path), dir,
+	if (secret_password_path(path, sizeof(path), dir,
 	    REDIS_SENTINEL_PASSWORD) == -1 || (n = secret_read(path,
 	    s->password, sizeof(s->password) - 1)) == -1) {
 		log_error("sentinel: no password (%s); run setup --keys", path);

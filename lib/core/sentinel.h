@@ -13,6 +13,8 @@
 #define SENTINEL_HOST_MAX	64
 #define SENTINEL_NAME_MAX	64
 #define SENTINEL_PASSWORD_MAX	128
+/* Not a Redis role: the Sentinels' own password, redis-sentinel.pass. */
+#define REDIS_SENTINEL_PASSWORD	"sentinel"
 
 struct sentinels {
 	int	n;		/* 0: no Sentinels, REDIS_HOST is the primary */
