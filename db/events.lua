@@ -77,14 +77,15 @@ function KIND.id(s)
   return s:match('^[1-9]%d*$') ~= nil and digits_at_most(s, LIMITS.id_max)
 end
 
--- An Idempotency-Key: 1 to 255 bytes of printable ASCII (the services
--- refuse others with 400 before they get here).
+-- An Idempotency-Key: 1 to LIMITS.key_bytes bytes of printable ASCII (the
+-- services refuse others with 400 before they get here).
 function KIND.key(s)
-  return #s >= 1 and #s <= 255 and s:find('[^ -~]') == nil
+  return #s >= 1 and #s <= LIMITS.key_bytes and s:find('[^ -~]') == nil
 end
 
+-- The request's fingerprint: SHA-256 in lowercase hex.
 function KIND.fingerprint(s)
-  return #s == 64 and s:find('[^0-9a-f]') == nil
+  return #s == LIMITS.fingerprint_hex and s:find('[^0-9a-f]') == nil
 end
 
 function KIND.cents(s)

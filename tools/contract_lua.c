@@ -113,9 +113,11 @@ main(void)
 	/* Strings: Lua's numbers are doubles, and these do not all fit one. */
 	printf("local LIMITS = {\n  text_bytes = %d,\n  user_bytes = %d,\n"
 	    "  cents_max = '%lld',\n  id_max = '%" PRId64 "',\n"
-	    "  page_default = %d,\n  page_max = %d,\n}\n\n",
+	    "  page_default = %d,\n  page_max = %d,\n"
+	    "  key_bytes = %d,\n  fingerprint_hex = %d,\n}\n\n",
 	    CONTRACT_TEXT_MAX, CONTRACT_USER_MAX, CONTRACT_CENTS_MAX,
-	    (int64_t)CONTRACT_ID_MAX, CONTRACT_PAGE_DEFAULT, CONTRACT_PAGE_MAX);
+	    (int64_t)CONTRACT_ID_MAX, CONTRACT_PAGE_DEFAULT, CONTRACT_PAGE_MAX,
+	    CONTRACT_KEY_MAX, CONTRACT_FINGERPRINT_HEX);
 	/* Numbers: each is at most 2^53-1, exact as a Lua double. */
 	printf("local BOUNDS = {\n  customers_per_account = %d,\n"
 	    "  invoices_per_customer = %d,\n  cents_per_customer = %lld,\n"

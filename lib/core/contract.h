@@ -22,6 +22,14 @@
 #define CONTRACT_FIELDS_MAX	5			/* fields of the largest payload */
 
 /*
+ * A command's Idempotency-Key: 1 to CONTRACT_KEY_MAX bytes of printable
+ * ASCII; and the fingerprint of the request it names, kept with it: the
+ * SHA-256 of the request in CONTRACT_FINGERPRINT_HEX lowercase hex digits.
+ */
+#define CONTRACT_KEY_MAX		255
+#define CONTRACT_FINGERPRINT_HEX	64
+
+/*
  * The bounds a command keeps (the Redis Functions refuse past them, 422),
  * so that no Function's work and no total grows without limit.  Defaults;
  * setup stores the configured values (LIMIT_* in the environment) where
