@@ -642,22 +642,29 @@ end
 
 -- Registered under the contract's names; a name the contract gives that
 -- has no function here fails the library's load (no callback), not a
--- request.  No loops over the tables: the load has no pairs or ipairs.
+-- request.  The loops count up the generated arrays (EVENT_TYPES,
+-- READS): the load has no pairs or ipairs.
 local function register(name, fn, flags)
   redis.register_function{ function_name = name, callback = fn and answering(fn),
     flags = flags }
 end
-register(CATALOGUE.AccountCreated.function_name, command('AccountCreated', account_create), {})
-register(CATALOGUE.AccountDeleted.function_name, command('AccountDeleted', account_delete), {})
-register(CATALOGUE.CustomerCreated.function_name, command('CustomerCreated', customer_create), {})
-register(CATALOGUE.CustomerDeleted.function_name, command('CustomerDeleted', customer_delete), {})
-register(CATALOGUE.InvoiceCreated.function_name, command('InvoiceCreated', invoice_create), {})
-register(CATALOGUE.InvoiceDeleted.function_name, command('InvoiceDeleted', invoice_delete), {})
+-- Each event type's command, under its catalogue's function_name.
+local COMMANDS = { AccountCreated = account_create,
+  AccountDeleted = account_delete, CustomerCreated = customer_create,
+  CustomerDeleted = customer_delete, InvoiceCreated = invoice_create,
+  InvoiceDeleted = invoice_delete }
+local i = 1
+while EVENT_TYPES[i] do
+  local t = EVENT_TYPES[i]
+  register(CATALOGUE[t].function_name, COMMANDS[t] and command(t, COMMANDS[t]),
+    {})
+  i = i + 1
+end
 register('accounts_seed', accounts_seed, {})
 -- Reads are marked no-writes, so that they run on a replica too.
 local READERS = { customer_get = customer_get, invoice_get = invoice_get,
   customer_invoices = customer_invoices }
-local i = 1
+i = 1
 while READS[i] do
   register(READS[i].function_name, READERS[READS[i].function_name],
     { 'no-writes' })

@@ -33,6 +33,11 @@ print_events(void)
 		printf("  } },\n");
 	}
 	printf("}\n\n");
+	/* The types in the contract's order: the load has no pairs(). */
+	printf("local EVENT_TYPES = {");
+	for (t = 0; t < EVENT_TYPES; t++)
+		printf(" '%s',", contract_events[t].name);
+	printf(" }\n\n");
 }
 
 /*
