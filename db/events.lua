@@ -1,7 +1,8 @@
 --
 -- The command side, as one Redis Function library.  The build puts the
--- contract before this text: CATALOGUE, READS, REFUSAL and LIMITS,
--- generated from the C table (lib/core/contract.c) by tools/contract_lua,
+-- contract before this text: CATALOGUE, EVENT_TYPES, READS, REFUSAL,
+-- LIMITS, BOUNDS and BOUND_FIELDS, generated from the C tables
+-- (lib/core/contract.c) by tools/contract_lua,
 -- so that these functions check what the services and the worker check.
 --
 -- Each command checks the command-side state kept in Redis, allocates
@@ -420,14 +421,12 @@ end
 -- The bounds in force: what setup stored from the configuration, else
 -- the contract's defaults (BOUNDS).
 local function bounds()
-  local v = redis.call('HMGET', 'config:limits', 'customers_per_account',
-    'invoices_per_customer', 'cents_per_customer', 'cents_per_account')
-  return {
-    customers_per_account = tonumber(v[1]) or BOUNDS.customers_per_account,
-    invoices_per_customer = tonumber(v[2]) or BOUNDS.invoices_per_customer,
-    cents_per_customer = tonumber(v[3]) or BOUNDS.cents_per_customer,
-    cents_per_account = tonumber(v[4]) or BOUNDS.cents_per_account,
-  }
+  local v = redis.call('HMGET', 'config:limits', unpack(BOUND_FIELDS))
+  local b = {}
+  for i = 1, #BOUND_FIELDS do
+    b[BOUND_FIELDS[i]] = tonumber(v[i]) or BOUNDS[BOUND_FIELDS[i]]
+  end
+  return b
 end
 
 local function within(n, bound, what)

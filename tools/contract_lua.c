@@ -97,6 +97,26 @@ print_reads(void)
 	printf("}\n\n");
 }
 
+/*
+ * BOUNDS: each bound's default by its config:limits field; BOUND_FIELDS:
+ * those fields in order, for one HMGET.  Numbers: each is at most 2^53-1,
+ * exact as a Lua double.
+ */
+static void
+print_bounds(void)
+{
+	int i;
+
+	printf("local BOUNDS = {\n");
+	for (i = 0; i < CONTRACT_BOUNDS; i++)
+		printf("  %s = %lld,\n", contract_bounds[i].field,
+		    contract_bounds[i].fallback);
+	printf("}\n\nlocal BOUND_FIELDS = {");
+	for (i = 0; i < CONTRACT_BOUNDS; i++)
+		printf(" '%s',", contract_bounds[i].field);
+	printf(" }\n\n");
+}
+
 int
 main(void)
 {
@@ -123,12 +143,6 @@ main(void)
 	    CONTRACT_TEXT_MAX, CONTRACT_USER_MAX, CONTRACT_CENTS_MAX,
 	    (int64_t)CONTRACT_ID_MAX, CONTRACT_PAGE_DEFAULT, CONTRACT_PAGE_MAX,
 	    CONTRACT_KEY_MAX, CONTRACT_FINGERPRINT_HEX);
-	/* Numbers: each is at most 2^53-1, exact as a Lua double. */
-	printf("local BOUNDS = {\n  customers_per_account = %d,\n"
-	    "  invoices_per_customer = %d,\n  cents_per_customer = %lld,\n"
-	    "  cents_per_account = %lld,\n}\n\n",
-	    CONTRACT_CUSTOMERS_PER_ACCOUNT, CONTRACT_INVOICES_PER_CUSTOMER,
-	    (long long)CONTRACT_CENTS_PER_CUSTOMER,
-	    (long long)CONTRACT_CENTS_PER_ACCOUNT);
+	print_bounds();
 	return fflush(stdout) == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -195,21 +195,20 @@ config_fairness(struct config *cfg)
 	    &cfg->read_waiters_per_user) == -1 ? -1 : 0;
 }
 
-/* The command's bounds; each total at most the contract's. */
+/* The command's bounds (contract_bounds): each 1 to the contract's max. */
 static int
 config_limits(struct config *cfg)
 {
-	return env_number("LIMIT_CUSTOMERS_PER_ACCOUNT",
-	    CONTRACT_CUSTOMERS_PER_ACCOUNT, 1, CONTRACT_CENTS_MAX,
-	    &cfg->limit_customers_per_account) == -1 ||
-	    env_number("LIMIT_INVOICES_PER_CUSTOMER",
-	    CONTRACT_INVOICES_PER_CUSTOMER, 1, CONTRACT_CENTS_MAX,
-	    &cfg->limit_invoices_per_customer) == -1 ||
-	    env_number("LIMIT_CENTS_PER_CUSTOMER", CONTRACT_CENTS_PER_CUSTOMER,
-	    1, CONTRACT_CENTS_MAX, &cfg->limit_cents_per_customer) == -1 ||
-	    env_number("LIMIT_CENTS_PER_ACCOUNT", CONTRACT_CENTS_PER_ACCOUNT,
-	    1, CONTRACT_CENTS_MAX, &cfg->limit_cents_per_account) == -1 ?
-	    -1 : 0;
+	const struct bound_spec *b;
+	int i;
+
+	for (i = 0; i < CONTRACT_BOUNDS; i++) {
+		b = &contract_bounds[i];
+		if (env_number(b->env, b->fallback, 1, b->max,
+		    &cfg->limits[i]) == -1)
+			return -1;
+	}
+	return 0;
 }
 
 static int
