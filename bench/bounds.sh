@@ -16,13 +16,12 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-. "$ROOT/tests/fixtures.bash"
+. "$ROOT/bench/lib.sh"
 . "$ROOT/tests/abuse.bash"
 INVOICES=${BENCH_BOUND_INVOICES:-1000000}
 CUSTOMERS=${BENCH_BOUND_CUSTOMERS:-100000}
 ROUNDS=${BENCH_VICTIM_ROUNDS:-200}
 PAGES=300
-say() { printf 'bench: %s\n' "$*" >&2; }
 
 stack_start_user1
 trap 'attack_stop; stack_stop' EXIT

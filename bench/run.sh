@@ -14,9 +14,9 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 BIN_DIR=$(cd "${BIN_DIR:-build/release/bin}" && pwd)
 BENCH_BIN=$(cd "${BENCH_BIN:-build/release/bench}" && pwd)
-# The tests' fixtures: free_port, worker_start, rcli, login, the waits.
-# After BIN_DIR, which they would otherwise set to the test build.
-. "$ROOT/tests/fixtures.bash"
+# The helpers (bench/lib.sh), and through them the tests' fixtures:
+# after BIN_DIR, which they would otherwise set to the test build.
+. "$ROOT/bench/lib.sh"
 SECONDS_PER_RUN=${BENCH_SECONDS:-10}
 RUNS=${BENCH_RUNS:-3}
 EVENTS=${BENCH_EVENTS:-1000000}
@@ -33,8 +33,6 @@ ln -sfn "$STAMP" "$ROOT/bench/results/latest"
 T=$(mktemp -d "${TMPDIR:-/tmp}/es-bench.XXXXXX")
 # As root, run.sh runs everything as RUN_USER, who must reach $VAR_DIR.
 chmod 755 "$T"
-
-say() { printf 'bench: %s\n' "$*" >&2; }
 
 # --- the private instance ---------------------------------------------
 
@@ -87,17 +85,8 @@ done
 # the services do, so that the ceilings stay comparable.
 export REDIS_SOCKET=$(readlink -f "$VAR_DIR/redis.sock")
 
-# As root, run.sh runs every process as a service user and gives it
-# $VAR_DIR.  What this script writes there is written as that user too:
-# a file of root's would be one the worker cannot write.
+# What this script writes in $VAR_DIR it writes as its owner (as_owner).
 OWNER=$(stat -c %U "$VAR_DIR")
-as_owner() {
-	if [ "$(id -u)" = 0 ] && [ "$OWNER" != root ]; then
-		runuser -u "$OWNER" -- "$@"
-	else
-		"$@"
-	fi
-}
 
 # The ceilings run behind the very same lighttpd.conf: only the programs
 # differ (ceiling b for the customers port, ceiling a for the accounts
@@ -132,22 +121,6 @@ hash=$(rcli HGET user:user1 password_hash)
 for u in bench1000 benchfresh benchload; do
 	rcli HSET "user:$u" password_hash "$hash" >/dev/null
 done
-# A command answers its event type, event id and record id (db/events.lua).
-new_account() {
-	rcli --raw FCALL account_create 1 "$STREAM" caller "$1" name "$1" \
-	    description "$1" | sed -n 3p
-}
-# new_customers OWNER ACCOUNT N: N customers by pipelined FCALLs.
-new_customers() {
-	seq "$3" | awk -v o="$1" -v a="$2" -v s="$STREAM" \
-	    '{ printf "FCALL customer_create 1 %s caller %s account_id %s name c%d\n", s, o, a, $1 }' |
-	    rcli --pipe >/dev/null
-}
-one_customer() {
-	rcli --raw FCALL customer_create 1 "$STREAM" caller "$1" account_id "$2" \
-	    name "$3" | sed -n 3p
-}
-
 ACCT_1000=$(new_account bench1000)
 ACCT_FRESH=$(new_account benchfresh)
 ACCT_LOAD=$(new_account benchload)
@@ -176,48 +149,10 @@ worker_stop
 # --- memory -----------------------------------------------------------
 
 LIGHTTPD_PID=$(cat "$VAR_DIR/lighttpd.pid")
-# mem_snapshot LABEL: RSS, peak RSS, anonymous RSS and PSS (the
-# process's share of pages it shares, libraries mostly) in KiB.
-mem_snapshot() {
-	local pid name
-	for pid in "$LIGHTTPD_PID" $(pgrep -P "$LIGHTTPD_PID") \
-	    $(cat "$T/worker.pid" 2>/dev/null); do
-		name=$(cat "/proc/$pid/comm")
-		awk -v l="$1" -v n="$name" -v p="$pid" '
-		    /^VmRSS:/ { rss = $2 } /^VmHWM:/ { hwm = $2 }
-		    /^RssAnon:/ { anon = $2 } /^Pss:/ { pss = $2 }
-		    END { print l, n, p, rss, hwm, anon, pss }' \
-		    "/proc/$pid/status" "/proc/$pid/smaps_rollup"
-	done >>"$RES/memory.txt"
-}
 echo "# label program pid rss_kib peak_kib anon_kib pss_kib" >"$RES/memory.txt"
 mem_snapshot start
 
 # --- wrk --------------------------------------------------------------
-
-# wrk_run NAME CONNS SECONDS URL METHOD BODY TOKEN: one run; appends
-# "rps p50_us p99_us" to $RES/raw/NAME.dat and fails on any non-2xx.
-wrk_run() {
-	local name=$1 conns=$2 secs=$3 url=$4 threads=2 line
-	[ "$conns" -lt 2 ] && threads=1
-	env METHOD="$5" BODY="$6" TOKEN="$7" wrk -t"$threads" -c"$conns" \
-	    -d"${secs}s" --latency -s "$ROOT/bench/request.lua" "$url" \
-	    >>"$RES/raw/$name.txt" 2>&1
-	line=$(grep '^RESULT' "$RES/raw/$name.txt" | tail -1)
-	case $line in
-	*" non2xx=0 errors=0") ;;
-	*) say "$name: $line"; exit 1 ;;
-	esac
-	awk '{ for (i = 2; i <= 4; i++) { split($i, kv, "="); printf "%s ", kv[2] }
-	    print "" }' <<<"$line" >>"$RES/raw/$name.dat"
-	printf '%s\n' "$line" | sed "s/^RESULT/  $name c=$conns/" >&2
-}
-
-# median NAME COLUMN: the median of one column of $RES/raw/NAME.dat.
-median() {
-	sort -g -k"$2","$2" "$RES/raw/$1.dat" |
-	    awk -v c="$2" '{ v[NR] = $c } END { print v[int((NR + 1) / 2)] }'
-}
 
 CUST_BODY='{"name":"bench","account_id":"2"}'
 INV_BODY="{\"customer_id\":\"$INVOICE_CUSTOMER\",\"purchase_date\":\"2019-01-06\",\"purchase_price_cents\":100}"

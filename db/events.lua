@@ -1,7 +1,8 @@
 --
 -- The command side, as one Redis Function library.  The build puts the
--- contract before this text: CATALOGUE, READS, REFUSAL and LIMITS,
--- generated from the C table (lib/core/contract.c) by tools/contract_lua,
+-- contract before this text: CATALOGUE, EVENT_TYPES, READS, REFUSAL,
+-- LIMITS, BOUNDS and BOUND_FIELDS, generated from the C tables
+-- (lib/core/contract.c) by tools/contract_lua,
 -- so that these functions check what the services and the worker check.
 --
 -- Each command checks the command-side state kept in Redis, allocates
@@ -77,14 +78,15 @@ function KIND.id(s)
   return s:match('^[1-9]%d*$') ~= nil and digits_at_most(s, LIMITS.id_max)
 end
 
--- An Idempotency-Key: 1 to 255 bytes of printable ASCII (the services
--- refuse others with 400 before they get here).
+-- An Idempotency-Key: 1 to LIMITS.key_bytes bytes of printable ASCII (the
+-- services refuse others with 400 before they get here).
 function KIND.key(s)
-  return #s >= 1 and #s <= 255 and s:find('[^ -~]') == nil
+  return #s >= 1 and #s <= LIMITS.key_bytes and s:find('[^ -~]') == nil
 end
 
+-- The request's fingerprint: SHA-256 in lowercase hex.
 function KIND.fingerprint(s)
-  return #s == 64 and s:find('[^0-9a-f]') == nil
+  return #s == LIMITS.fingerprint_hex and s:find('[^0-9a-f]') == nil
 end
 
 function KIND.cents(s)
@@ -419,14 +421,12 @@ end
 -- The bounds in force: what setup stored from the configuration, else
 -- the contract's defaults (BOUNDS).
 local function bounds()
-  local v = redis.call('HMGET', 'config:limits', 'customers_per_account',
-    'invoices_per_customer', 'cents_per_customer', 'cents_per_account')
-  return {
-    customers_per_account = tonumber(v[1]) or BOUNDS.customers_per_account,
-    invoices_per_customer = tonumber(v[2]) or BOUNDS.invoices_per_customer,
-    cents_per_customer = tonumber(v[3]) or BOUNDS.cents_per_customer,
-    cents_per_account = tonumber(v[4]) or BOUNDS.cents_per_account,
-  }
+  local v = redis.call('HMGET', 'config:limits', unpack(BOUND_FIELDS))
+  local b = {}
+  for i = 1, #BOUND_FIELDS do
+    b[BOUND_FIELDS[i]] = tonumber(v[i]) or BOUNDS[BOUND_FIELDS[i]]
+  end
+  return b
 end
 
 local function within(n, bound, what)
@@ -641,22 +641,29 @@ end
 
 -- Registered under the contract's names; a name the contract gives that
 -- has no function here fails the library's load (no callback), not a
--- request.  No loops over the tables: the load has no pairs or ipairs.
+-- request.  The loops count up the generated arrays (EVENT_TYPES,
+-- READS): the load has no pairs or ipairs.
 local function register(name, fn, flags)
   redis.register_function{ function_name = name, callback = fn and answering(fn),
     flags = flags }
 end
-register(CATALOGUE.AccountCreated.function_name, command('AccountCreated', account_create), {})
-register(CATALOGUE.AccountDeleted.function_name, command('AccountDeleted', account_delete), {})
-register(CATALOGUE.CustomerCreated.function_name, command('CustomerCreated', customer_create), {})
-register(CATALOGUE.CustomerDeleted.function_name, command('CustomerDeleted', customer_delete), {})
-register(CATALOGUE.InvoiceCreated.function_name, command('InvoiceCreated', invoice_create), {})
-register(CATALOGUE.InvoiceDeleted.function_name, command('InvoiceDeleted', invoice_delete), {})
+-- Each event type's command, under its catalogue's function_name.
+local COMMANDS = { AccountCreated = account_create,
+  AccountDeleted = account_delete, CustomerCreated = customer_create,
+  CustomerDeleted = customer_delete, InvoiceCreated = invoice_create,
+  InvoiceDeleted = invoice_delete }
+local i = 1
+while EVENT_TYPES[i] do
+  local t = EVENT_TYPES[i]
+  register(CATALOGUE[t].function_name, COMMANDS[t] and command(t, COMMANDS[t]),
+    {})
+  i = i + 1
+end
 register('accounts_seed', accounts_seed, {})
 -- Reads are marked no-writes, so that they run on a replica too.
 local READERS = { customer_get = customer_get, invoice_get = invoice_get,
   customer_invoices = customer_invoices }
-local i = 1
+i = 1
 while READS[i] do
   register(READS[i].function_name, READERS[READS[i].function_name],
     { 'no-writes' })

@@ -5,6 +5,8 @@
 #include "read_model.h"
 #include "schema_sql.h"		/* generated from db/schema.sql */
 
+/* A statement's result columns are named in read_model.h (enum rm_*_col):
+ * one changed here is changed there. */
 static const char *const sql[RM_SQL] = {
 	[RM_STATE] =
 	    "SELECT last_event_id, events_seen FROM projector_state"

@@ -40,6 +40,44 @@ enum rm_sql {
 	RM_SQL
 };
 
+/*
+ * The result columns of the statements that return rows, by name, in the
+ * order of their SELECT (read_model.c): sqlite3_column_*(st, ACCOUNT_NAME).
+ */
+enum rm_state_col {		/* RM_STATE */
+	STATE_LAST_EVENT_ID,
+	STATE_EVENTS_SEEN,
+};
+enum rm_data_version_col {	/* RM_DATA_VERSION */
+	DATA_VERSION,
+};
+enum rm_account_col {		/* RM_ACCOUNTS_OF_OWNER, RM_ACCOUNT */
+	ACCOUNT_ID,
+	ACCOUNT_NAME,
+	ACCOUNT_DESCRIPTION,
+	ACCOUNT_OWNED_BY,
+	ACCOUNT_CREATED_DATE,
+	ACCOUNT_TOTAL_REVENUE_CENTS,
+};
+enum rm_customer_col {		/* RM_CUSTOMERS_OF_ACCOUNT */
+	CUSTOMER_ID,
+	CUSTOMER_NAME,
+	CUSTOMER_TOTAL_REVENUE_CENTS,
+};
+enum rm_event_count_col {	/* RM_EVENT_COUNTS */
+	EVENT_COUNT_TYPE,
+	EVENT_COUNT_OUTCOME,
+	EVENT_COUNT_EVENTS,
+};
+enum rm_batch_stats_col {	/* RM_BATCH_STATS */
+	BATCH_STATS_BATCHES,
+	BATCH_STATS_BATCH_US,
+	BATCH_STATS_RECONCILIATIONS,
+};
+enum rm_dead_letter_count_col {	/* RM_DEAD_LETTER_COUNT */
+	DEAD_LETTER_COUNT,
+};
+
 /* Prepared once per connection (persistent); 0, or -1. */
 int	read_model_prepare(sqlite3 *db, enum rm_sql which, sqlite3_stmt **st);
 

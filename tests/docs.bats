@@ -56,7 +56,7 @@ code_vars() {
 	find "$ROOT/lib" "$ROOT/cgi" "$ROOT/worker" "$ROOT/tools" -name '*.[ch]' |
 	while read -r f; do
 		tr '\n' ' ' <"$f" | grep -oE \
-		    '\b(getenv|env_or|env_int|env_number)\( *"[A-Z][A-Z0-9_]*"|\bpath_in_var\([^";{}]*"[A-Z][A-Z0-9_]*"' |
+		    '\b(getenv|env_or|env_int|env_number)\( *"[A-Z][A-Z0-9_]*"|\bpath_in_var\([^";{}]*"[A-Z][A-Z0-9_]*"|\.env = "[A-Z][A-Z0-9_]*"' |
 			grep -oE '"[A-Z][A-Z0-9_]*"$' | tr -d '"' || true
 	done
 	cat "$ROOT"/scripts/* | grep -oE '\$\{[A-Z][A-Z0-9_]*:?-' |

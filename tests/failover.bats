@@ -11,8 +11,8 @@
 
 load fixtures
 
-curl() { nsenter --net="/run/netns/$NS_WEB" curl --max-time 5 "$@"; }
-on_host() { local h=$1; shift; nsenter --net="/run/netns/$NS_PREFIX-$h" "$@"; }
+# Every curl (the fixtures' login and req too) runs on the web host.
+curl_from web 5
 
 setup_file() {
 	multihost_up
@@ -39,7 +39,7 @@ primary() {
 	local s
 	for s in ${REDIS_SENTINELS//,/ }; do
 		REDISCLI_AUTH=$(cat "$REDIS_AUTH_DIR/redis-sentinel.pass") \
-			nsenter --net="/run/netns/$NS_WEB" timeout 2 redis-cli --no-auth-warning \
+			on_host web timeout 2 redis-cli --no-auth-warning \
 			-h "${s%:*}" -p "${s##*:}" --raw SENTINEL get-master-addr-by-name "$REDIS_MASTER_NAME" \
 			2>/dev/null | head -1 | grep . && return 0
 	done
@@ -54,7 +54,7 @@ host_of() {
 }
 # role HOST: "master" or "slave", asked of that node itself.
 role() {
-	REDISCLI_AUTH=$(cat "$REDIS_AUTH_DIR/redis-admin.pass") nsenter --net="/run/netns/$NS_WEB" \
+	REDISCLI_AUTH=$(cat "$REDIS_AUTH_DIR/redis-admin.pass") on_host web \
 		timeout 2 redis-cli --no-auth-warning --user default -h "$1" --raw ROLE 2>/dev/null | head -1
 }
 # redis_pid HOST: its redis-server, found in its namespace.

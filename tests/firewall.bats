@@ -15,8 +15,7 @@ load fixtures
 ATTACKER=10.77.0.66
 
 # Every curl (the fixtures' login and req too) runs on the cust host.
-curl() { nsenter --net="/run/netns/$NS_PREFIX-cust" curl --max-time 5 "$@"; }
-on_host() { local h=$1; shift; nsenter --net="/run/netns/$NS_PREFIX-$h" "$@"; }
+curl_from cust 5
 
 setup_file() {
 	multihost_up

@@ -141,6 +141,18 @@ multihost_up() {
 	export REDIS_AUTH_DIR=$T/hosts/keys
 }
 
+# on_host HOST CMD...: CMD in the network namespace of HOST of multihost.sh
+# (web, cust, acct1, redis...).
+on_host() { local h=$1; shift; nsenter --net="/run/netns/$NS_PREFIX-$h" "$@"; }
+
+# curl_from HOST [SECONDS]: from then on every curl of the file (the
+# fixtures' login, req and wait_projected too) runs on HOST and gives up
+# after SECONDS (5).  Called at the top of a file on those hosts.
+curl_from() {
+	CURL_HOST=$1 CURL_MAX_TIME=${2:-5}
+	curl() { on_host "$CURL_HOST" curl --max-time "$CURL_MAX_TIME" "$@"; }
+}
+
 multihost_down() {
 	[ -n "${T:-}" ] && [ -f "$T/multihost.pid" ] || return 0
 	stop_pidfile "$T/multihost.pid"

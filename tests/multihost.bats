@@ -10,7 +10,7 @@ load fixtures
 
 # Every curl (also in the fixtures' req, login and wait_projected) runs
 # on the web host.
-curl() { nsenter --net="/run/netns/$NS_WEB" curl --max-time 10 "$@"; }
+curl_from web 10
 
 setup_file() {
 	multihost_up
@@ -229,7 +229,7 @@ sentinel_cli() {
 # records by hand (begin, params, end of params, end of stdin); what came
 # back in 3 s.
 fcgi_get() {
-	nsenter --net="/run/netns/mh$MH_ID-$1" bash -c '
+	on_host "$1" bash -c '
 		exec 3<>"/dev/tcp/$0/$1" || exit 1
 		printf "\x01\x01\x00\x01\x00\x08\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00" >&3
 		printf "\x01\x04\x00\x01\x00\x27\x00\x00\x0e\x03REQUEST_METHODGET\x0b\x07REQUEST_URI/status" >&3

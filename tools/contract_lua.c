@@ -33,6 +33,11 @@ print_events(void)
 		printf("  } },\n");
 	}
 	printf("}\n\n");
+	/* The types in the contract's order: the load has no pairs(). */
+	printf("local EVENT_TYPES = {");
+	for (t = 0; t < EVENT_TYPES; t++)
+		printf(" '%s',", contract_events[t].name);
+	printf(" }\n\n");
 }
 
 /*
@@ -92,6 +97,26 @@ print_reads(void)
 	printf("}\n\n");
 }
 
+/*
+ * BOUNDS: each bound's default by its config:limits field; BOUND_FIELDS:
+ * those fields in order, for one HMGET.  Numbers: each is at most 2^53-1,
+ * exact as a Lua double.
+ */
+static void
+print_bounds(void)
+{
+	int i;
+
+	printf("local BOUNDS = {\n");
+	for (i = 0; i < CONTRACT_BOUNDS; i++)
+		printf("  %s = %lld,\n", contract_bounds[i].field,
+		    contract_bounds[i].fallback);
+	printf("}\n\nlocal BOUND_FIELDS = {");
+	for (i = 0; i < CONTRACT_BOUNDS; i++)
+		printf(" '%s',", contract_bounds[i].field);
+	printf(" }\n\n");
+}
+
 int
 main(void)
 {
@@ -113,15 +138,11 @@ main(void)
 	/* Strings: Lua's numbers are doubles, and these do not all fit one. */
 	printf("local LIMITS = {\n  text_bytes = %d,\n  user_bytes = %d,\n"
 	    "  cents_max = '%lld',\n  id_max = '%" PRId64 "',\n"
-	    "  page_default = %d,\n  page_max = %d,\n}\n\n",
+	    "  page_default = %d,\n  page_max = %d,\n"
+	    "  key_bytes = %d,\n  fingerprint_hex = %d,\n}\n\n",
 	    CONTRACT_TEXT_MAX, CONTRACT_USER_MAX, CONTRACT_CENTS_MAX,
-	    (int64_t)CONTRACT_ID_MAX, CONTRACT_PAGE_DEFAULT, CONTRACT_PAGE_MAX);
-	/* Numbers: each is at most 2^53-1, exact as a Lua double. */
-	printf("local BOUNDS = {\n  customers_per_account = %d,\n"
-	    "  invoices_per_customer = %d,\n  cents_per_customer = %lld,\n"
-	    "  cents_per_account = %lld,\n}\n\n",
-	    CONTRACT_CUSTOMERS_PER_ACCOUNT, CONTRACT_INVOICES_PER_CUSTOMER,
-	    (long long)CONTRACT_CENTS_PER_CUSTOMER,
-	    (long long)CONTRACT_CENTS_PER_ACCOUNT);
+	    (int64_t)CONTRACT_ID_MAX, CONTRACT_PAGE_DEFAULT, CONTRACT_PAGE_MAX,
+	    CONTRACT_KEY_MAX, CONTRACT_FINGERPRINT_HEX);
+	print_bounds();
 	return fflush(stdout) == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -32,10 +32,10 @@
 
 #include <sodium.h>
 
-#include "config.h"
 #include "log.h"
 #include "redis.h"
 #include "redis_acl.h"
+#include "secret.h"
 
 #define PASSWORD_BYTES	32
 
@@ -96,7 +96,7 @@ password(const char *dir, const char *role, char hex[PASSWORD_BYTES * 2 + 1])
 	char path[PATH_MAX];
 	int fd, n;
 
-	if (redis_password_path(path, sizeof(path), dir, role) == -1)
+	if (secret_password_path(path, sizeof(path), dir, role) == -1)
 		return -1;
 	if ((n = secret_read(path, hex, PASSWORD_BYTES * 2)) == PASSWORD_BYTES * 2) {
 		hex[n] = '\0';

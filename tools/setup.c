@@ -174,14 +174,17 @@ keys(const struct config *cfg)
 static int
 limits_store(struct redis_conn *rc, const struct config *cfg)
 {
+	const char *argv[2 + 2 * CONTRACT_BOUNDS] = { "HSET", "config:limits" };
+	char values[CONTRACT_BOUNDS][24];
 	redisReply *r;
-	int ok;
+	int i, ok;
 
-	r = redis_conn_command(rc, "HSET config:limits customers_per_account %lld"
-	    " invoices_per_customer %lld cents_per_customer %lld"
-	    " cents_per_account %lld", cfg->limit_customers_per_account,
-	    cfg->limit_invoices_per_customer, cfg->limit_cents_per_customer,
-	    cfg->limit_cents_per_account);
+	for (i = 0; i < CONTRACT_BOUNDS; i++) {
+		snprintf(values[i], sizeof(values[i]), "%lld", cfg->limits[i]);
+		argv[2 + 2 * i] = contract_bounds[i].field;
+		argv[3 + 2 * i] = values[i];
+	}
+	r = redis_conn_argv(rc, 2 + 2 * CONTRACT_BOUNDS, argv, NULL);
 	ok = r != NULL && r->type == REDIS_REPLY_INTEGER;
 	if (r != NULL && !ok)
 		log_warn("config:limits: %s", r->type == REDIS_REPLY_ERROR ?

@@ -114,9 +114,9 @@ state_read(struct projector *p, struct stream_id *last, int64_t *seen)
 		sqlite3_reset(st);
 		return failed(p, "projector_state");
 	}
-	bad = stream_id_parse((const char *)sqlite3_column_text(st, 0),
-	    last) == -1;
-	*seen = sqlite3_column_int64(st, 1);
+	bad = stream_id_parse((const char *)sqlite3_column_text(st,
+	    STATE_LAST_EVENT_ID), last) == -1;
+	*seen = sqlite3_column_int64(st, STATE_EVENTS_SEEN);
 	sqlite3_reset(st);
 	return bad ? failed_because(p, "projector_state", "holds a bad id") : 0;
 }

@@ -16,7 +16,7 @@ count_of(sqlite3 *db)
 	if (read_model_prepare(db, RM_BATCH_STATS, &st) == -1)
 		return -1;
 	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 2);
+		n = sqlite3_column_int64(st, BATCH_STATS_RECONCILIATIONS);
 	sqlite3_finalize(st);
 	return n;
 }

@@ -47,11 +47,13 @@ customer_json(sqlite3_stmt *st)
 
 	if ((c = json_object_new_object()) == NULL)
 		return NULL;
-	snprintf(id, sizeof(id), "%lld", (long long)sqlite3_column_int64(st, 0));
+	snprintf(id, sizeof(id), "%lld", (long long)sqlite3_column_int64(st,
+	    CUSTOMER_ID));
 	json_object_object_add(c, "customer_id", json_object_new_string(id));
-	json_object_object_add(c, "name", text_column(st, 1));
+	json_object_object_add(c, "name", text_column(st, CUSTOMER_NAME));
 	json_object_object_add(c, "total_revenue_cents",
-	    json_object_new_int64(sqlite3_column_int64(st, 2)));
+	    json_object_new_int64(sqlite3_column_int64(st,
+	    CUSTOMER_TOTAL_REVENUE_CENTS)));
 	return c;
 }
 
@@ -84,7 +86,7 @@ customers_json(struct reader *r, int64_t account, json_object *list,
 			break;
 		}
 		json_object_array_add(list, c);
-		last = sqlite3_column_int64(st, 0);
+		last = sqlite3_column_int64(st, CUSTOMER_ID);
 		w->left--;
 		emitted++;
 	}
@@ -97,7 +99,7 @@ static json_object *
 account_json(struct reader *r, sqlite3_stmt *stmt, struct walk *w)
 {
 	json_object *out, *acct, *customers;
-	int64_t id = sqlite3_column_int64(stmt, 0);
+	int64_t id = sqlite3_column_int64(stmt, ACCOUNT_ID);
 
 	out = json_object_new_object();
 	acct = json_object_new_object();
@@ -105,17 +107,21 @@ account_json(struct reader *r, sqlite3_stmt *stmt, struct walk *w)
 	if (out == NULL || acct == NULL || customers == NULL)
 		goto fail;
 	json_object_object_add(acct, "id", json_object_new_int64(id));
-	json_object_object_add(acct, "name", text_column(stmt, 1));
-	json_object_object_add(acct, "description", text_column(stmt, 2));
-	json_object_object_add(acct, "owned_by", text_column(stmt, 3));
-	json_object_object_add(acct, "created_date", text_column(stmt, 4));
+	json_object_object_add(acct, "name", text_column(stmt, ACCOUNT_NAME));
+	json_object_object_add(acct, "description",
+	    text_column(stmt, ACCOUNT_DESCRIPTION));
+	json_object_object_add(acct, "owned_by",
+	    text_column(stmt, ACCOUNT_OWNED_BY));
+	json_object_object_add(acct, "created_date",
+	    text_column(stmt, ACCOUNT_CREATED_DATE));
 	json_object_object_add(out, "account", acct);
 	acct = NULL;
 	if (customers_json(r, id, customers, w) == -1)
 		goto fail;
 	json_object_object_add(out, "customers", customers);
 	json_object_object_add(out, "total_revenue_cents",
-	    json_object_new_int64(sqlite3_column_int64(stmt, 5)));
+	    json_object_new_int64(sqlite3_column_int64(stmt,
+	    ACCOUNT_TOTAL_REVENUE_CENTS)));
 	return out;
 fail:
 	json_object_put(out);
@@ -173,10 +179,10 @@ accounts_json(struct reader *r, const char *user, struct walk *w)
 	while (w->next[0] == '\0' && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (w->left <= 0) {
 			snprintf(w->next, sizeof(w->next), "%lld.0",
-			    (long long)sqlite3_column_int64(st, 0));
+			    (long long)sqlite3_column_int64(st, ACCOUNT_ID));
 			break;
 		}
-		if (sqlite3_column_int64(st, 0) != w->account)
+		if (sqlite3_column_int64(st, ACCOUNT_ID) != w->account)
 			w->customer = 0;
 		w->left--;
 		if ((item = account_json(r, st, w)) == NULL) {
@@ -275,7 +281,8 @@ account_find(struct reader *r, const char *id_s)
 static int
 owned_by(sqlite3_stmt *account, const char *user)
 {
-	const unsigned char *owner = sqlite3_column_text(account, 3);
+	const unsigned char *owner = sqlite3_column_text(account,
+	    ACCOUNT_OWNED_BY);
 
 	return owner != NULL && strcmp((const char *)owner, user) == 0;
 }

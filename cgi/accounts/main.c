@@ -10,16 +10,17 @@
 #include "log.h"
 
 static const struct route routes[] = {
-	{ "GET",    "/status",			0, status_get, 0 },
-	{ "GET",    "/metrics",			0, service_metrics_get, 0 },
-	{ "POST",   "/auth/login",		0, auth_login, 0 },
-	{ "GET",    "/accounts",		1, account_list, 0 },
-	{ "POST",   "/accounts",		1, commands_create,
-	    EVENT_ACCOUNT_CREATED },
-	{ "GET",    "/accounts/*",		1, account_get, 0 },
-	{ "DELETE", "/accounts/*",		1, commands_delete,
-	    EVENT_ACCOUNT_DELETED },
-	{ "GET",    "/accounts/*/is-owned-by/*", 1, account_is_owned_by, 0 },
+	{ "GET",    "/status",			0, .handler = status_get },
+	{ "GET",    "/metrics",			0, .handler = service_metrics_get },
+	{ "POST",   "/auth/login",		0, .handler = auth_login },
+	{ "GET",    "/accounts",		1, .handler = account_list },
+	{ "POST",   "/accounts",		1, .command = { commands_create,
+	    &contract_events[EVENT_ACCOUNT_CREATED] } },
+	{ "GET",    "/accounts/*",		1, .handler = account_get },
+	{ "DELETE", "/accounts/*",		1, .command = { commands_delete,
+	    &contract_events[EVENT_ACCOUNT_DELETED] } },
+	{ "GET",    "/accounts/*/is-owned-by/*", 1,
+	    .handler = account_is_owned_by },
 };
 
 /*

@@ -26,9 +26,9 @@ static void
 event_count(sqlite3_stmt *st, FILE *out)
 {
 	fprintf(out, "projector_events_total{outcome=\"%s\",type=\"%s\"} %lld\n",
-	    (const char *)sqlite3_column_text(st, 1),
-	    (const char *)sqlite3_column_text(st, 0),
-	    (long long)sqlite3_column_int64(st, 2));
+	    (const char *)sqlite3_column_text(st, EVENT_COUNT_OUTCOME),
+	    (const char *)sqlite3_column_text(st, EVENT_COUNT_TYPE),
+	    (long long)sqlite3_column_int64(st, EVENT_COUNT_EVENTS));
 }
 
 static void
@@ -40,15 +40,15 @@ batch_stats(sqlite3_stmt *st, FILE *out)
 	    "# TYPE projector_batch_duration_seconds summary\n"
 	    "projector_batch_duration_seconds_count %lld\n"
 	    "projector_batch_duration_seconds_sum %.6f\n",
-	    (long long)sqlite3_column_int64(st, 0),
-	    (double)sqlite3_column_int64(st, 1) / 1e6);
+	    (long long)sqlite3_column_int64(st, BATCH_STATS_BATCHES),
+	    (double)sqlite3_column_int64(st, BATCH_STATS_BATCH_US) / 1e6);
 	fprintf(out, "# HELP projector_reconciliations_total Times the stream "
 	    "no longer had the last event this read model applied (a "
 	    "failover lost it, or an older backup came back), and the read "
 	    "model was rebuilt from it.\n"
 	    "# TYPE projector_reconciliations_total counter\n"
 	    "projector_reconciliations_total %lld\n",
-	    (long long)sqlite3_column_int64(st, 2));
+	    (long long)sqlite3_column_int64(st, BATCH_STATS_RECONCILIATIONS));
 }
 
 static void
@@ -59,7 +59,7 @@ dead_letters(sqlite3_stmt *st, FILE *out)
 	    "dead_letters table.\n"
 	    "# TYPE projector_dead_letters gauge\n"
 	    "projector_dead_letters %lld\n",
-	    (long long)sqlite3_column_int64(st, 0));
+	    (long long)sqlite3_column_int64(st, DEAD_LETTER_COUNT));
 }
 
 static void

@@ -76,9 +76,9 @@ reader_position(struct reader *r, struct stream_id *last, long long *seen)
 		return -1;
 	st = r->stmt[RS_STATE];
 	if (sqlite3_step(st) == SQLITE_ROW &&
-	    stream_id_parse((const char *)sqlite3_column_text(st, 0),
-	    last) == 0) {
-		*seen = sqlite3_column_int64(st, 1);
+	    stream_id_parse((const char *)sqlite3_column_text(st,
+	    STATE_LAST_EVENT_ID), last) == 0) {
+		*seen = sqlite3_column_int64(st, STATE_EVENTS_SEEN);
 		rc = 0;
 	}
 	sqlite3_reset(st);
@@ -111,7 +111,7 @@ reader_begin(struct reader *r, struct reader_version *version)
 		return -1;
 	}
 	version->generation = r->generation;
-	version->data = sqlite3_column_int64(st, 0);
+	version->data = sqlite3_column_int64(st, DATA_VERSION);
 	sqlite3_reset(st);
 	return 0;
 }

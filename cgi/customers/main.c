@@ -34,16 +34,22 @@ status_get(const struct route_call *call)
 }
 
 static const struct route routes[] = {
-	{ "GET",    "/status",		0, status_get, 0 },
-	{ "GET",    "/metrics",		0, service_metrics_get, 0 },
-	{ "POST",   "/customers",	1, commands_create, EVENT_CUSTOMER_CREATED },
-	{ "GET",    "/customers/*",	1, commands_read, READ_CUSTOMER },
-	{ "DELETE", "/customers/*",	1, commands_delete, EVENT_CUSTOMER_DELETED },
-	{ "GET",    "/customers/*/invoices", 1, commands_read,
-	    READ_CUSTOMER_INVOICES },
-	{ "POST",   "/invoices",	1, commands_create, EVENT_INVOICE_CREATED },
-	{ "GET",    "/invoices/*",	1, commands_read, READ_INVOICE },
-	{ "DELETE", "/invoices/*",	1, commands_delete, EVENT_INVOICE_DELETED },
+	{ "GET",    "/status",		0, .handler = status_get },
+	{ "GET",    "/metrics",		0, .handler = service_metrics_get },
+	{ "POST",   "/customers",	1, .command = { commands_create,
+	    &contract_events[EVENT_CUSTOMER_CREATED] } },
+	{ "GET",    "/customers/*",	1, .read = { commands_read,
+	    &contract_reads[READ_CUSTOMER] } },
+	{ "DELETE", "/customers/*",	1, .command = { commands_delete,
+	    &contract_events[EVENT_CUSTOMER_DELETED] } },
+	{ "GET",    "/customers/*/invoices", 1, .read = { commands_read,
+	    &contract_reads[READ_CUSTOMER_INVOICES] } },
+	{ "POST",   "/invoices",	1, .command = { commands_create,
+	    &contract_events[EVENT_INVOICE_CREATED] } },
+	{ "GET",    "/invoices/*",	1, .read = { commands_read,
+	    &contract_reads[READ_INVOICE] } },
+	{ "DELETE", "/invoices/*",	1, .command = { commands_delete,
+	    &contract_events[EVENT_INVOICE_DELETED] } },
 };
 
 int

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "contract.h"
 #include "log.h"
+#include "secret.h"
 
 static const char *
 env_or(const char *name, const char *fallback)
@@ -194,21 +195,20 @@ config_fairness(struct config *cfg)
 	    &cfg->read_waiters_per_user) == -1 ? -1 : 0;
 }
 
-/* The command's bounds; each total at most the contract's. */
+/* The command's bounds (contract_bounds): each 1 to the contract's max. */
 static int
 config_limits(struct config *cfg)
 {
-	return env_number("LIMIT_CUSTOMERS_PER_ACCOUNT",
-	    CONTRACT_CUSTOMERS_PER_ACCOUNT, 1, CONTRACT_CENTS_MAX,
-	    &cfg->limit_customers_per_account) == -1 ||
-	    env_number("LIMIT_INVOICES_PER_CUSTOMER",
-	    CONTRACT_INVOICES_PER_CUSTOMER, 1, CONTRACT_CENTS_MAX,
-	    &cfg->limit_invoices_per_customer) == -1 ||
-	    env_number("LIMIT_CENTS_PER_CUSTOMER", CONTRACT_CENTS_PER_CUSTOMER,
-	    1, CONTRACT_CENTS_MAX, &cfg->limit_cents_per_customer) == -1 ||
-	    env_number("LIMIT_CENTS_PER_ACCOUNT", CONTRACT_CENTS_PER_ACCOUNT,
-	    1, CONTRACT_CENTS_MAX, &cfg->limit_cents_per_account) == -1 ?
-	    -1 : 0;
+	const struct bound_spec *b;
+	int i;
+
+	for (i = 0; i < CONTRACT_BOUNDS; i++) {
+		b = &contract_bounds[i];
+		if (env_number(b->env, b->fallback, 1, b->max,
+		    &cfg->limits[i]) == -1)
+			return -1;
+	}
+	return 0;
 }
 
 static int
@@ -235,37 +235,6 @@ config_load(struct config *cfg)
 	    config_work(cfg) == -1 || config_fairness(cfg) == -1 ||
 	    config_limits(cfg) == -1 ||
 	    config_paths(cfg) == -1 ? -1 : 0;
-}
-
-int
-secret_read(const char *path, void *buf, size_t max)
-{
-	char *p = buf;
-	struct stat st;
-	ssize_t n;
-	int fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
-		return -1;
-	/* Only a secret of this user's, that no one else may read or have
-	 * written: a file another user left in the folder is no secret. */
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    st.st_uid != geteuid() || (st.st_mode & 077) != 0) {
-		log_warn("%s: a secret must be a file of this user's (uid %d), "
-		    "mode 0600", path, (int)geteuid());
-		close(fd);
-		errno = EPERM;
-		return -1;
-	}
-	n = read(fd, buf, max);
-	close(fd);
-	while (n > 0 && (p[n - 1] == '\n' || p[n - 1] == '\r'))
-		n--;
-	if (n <= 0) {
-		errno = n == 0 ? ENODATA : errno;
-		return -1;
-	}
-	return (int)n;
 }
 
 int

@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <stddef.h>
 
+#include "contract.h"
 #include "sentinel.h"
 
 #define CONFIG_SECRET_MAX 512
@@ -52,11 +53,8 @@ struct config {
 	int		 login_strangers;
 	int		 login_known_max; /* LOGIN_KNOWN_ADDRS, 8: per user */
 	int		 login_known_ttl; /* LOGIN_KNOWN_TTL seconds, 30 days */
-	/* LIMIT_*: the command's bounds (contract.h), stored by setup. */
-	long long	 limit_customers_per_account;
-	long long	 limit_invoices_per_customer;
-	long long	 limit_cents_per_customer;
-	long long	 limit_cents_per_account;
+	/* LIMIT_*: the command's bounds (contract_bounds), stored by setup. */
+	long long	 limits[CONTRACT_BOUNDS];
 	int		 batch_size;	/* WORKER_BATCH, 1000 */
 	int		 block_ms;	/* WORKER_BLOCK_MS, 500 */
 	int		 worker_nice;	/* WORKER_NICE, 10 */
@@ -71,11 +69,5 @@ int	config_load(struct config *cfg);
  * Returns its length, or -1 with a message on stderr.
  */
 int	config_load_secret(const struct config *cfg, unsigned char *key, size_t keymax);
-
-/*
- * The first max bytes of a secret file, without a final newline: the
- * length (at least 1), or -1 (errno set) if it cannot be read or is empty.
- */
-int	secret_read(const char *path, void *buf, size_t max);
 
 #endif

@@ -55,6 +55,18 @@ const struct record_read_spec contract_reads[RECORD_READS] = {
 	    "customer", 1 },
 };
 
+/* Each at least 1, at most 2^53-1 (exact as a Lua double). */
+const struct bound_spec contract_bounds[CONTRACT_BOUNDS] = {
+	[BOUND_CUSTOMERS_PER_ACCOUNT] = { .env = "LIMIT_CUSTOMERS_PER_ACCOUNT",
+	    "customers_per_account", 100000, CONTRACT_CENTS_MAX },
+	[BOUND_INVOICES_PER_CUSTOMER] = { .env = "LIMIT_INVOICES_PER_CUSTOMER",
+	    "invoices_per_customer", 1000000, CONTRACT_CENTS_MAX },
+	[BOUND_CENTS_PER_CUSTOMER] = { .env = "LIMIT_CENTS_PER_CUSTOMER",
+	    "cents_per_customer", CONTRACT_CENTS_MAX, CONTRACT_CENTS_MAX },
+	[BOUND_CENTS_PER_ACCOUNT] = { .env = "LIMIT_CENTS_PER_ACCOUNT",
+	    "cents_per_account", CONTRACT_CENTS_MAX, CONTRACT_CENTS_MAX },
+};
+
 const char *const contract_refusals[REFUSALS] = {
 	[REFUSAL_INVALID] =	 "INVALID",
 	[REFUSAL_UNAUTHORIZED] = "UNAUTHORIZED",

@@ -22,16 +22,37 @@
 #define CONTRACT_FIELDS_MAX	5			/* fields of the largest payload */
 
 /*
- * The bounds a command keeps (the Redis Functions refuse past them, 422),
- * so that no Function's work and no total grows without limit.  Defaults;
- * setup stores the configured values (LIMIT_* in the environment) where
- * the Functions read them.  A total of cents is at most 2^53-1, exact in
- * every JSON reader, so no sum the projector makes can overflow.
+ * A command's Idempotency-Key: 1 to CONTRACT_KEY_MAX bytes of printable
+ * ASCII; and the fingerprint of the request it names, kept with it: the
+ * SHA-256 of the request in CONTRACT_FINGERPRINT_HEX lowercase hex digits.
  */
-#define CONTRACT_CUSTOMERS_PER_ACCOUNT	100000
-#define CONTRACT_INVOICES_PER_CUSTOMER	1000000
-#define CONTRACT_CENTS_PER_CUSTOMER	CONTRACT_CENTS_MAX
-#define CONTRACT_CENTS_PER_ACCOUNT	CONTRACT_CENTS_MAX
+#define CONTRACT_KEY_MAX		255
+#define CONTRACT_FINGERPRINT_HEX	64
+
+/*
+ * The bounds a command keeps (the Redis Functions refuse past them, 422),
+ * so that no Function's work and no total grows without limit.  One table,
+ * contract_bounds, that config reads (env, default, max), setup stores
+ * (field of config:limits) and contract_lua gives the Functions (field,
+ * default).  A total of cents is at most 2^53-1, exact in every JSON
+ * reader, so no sum the projector makes can overflow.
+ */
+enum contract_bound {
+	BOUND_CUSTOMERS_PER_ACCOUNT,
+	BOUND_INVOICES_PER_CUSTOMER,
+	BOUND_CENTS_PER_CUSTOMER,
+	BOUND_CENTS_PER_ACCOUNT,
+	CONTRACT_BOUNDS
+};
+
+struct bound_spec {
+	const char	*env;		/* the variable that sets it, LIMIT_* */
+	const char	*field;		/* of config:limits, and in the Lua */
+	long long	 fallback;	/* the default */
+	long long	 max;		/* the largest value it may be set to */
+};
+
+extern const struct bound_spec contract_bounds[CONTRACT_BOUNDS];
 
 /* Pages of lists: the default and the largest number of items. */
 #define CONTRACT_PAGE_DEFAULT	200

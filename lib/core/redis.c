@@ -6,14 +6,7 @@
 #include "config.h"
 #include "log.h"
 #include "redis.h"
-
-int
-redis_password_path(char *buf, size_t len, const char *dir, const char *role)
-{
-	int n = snprintf(buf, len, "%s/redis-%s.pass", dir, role);
-
-	return n < 0 || (size_t)n >= len ? -1 : 0;
-}
+#include "secret.h"
 
 const char *
 redis_role_user(const char *role)
@@ -28,7 +21,7 @@ redis_conn_auth(struct redis_conn *rc, const char *dir, const char *role)
 	char path[PATH_MAX];
 	int n;
 
-	if (redis_password_path(path, sizeof(path), dir, role) == -1 ||
+	if (secret_password_path(path, sizeof(path), dir, role) == -1 ||
 	    (n = secret_read(path, rc->password, sizeof(rc->password) - 1)) ==
 	    -1) {
 		log_error("redis: no password for the role %s (%s); run "

@@ -22,18 +22,14 @@
 #define REDIS_ROLE_WORKER	"worker"	/* the projector */
 #define REDIS_ROLE_REPLICA	"replica"	/* a replica, of its primary */
 #define REDIS_ROLE_MONITOR	"monitor"	/* Redis Sentinel, of every node */
-/* The roles on the Sentinels themselves (sentinel-users.acl): */
-#define REDIS_ROLE_SENTINEL	"sentinel"	/* the Sentinels, of each other: their user "default" */
-#define REDIS_ROLE_DISCOVERY	"discovery"	/* the programs: where the primary is */
+/* The roles on the Sentinels themselves: sentinel.h. */
 
 /*
  * Each program talks to Redis as its role, an ACL user (tools/redis_acl.c
  * says what each may do): "customers", "accounts", "worker", or "admin".
  * The password of a role is in <dir>/redis-<role>.pass (REDIS_AUTH_DIR),
- * mode 0600, made by setup --keys.
+ * mode 0600, made by setup --keys (secret_password_path).
  */
-int	 redis_password_path(char *buf, size_t len, const char *dir,
-	    const char *role);
 /* The ACL user of a role: its own name, but "default" for admin (on
  * Redis) and sentinel (on the Sentinels). */
 const char *redis_role_user(const char *role);

@@ -1,12 +1,12 @@
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <hiredis/hiredis.h>
 
-#include "config.h"
 #include "log.h"
-#include "redis.h"
+#include "secret.h"
 #include "sentinel.h"
 
 /* "host:port" of at most len bytes into s->at[s->n]; 0 or -1. */
@@ -76,7 +76,7 @@ sentinels_auth(struct sentinels *s, const char *dir)
 
 	if (s->n == 0)
 		return 0;
-	if (redis_password_path(path, sizeof(path), dir,
+	if (secret_password_path(path, sizeof(path), dir,
 	    REDIS_ROLE_DISCOVERY) == -1 || (n = secret_read(path,
 	    s->password, sizeof(s->password) - 1)) == -1) {
 		log_error("sentinel: no password (%s); run setup --keys", path);
@@ -94,8 +94,8 @@ ask(redisContext *c, const struct sentinels *s, char host[], int *port)
 	int rc = -1;
 
 	if (s->password[0] != '\0') {
-		r = redisCommand(c, "AUTH %s %s",
-		    redis_role_user(REDIS_ROLE_DISCOVERY), s->password);
+		r = redisCommand(c, "AUTH %s %s", REDIS_ROLE_DISCOVERY,
+		    s->password);
 		if (r == NULL || r->type == REDIS_REPLY_ERROR)
 			goto out;
 		freeReplyObject(r);

@@ -15,6 +15,14 @@
 #define SENTINEL_HOST_MAX	64
 #define SENTINEL_NAME_MAX	64
 #define SENTINEL_PASSWORD_MAX	128
+/*
+ * The roles on the Sentinels themselves (sentinel-users.acl), each with
+ * its password in redis-<role>.pass: the Sentinels' own, of each other
+ * (their user "default"), and the programs', which may only ask where
+ * the primary is (its ACL user is its own name).
+ */
+#define REDIS_ROLE_SENTINEL	"sentinel"
+#define REDIS_ROLE_DISCOVERY	"discovery"
 
 struct sentinels {
 	int	n;		/* 0: no Sentinels, REDIS_HOST is the primary */

@@ -152,9 +152,8 @@ respond_created(struct http_request *req, const struct command_result *res)
 }
 
 void
-commands_create(const struct route_call *call)
+commands_create(const struct route_call *call, const struct event_spec *spec)
 {
-	const struct event_spec *spec = &contract_events[call->route->arg];
 	struct http_request *req = call->req;
 	struct command_args args = { .n = 0 };
 	struct command_result res;
@@ -184,9 +183,8 @@ out:
 }
 
 void
-commands_delete(const struct route_call *call)
+commands_delete(const struct route_call *call, const struct event_spec *spec)
 {
-	const struct event_spec *spec = &contract_events[call->route->arg];
 	struct command_args args = { .n = 0 };
 	struct command_result res;
 	struct idempotency idem;
@@ -356,9 +354,8 @@ out:
 }
 
 void
-commands_read(const struct route_call *call)
+commands_read(const struct route_call *call, const struct record_read_spec *rs)
 {
-	const struct record_read_spec *rs = &contract_reads[call->route->arg];
 	struct service *svc = call->svc;
 	struct command_args args = { .n = 0 };
 	struct command_result res;

@@ -1,7 +1,8 @@
 /*
  * Commands and record reads over HTTP: the route handlers both services
- * share.  The route's arg says which event the command appends, or which
- * read it makes; the request's fields, the Redis Function to call and
+ * share.  The route gives the event the command appends, or the read it
+ * makes (struct route's
+ * command and read); the request's fields, the Redis Function to call and
  * the answer's shape all come from the contract (contract.h).
  */
 #ifndef COMMANDS_H
@@ -11,11 +12,14 @@
 #include "route.h"
 
 /* POST: the body's FROM_REQUEST fields; 201 {"id","event_id"}. */
-void	commands_create(const struct route_call *call);
+void	commands_create(const struct route_call *call,
+	    const struct event_spec *event);
 /* DELETE /<record>s/{id}: 204 with an Event-Id header. */
-void	commands_delete(const struct route_call *call);
+void	commands_delete(const struct route_call *call,
+	    const struct event_spec *event);
 /* GET /<record>s/{id}[/...]: the record, or the list, as JSON. */
-void	commands_read(const struct route_call *call);
+void	commands_read(const struct route_call *call,
+	    const struct record_read_spec *read);
 
 /* The status of a result that is not COMMAND_DONE. */
 int	commands_status(const struct command_result *res);

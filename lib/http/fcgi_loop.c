@@ -82,7 +82,7 @@ serve_one(struct service *svc, struct token_memo *tokens, FCGX_Request *fcgi)
 	call.user = user;
 	if (admit(svc, &call) == -1)
 		goto out;
-	call.route->handler(&call);
+	route_call(&call);
 	limiter_done(&svc->limiter, clock_monotonic_us());
 	if (!req.answered) {
 		log_warn("%s %s: handler gave no answer", req.method, req.path);

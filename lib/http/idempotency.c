@@ -6,13 +6,19 @@
 #include "idempotency.h"
 #include "service.h"
 
-/* 1 to IDEMPOTENCY_KEY_MAX bytes of printable ASCII, as events.lua takes. */
+#define STRING(x)	#x
+#define NUMBER(x)	STRING(x)
+
+_Static_assert(CONTRACT_FINGERPRINT_HEX == 2 * crypto_hash_sha256_BYTES,
+    "the contract's fingerprint is the hex of a SHA-256");
+
+/* 1 to CONTRACT_KEY_MAX bytes of printable ASCII, as events.lua takes. */
 static int
 key_ok(const char *k)
 {
 	size_t n = strlen(k), i;
 
-	if (n < 1 || n > IDEMPOTENCY_KEY_MAX)
+	if (n < 1 || n > CONTRACT_KEY_MAX)
 		return 0;
 	for (i = 0; i < n; i++)
 		if ((unsigned char)k[i] < 0x20 || (unsigned char)k[i] > 0x7e)
@@ -26,7 +32,7 @@ key_ok(const char *k)
  * requests share their bytes.  The body as sent: a retry sends the same.
  */
 static void
-fingerprint(const struct route_call *call, char out[IDEMPOTENCY_FP_LEN + 1])
+fingerprint(const struct route_call *call, char out[CONTRACT_FINGERPRINT_HEX + 1])
 {
 	crypto_hash_sha256_state st;
 	unsigned char h[crypto_hash_sha256_BYTES];
@@ -42,7 +48,7 @@ fingerprint(const struct route_call *call, char out[IDEMPOTENCY_FP_LEN + 1])
 	crypto_hash_sha256_update(&st, (const unsigned char *)
 	    (req->body != NULL ? req->body : ""), req->body_len);
 	crypto_hash_sha256_final(&st, h);
-	sodium_bin2hex(out, IDEMPOTENCY_FP_LEN + 1, h, sizeof(h));
+	sodium_bin2hex(out, CONTRACT_FINGERPRINT_HEX + 1, h, sizeof(h));
 }
 
 int
@@ -55,7 +61,7 @@ idempotency_args(const struct route_call *call, struct idempotency *id,
 		return 0;
 	if (!key_ok(key)) {
 		http_respond_error(call->req, 400, "Idempotency-Key must be 1 to "
-		    "255 characters of printable ASCII");
+		    NUMBER(CONTRACT_KEY_MAX) " characters of printable ASCII");
 		return -1;
 	}
 	fingerprint(call, id->fingerprint);

@@ -10,12 +10,9 @@
 #include "command.h"
 #include "route.h"
 
-#define IDEMPOTENCY_KEY_MAX	255
-#define IDEMPOTENCY_FP_LEN	64	/* hex of SHA-256 */
-
 /* What the arguments point into; lives as long as they are used. */
 struct idempotency {
-	char	fingerprint[IDEMPOTENCY_FP_LEN + 1];
+	char	fingerprint[CONTRACT_FINGERPRINT_HEX + 1];
 	char	ttl[16];
 };
 

@@ -73,3 +73,16 @@ route_id(struct http_request *req, const char *segment, const char *what)
 	http_respond_error(req, 400, msg);
 	return -1;
 }
+
+void
+route_call(const struct route_call *call)
+{
+	const struct route *r = call->route;
+
+	if (r->command.fn != NULL)
+		r->command.fn(call, r->command.event);
+	else if (r->read.fn != NULL)
+		r->read.fn(call, r->read.read);
+	else
+		r->handler(call);
+}

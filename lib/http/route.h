@@ -13,6 +13,8 @@
 
 struct route;
 struct service;
+struct event_spec;
+struct record_read_spec;
 
 /* What a handler is called with. */
 struct route_call {
@@ -23,13 +25,26 @@ struct route_call {
 	char			*args[ROUTE_ARGS_MAX];	/* the "*" segments */
 };
 
+/*
+ * A route sets one of handler, command and read.  The shared handlers
+ * (commands.h) take what they act on, each with its own type, so that a
+ * command handler given a read (or the reverse) does not compile.
+ */
 struct route {
 	const char	*method;
 	const char	*pattern;	/* star = one segment */
 	int		 auth;		/* needs a Bearer token */
 	void		(*handler)(const struct route_call *call);
-	/* For the shared handlers: the event a command appends, or the read. */
-	int		 arg;
+	struct {	/* commands_create, commands_delete */
+		void	(*fn)(const struct route_call *call,
+			    const struct event_spec *event);
+		const struct event_spec *event;	/* the event it appends */
+	} command;
+	struct {	/* commands_read */
+		void	(*fn)(const struct route_call *call,
+			    const struct record_read_spec *read);
+		const struct record_read_spec *read;
+	} read;
 };
 
 /*
@@ -39,6 +54,9 @@ struct route {
 const struct route *route_find(const struct route *table, size_t n,
 	    struct http_request *req, char *segbuf, size_t seglen,
 	    char **args);
+
+/* Calls the route's handler, command or read. */
+void	route_call(const struct route_call *call);
 
 /*
  * A path segment that must be an id ("7"): 0, or -1 after answering 400

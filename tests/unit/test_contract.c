@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "config.h"
 #include "event.h"
 
 #define NAME_MAX_LEN	160
@@ -287,6 +288,34 @@ test_edges(enum event_type t)
 		}
 }
 
+/* The bounds table that config, setup and contract_lua all read. */
+static void
+test_bounds(void)
+{
+	const struct bound_spec *b;
+	struct config cfg;
+	int i, ok = 1;
+
+	for (i = 0; i < CONTRACT_BOUNDS; i++) {
+		b = &contract_bounds[i];
+		ok = ok && strncmp(b->env, "LIMIT_", 6) == 0 &&
+		    filled(b->field) && b->fallback >= 1 &&
+		    b->fallback <= b->max && b->max <= CONTRACT_CENTS_MAX;
+	}
+	CHECK("every bound has a LIMIT_ variable, a field, and 1 <= default "
+	    "<= max <= 2^53-1", ok);
+	unsetenv("LIMIT_INVOICES_PER_CUSTOMER");
+	setenv("LIMIT_CUSTOMERS_PER_ACCOUNT", "7", 1);
+	CHECK("a LIMIT_ variable sets its bound; an unset one is the default",
+	    config_load(&cfg) == 0 &&
+	    cfg.limits[BOUND_CUSTOMERS_PER_ACCOUNT] == 7 &&
+	    cfg.limits[BOUND_INVOICES_PER_CUSTOMER] ==
+	    contract_bounds[BOUND_INVOICES_PER_CUSTOMER].fallback);
+	setenv("LIMIT_CUSTOMERS_PER_ACCOUNT", "0", 1);
+	CHECK("a bound of 0 is refused", config_load(&cfg) == -1);
+	unsetenv("LIMIT_CUSTOMERS_PER_ACCOUNT");
+}
+
 void
 test_contract(void)
 {
@@ -296,6 +325,7 @@ test_contract(void)
 		test_event_spec((enum event_type)t);
 	test_type_names();
 	test_tables();
+	test_bounds();
 	edges_init();
 	for (t = 0; t < EVENT_TYPES; t++)
 		test_edges((enum event_type)t);
