@@ -7,8 +7,8 @@
  * (no event to wait for) is refused at once (400).  At most READ_WAITERS
  * reads wait at a time, over all the service's processes, and at most
  * READ_WAITERS_PER_USER of them one user's (limiter.h): past that, 503
- * with Retry-After, so that no user can hold the others' slots.  And no wait is longer than READ_WAIT_MS
- * (504, with where the projection is).
+ * with Retry-After, so that no user can hold the others' slots.  And no
+ * wait is longer than READ_WAIT_MS (504, with where the projection is).
  */
 #include <stdio.h>
 #include <time.h>
