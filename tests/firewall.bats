@@ -130,13 +130,20 @@ freed() {
 # answer came in 5 s).
 asked() { curl -s -o /dev/null -w '%{http_code} %{time_total}' "$1" || :; }
 
-@test "5,000 slow connections from one address: it holds the bound, another host is still served" {
+# web_attacked: 5,000 slow connections from the attacker to the web host,
+# kept past lighttpd's 5 s idle timeout by their bytes; then how many the
+# web host holds (held), and the other host's GET /status on each port
+# (c_code c_time, a_code a_time).
+web_attacked() {
 	slow_attack "$WEB" 8080 5000
-	# Past lighttpd's 5 s idle timeout: the bytes keep them open.
 	sleep 6
 	held=$(held web 8080)
 	read -r c_code c_time <<<"$(asked "$C/status")"
 	read -r a_code a_time <<<"$(asked "$A/status")"
+}
+
+@test "5,000 slow connections from one address: it holds the bound, another host is still served" {
+	web_attacked
 	note "ruleset on: attacker opened $(cat "$T/opened") of 5000, web holds $held (bound $HTTP_BOUND); other host: :8080 $c_code in ${c_time}s, :8090 $a_code in ${a_time}s"
 	[ "$(cat "$T/opened")" = "$HTTP_BOUND" ]
 	[ "$held" = "$HTTP_BOUND" ]
@@ -148,11 +155,7 @@ asked() { curl -s -o /dev/null -w '%{http_code} %{time_total}' "$1" || :; }
 
 @test "positive control: without the ruleset the same attack fills lighttpd, and another host gets no answer" {
 	on_host web nft delete table inet microsvc
-	slow_attack "$WEB" 8080 5000
-	sleep 6
-	held=$(held web 8080)
-	read -r c_code c_time <<<"$(asked "$C/status")"
-	read -r a_code a_time <<<"$(asked "$A/status")"
+	web_attacked
 	note "ruleset off: attacker opened $(cat "$T/opened") of 5000, web holds $held (lighttpd's bound 4096, then its listen backlog); other host: :8080 $c_code in ${c_time}s, :8090 $a_code in ${a_time}s"
 	attack_end
 	freed web 8080

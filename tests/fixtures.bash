@@ -124,21 +124,31 @@ multihost_up() {
 	test_dir
 	chmod 711 "$T"
 	export MH_ID=b$$
-	MH_ID=$MH_ID WORK_DIR="$T/hosts" "$ROOT/deploy/multihost/multihost.sh" \
-		>"$T/multihost.log" 2>&1 3>&- &
-	echo $! >"$T/multihost.pid"
-	local i
-	for i in $(seq 600); do
-		[ -f "$T/hosts/hosts.env" ] && break
-		kill -0 "$(cat "$T/multihost.pid")" 2>/dev/null || break
-		sleep 0.1
-	done
-	[ -f "$T/hosts/hosts.env" ] || { cat "$T/multihost.log" >&2; return 1; }
+	local up=0
+	multihost_start "$MH_ID" "$T/hosts" "$T/multihost.log" || up=$?
+	echo "$MH_PID" >"$T/multihost.pid"
+	[ "$up" = 0 ] || { cat "$T/multihost.log" >&2; return 1; }
 	set -a
 	. "$T/hosts/hosts.env"
 	set +a
 	export REDIS_HOST=$REDIS REDIS_PORT=6379 NETNS=$NS_WEB
 	export REDIS_AUTH_DIR=$T/hosts/keys
+}
+
+# multihost_start ID DIR LOG: multihost.sh in the background, its hosts
+# named after ID, its files in DIR, its output in LOG, its pid in MH_PID.
+# 0 once DIR/hosts.env is written; 1 if the script ended first, or after
+# 60 s.
+multihost_start() {
+	local i
+	MH_ID=$1 WORK_DIR=$2 "$ROOT/deploy/multihost/multihost.sh" >"$3" 2>&1 3>&- &
+	MH_PID=$!
+	for i in $(seq 600); do
+		[ -f "$2/hosts.env" ] && return 0
+		kill -0 "$MH_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	[ -f "$2/hosts.env" ]
 }
 
 # on_host HOST CMD...: CMD in the network namespace of HOST of multihost.sh

@@ -207,16 +207,10 @@ sentinel_cli() {
 	for f in start-redis redis.log redis.pid sentinel.log sentinel.pid; do
 		runuser -u microsvc -- ln -s "$T/target" "$w/redis/$f"
 	done
-	MH_ID=p$$ WORK_DIR="$w" "$ROOT/deploy/multihost/multihost.sh" >"$T/again.log" 2>&1 3>&- &
-	pid=$!
-	for i in $(seq 600); do
-		[ -f "$w/hosts.env" ] && break
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -TERM "$pid" 2>/dev/null || :
+	multihost_start "p$$" "$w" "$T/again.log" || :
+	kill -TERM "$MH_PID" 2>/dev/null || :
 	rc=0
-	wait "$pid" || rc=$?
+	wait "$MH_PID" || rc=$?
 	"$ROOT/deploy/multihost/multihost.sh" down "p$$"
 	[ "$(cat "$T/target")" = precious ] ||
 		{ echo "the target now begins: $(head -2 "$T/target")" >&2; false; }
@@ -250,16 +244,10 @@ fcgi_get() {
 
 @test "the script removes every namespace and process, also after it was SIGKILLed" {
 	id=k$$
-	MH_ID=$id WORK_DIR="$T/killed" "$ROOT/deploy/multihost/multihost.sh" >"$T/killed.log" 2>&1 3>&- &
-	pid=$!
-	for i in $(seq 600); do
-		[ -f "$T/killed/hosts.env" ] && break
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	[ -f "$T/killed/hosts.env" ] || { cat "$T/killed.log" >&2; "$ROOT/deploy/multihost/multihost.sh" down "$id"; false; }
-	kill -KILL "$pid"
-	wait "$pid" || true
+	multihost_start "$id" "$T/killed" "$T/killed.log" ||
+		{ cat "$T/killed.log" >&2; "$ROOT/deploy/multihost/multihost.sh" down "$id"; false; }
+	kill -KILL "$MH_PID"
+	wait "$MH_PID" || true
 	# Its processes outlive it, in its namespaces.
 	left=()
 	for h in redis redis2 cust acct1 acct2 web; do
