@@ -158,8 +158,12 @@ layout_version(sqlite3 *db)
 enum rm_layout
 read_model_setup(sqlite3 *db, enum rm_mode mode)
 {
+	/* The scratch file keeps its journal in memory, not OFF: without
+	 * a journal SQLite cannot undo a statement it refuses (a FOREIGN
+	 * KEY or UNIQUE failure), whose rows would then stay, and the
+	 * rebuild would differ from the live read model. */
 	const char *pragmas = mode == RM_SCRATCH ?
-	    "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"
+	    "PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF;"
 	    " PRAGMA foreign_keys = ON;" :
 	    /* NORMAL in WAL mode may lose the last commits on power loss,
 	     * but never splits one: the recorded id goes back with them. */

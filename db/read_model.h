@@ -118,7 +118,8 @@ extern const char *const read_model_outcomes[OUTCOMES];
 /* How a file opened for writing is set up. */
 enum rm_mode {
 	RM_LIVE,	/* WAL; survives a crash with whole transactions */
-	RM_SCRATCH,	/* a rebuild's: no journal, worthless after a crash */
+	RM_SCRATCH,	/* a rebuild's: journal in memory, worthless after a
+			 * crash */
 };
 
 enum rm_layout {
