@@ -25,16 +25,16 @@
 
 /*
  * The zstd level the archive is written with.  Measured on 300,000
- * events like the services' (make build/release/bench/archive_size, on a
- * machine shared with other runs, so the CPU times are the steadier
- * figures): 169 bytes of records an event; plain, 169 bytes on disk and
- * 1.00 us of CPU an event to write, 0.58 to verify, 1.35 to read back in
- * batches; zstd level 1, 25.7 bytes (6.6 times less), 1.25 us to write,
- * 0.51 to verify, 1.17 to read; level 3, 26.1 bytes and no cheaper.  A
- * window of 2^22 rather than 2^17 changed the size by under 3%.  So the
- * archive is compressed at level 1: a sixth of the disk for a quarter of
- * a microsecond an event, where Redis takes tens of microseconds to
- * append one.
+ * events like the services' (bench/archive_size, four runs on a 2-core
+ * machine shared with other test runs, load 12 to 17, so CPU time per
+ * event is the figure to compare; wall-clock MB/s varied 6 times between
+ * runs): 169 bytes of records an event.  Plain: 169 bytes on disk, 1.00
+ * to 1.70 us of CPU an event to write, 0.58 to 0.95 to verify, 1.26 to
+ * 2.04 to read back.  Level 1: 25.7 bytes (6.6 times less), 1.15 to 1.79
+ * to write, 0.48 to 0.91 to verify, 1.17 to 1.37 to read.  Level 3: 26.1
+ * bytes, the same CPU within the noise.  So level 1: a sixth of the disk
+ * (at 100 events a second, 81 GB a year rather than 530) for at most a
+ * quarter of a microsecond an event, where Redis takes tens to append one.
  */
 #define ARCHIVE_ZSTD_LEVEL	1
 
