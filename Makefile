@@ -48,6 +48,8 @@ ARCH_INC  = $(CORE_INC) -Ilib/archive
 CORE_PKGS = hiredis json-c
 HTTP_PKGS = fcgi libjwt libsodium
 DB_PKGS   = sqlite3
+# Asked of pkg-config apart: it answers nothing for a list with one
+# package missing, and the programs do not need these yet.
 ARCH_PKGS = libzstd zlib libsodium
 pkg       = $(shell pkg-config --$(1) $(2) 2>/dev/null)
 
@@ -57,7 +59,8 @@ CPPFLAGS += -I$(GEN) -DVERSION='"$(VERSION)"' \
             -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
 CFLAGS   += -std=c11 -g $(OPT) -Wall -Wextra -Werror -Wshadow \
             -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
-            $(call pkg,cflags,$(CORE_PKGS) $(HTTP_PKGS) $(DB_PKGS) $(ARCH_PKGS)) \
+            $(call pkg,cflags,$(CORE_PKGS) $(HTTP_PKGS) $(DB_PKGS) libsodium) \
+            $(call pkg,cflags,$(ARCH_PKGS)) \
             -MMD -MP
 LDFLAGS  += $(OPT) -Wl,--as-needed
 

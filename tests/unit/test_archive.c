@@ -170,6 +170,49 @@ crash_before_commit(const char *dir)
 	archive_list_free(&list);
 }
 
+/*
+ * A segment takes records up to ARCHIVE_SEGMENT_BYTES, then says
+ * SEGMENT_FULL and takes nothing more; the next segment takes that entry.
+ * Payloads of one repeated byte, so that zstd keeps the file small.
+ */
+static void
+segment_full(void)
+{
+	static char big[ARCHIVE_PAYLOAD_MAX];
+	const size_t rec = RECORD_HEAD + 14 + sizeof(big) + RECORD_CRC;
+	struct segment_writer *w = NULL;
+	struct stream_entry e;
+	char dir[64], err[ARCHIVE_ERROR_MAX];
+	size_t n = 0;
+	int rc = -1;
+
+	memset(big, 'x', sizeof(big));
+	memset(&e, 0, sizeof(e));
+	e.type = "InvoiceCreated", e.type_len = 14;
+	e.payload = big, e.payload_len = sizeof(big);
+	if (fixture_dir(dir) == 0 && segment_writer_open(&w, dir,
+	    FIXTURE_STREAM, ARCHIVE_ZSTD_LEVEL, err, sizeof(err)) == 0)
+		for (e.id.ms = 1; (rc = segment_writer_add(w, &e)) == 0;
+		    e.id.ms++)
+			n++;
+	CHECK("a segment fills up: SEGMENT_FULL, not an error",
+	    rc == SEGMENT_FULL);
+	CHECK("with as many records as ARCHIVE_SEGMENT_BYTES holds",
+	    n * rec <= ARCHIVE_SEGMENT_BYTES &&
+	    (n + 1) * rec > ARCHIVE_SEGMENT_BYTES &&
+	    segment_writer_count(w) == n);
+	CHECK("it commits", w != NULL && segment_writer_commit(w, NULL) == 0);
+	segment_writer_close(w);
+	CHECK("the next segment takes the entry the full one did not",
+	    segment_writer_open(&w, dir, FIXTURE_STREAM, 0, err,
+	    sizeof(err)) == 0 && segment_writer_add(w, &e) == 0 &&
+	    segment_writer_commit(w, NULL) == 0);
+	segment_writer_close(w);
+	CHECK("and the two verify", archive_verify(dir, FIXTURE_STREAM, err,
+	    sizeof(err)) == 0);
+	fixture_rmdir(dir);
+}
+
 /* The largest payload a Function writes fits the reader's bound. */
 static void
 payload_bound(void)
@@ -199,6 +242,7 @@ test_archive(void)
 	round_trip(0, "plain");
 	round_trip(ARCHIVE_ZSTD_LEVEL, "zstd");
 	payload_bound();
+	segment_full();
 	if (fixture_dir(dir) == -1) {
 		CHECK("a folder for the archive", 0);
 		return;
