@@ -32,5 +32,6 @@ void	test_addr_key(void);
 void	test_redis_socket(void);
 void	test_archive(void);
 void	test_archive_damage(void);
+void	test_archive_projector(void);
 
 #endif

@@ -51,6 +51,7 @@ main(int argc, char **argv)
 	test_redis_socket();
 	test_archive();
 	test_archive_damage();
+	test_archive_projector();
 	if (check_verbose)
 		printf("1..%d\n", passed + failed);
 	printf("%d passed, %d failed\n", passed, failed);
