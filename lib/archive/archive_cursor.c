@@ -12,7 +12,7 @@ struct archive_cursor {
 	struct archive_list	 list;
 	size_t			 seg;		/* the next segment to open */
 	struct segment_reader	*r;		/* the one being read */
-	struct stream_id	 after;		/* hand out the entries after it */
+	struct stream_id	 after;		/* hand out what follows */
 	char			 error[ARCHIVE_ERROR_MAX];
 };
 

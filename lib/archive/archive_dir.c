@@ -53,7 +53,8 @@ archive_list(const char *dir, struct archive_list *list, char *err,
 		if (list_add(list, &cap, d->d_name, &first, &last) == -1) {
 			closedir(dp);
 			archive_list_free(list);
-			return snprintf(err, errlen, "%s: out of memory", dir), -1;
+			return snprintf(err, errlen, "%s: out of memory",
+			    dir), -1;
 		}
 	}
 	closedir(dp);

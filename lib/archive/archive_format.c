@@ -91,8 +91,8 @@ archive_header_decode(const unsigned char *p, size_t len,
 	if (le_get32(p + n) != (uint32_t)crc32(0, p, (uInt)n))
 		return snprintf(what, whatlen, "header checksum mismatch"), -1;
 	if (((h->flags = le_get32(p + 12)) & ~ARCHIVE_FLAGS_KNOWN) != 0)
-		return snprintf(what, whatlen, "unknown header flags 0x%" PRIx32,
-		    h->flags), -1;
+		return snprintf(what, whatlen, "unknown header flags 0x%"
+		    PRIx32, h->flags), -1;
 	h->prev_last.ms = le_get64(p + 16);
 	h->prev_last.seq = le_get64(p + 24);
 	memcpy(h->stream, p + ARCHIVE_HEADER_FIXED, h->stream_len);
@@ -176,7 +176,7 @@ archive_name_parse(const char *name, struct stream_id *first,
     struct stream_id *last)
 {
 	char again[ARCHIVE_NAME_MAX];
-	uint64_t v[4];
+	uint64_t v[4], d;
 	size_t i, j;
 
 	if (strlen(name) != ARCHIVE_NAME_LEN)
@@ -184,10 +184,11 @@ archive_name_parse(const char *name, struct stream_id *first,
 	for (i = 0; i < 4; i++) {
 		v[i] = 0;
 		for (j = i * 21; j < i * 21 + 20; j++) {
+			d = (uint64_t)(name[j] - '0');
 			if (name[j] < '0' || name[j] > '9' ||
-			    v[i] > (UINT64_MAX - (uint64_t)(name[j] - '0')) / 10)
+			    v[i] > (UINT64_MAX - d) / 10)
 				return -1;
-			v[i] = v[i] * 10 + (uint64_t)(name[j] - '0');
+			v[i] = v[i] * 10 + d;
 		}
 	}
 	first->ms = v[0], first->seq = v[1], last->ms = v[2], last->seq = v[3];

@@ -55,7 +55,7 @@
 
 #define ARCHIVE_HEADER_FIXED	34	/* magic .. name length */
 #define ARCHIVE_HEADER_MAX	(ARCHIVE_HEADER_FIXED + ARCHIVE_STREAM_MAX + 4)
-#define RECORD_HEAD		22	/* id, flags, type and payload lengths */
+#define RECORD_HEAD		22	/* id, flags, lengths */
 #define RECORD_CRC		4
 #define RECORD_MAX		(RECORD_HEAD + ARCHIVE_TYPE_MAX + \
 				    ARCHIVE_PAYLOAD_MAX + RECORD_CRC)
@@ -89,7 +89,7 @@ int	archive_error(char *err, size_t errlen, const char *path,
 struct archive_header {
 	uint32_t		version;
 	uint32_t		flags;
-	struct stream_id	prev_last;	/* the previous segment's last; 0-0 for the first */
+	struct stream_id	prev_last;	/* the last id before; 0-0 */
 	char			stream[ARCHIVE_STREAM_MAX + 1];
 	size_t			stream_len;
 };

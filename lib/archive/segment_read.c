@@ -35,10 +35,10 @@ struct segment_reader {
 	struct archive_header	 hdr;
 	struct archive_footer	 foot;
 	crypto_generichash_state hash;
-	off_t			 pos, end;	/* in the file; end: the footer */
+	off_t			 pos, end;	/* end: where the footer starts */
 	unsigned char		 in[IN_BUF];
 	size_t			 in_len, in_off;
-	ZSTD_DStream		*z;		/* NULL: the records are plain */
+	ZSTD_DStream		*z;		/* NULL: plain records */
 	int			 z_done;	/* the frame ended */
 	unsigned char		 out[OUT_BUF];
 	size_t			 out_len, out_off;
@@ -142,7 +142,8 @@ body_read(struct segment_reader *r, unsigned char *dst, size_t n)
 				return -1;
 			if (r->out_off == r->out_len)
 				break;
-			src = r->out + r->out_off, avail = r->out_len - r->out_off;
+			src = r->out + r->out_off;
+			avail = r->out_len - r->out_off;
 		}
 		k = n - got < avail ? n - got : avail;
 		memcpy(dst + got, src, k);
@@ -275,7 +276,8 @@ finish(struct segment_reader *r)
 	crypto_generichash_update(&r->hash, r->foot_raw, ARCHIVE_FOOTER_HASHED);
 	crypto_generichash_final(&r->hash, h, sizeof(h));
 	if (memcmp(h, r->foot.hash, sizeof(h)) != 0)
-		return fail(r, "hash mismatch: the file is not what was written");
+		return fail(r, "hash mismatch: the file is not what was "
+		    "written");
 	stream_id_format(&r->foot.first, a);
 	stream_id_format(&r->foot.last, b);
 	if (r->count == 0 || r->count != r->foot.count ||

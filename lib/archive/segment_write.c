@@ -33,7 +33,7 @@ struct segment_writer {
 	ZSTD_CCtx		*z;		/* NULL: records as they are */
 	crypto_generichash_state hash;
 	struct archive_footer	 foot;
-	struct stream_id	 last;		/* appended, or the last segment's */
+	struct stream_id	 last;		/* the last id appended */
 	uint64_t		 raw_bytes;	/* of records, uncompressed */
 	int			 committed;
 	unsigned char		 out[OUT_BUF];

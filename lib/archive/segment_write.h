@@ -15,11 +15,11 @@
 
 /*
  * Bytes of records (before compression) in a segment: 64 MiB, about
- * 400,000 of the services' events of 169 bytes, 10 MB on disk.  A segment is what
- * a reader verifies before it hands out a record, what the folder lists
- * one file for, and what a crash can cost the writer to write again: 64
- * MiB is checked in well under a second, and years of events at a few
- * hundred a second stay some thousands of files.
+ * 400,000 of the services' events of 169 bytes, 10 MB on disk.  A
+ * segment is what a reader verifies before it hands out a record, what
+ * the folder lists one file for, and what a crash can cost the writer to
+ * write again: 64 MiB is checked in well under a second, and years of
+ * events at a few hundred a second stay some thousands of files.
  */
 #define ARCHIVE_SEGMENT_BYTES	(64u << 20)
 
@@ -27,14 +27,15 @@
  * The zstd level the archive is written with.  Measured on 300,000
  * events like the services' (bench/archive_size, four runs on a 2-core
  * machine shared with other test runs, load 12 to 17, so CPU time per
- * event is the figure to compare; wall-clock MB/s varied 6 times between
- * runs): 169 bytes of records an event.  Plain: 169 bytes on disk, 1.00
- * to 1.70 us of CPU an event to write, 0.58 to 0.95 to verify, 1.26 to
- * 2.04 to read back.  Level 1: 25.7 bytes (6.6 times less), 1.15 to 1.79
- * to write, 0.48 to 0.91 to verify, 1.17 to 1.37 to read.  Level 3: 26.1
- * bytes, the same CPU within the noise.  So level 1: a sixth of the disk
- * (at 100 events a second, 81 GB a year rather than 530) for at most a
- * quarter of a microsecond an event, where Redis takes tens to append one.
+ * event is the figure to compare; wall-clock MB/s varied up to 7 times
+ * between runs): 169 bytes of records an event.  Plain: 169 bytes on
+ * disk, 1.00 to 1.70 us of CPU an event to write, 0.58 to 0.95 to verify,
+ * 1.26 to 2.04 to read back.  Level 1: 25.7 bytes (6.6 times less), 1.15
+ * to 1.79 to write, 0.48 to 0.91 to verify, 1.17 to 1.37 to read.  Level
+ * 3: 26.1 bytes, the same CPU within the noise.  So level 1: a sixth of
+ * the disk (at 100 events a second, 81 GB a year rather than 530) for at
+ * most a quarter of a microsecond an event, where Redis takes tens to
+ * append one.
  */
 #define ARCHIVE_ZSTD_LEVEL	1
 

@@ -90,7 +90,8 @@ fixture_segment(const char *dir, const char *stream, int level,
 	uint64_t i;
 	int rc = 0;
 
-	if (segment_writer_open(&w, dir, stream, level, err, sizeof(err)) == -1) {
+	if (segment_writer_open(&w, dir, stream, level, err,
+	    sizeof(err)) == -1) {
 		printf("# %s\n", err);
 		return -1;
 	}

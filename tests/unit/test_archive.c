@@ -52,7 +52,8 @@ static void
 round_trip(int level, const char *how)
 {
 	static const struct stream_id zero;
-	struct stream_id mid = { 1000 + 150, 150 % 3 }, end = { 1000 + 299, 299 % 3 };
+	struct stream_id mid = { 1000 + 150, 150 % 3 };
+	struct stream_id end = { 1000 + 299, 299 % 3 };
 	char dir[64], name[ARCHIVE_NAME_MAX], err[ARCHIVE_ERROR_MAX], what[160];
 	int ok;
 

@@ -40,7 +40,7 @@ every_byte(int level, const char *how)
 	unsigned char *buf = NULL;
 	size_t len = 0, i, flips = 0, cuts = 0;
 
-	/* Entries 5 to 10: one with a NUL, one without a type, one without a payload. */
+	/* Entries 5 to 10: with a NUL, without a type, without a payload. */
 	if (fixture_dir(a) == -1 || fixture_dir(b) == -1 ||
 	    fixture_segment(a, FIXTURE_STREAM, level, 5, 11, name) == -1 ||
 	    fixture_slurp(a, name, &buf, &len) == -1) {
