@@ -36,14 +36,21 @@ endif
 #              the Redis connection, commands, the stream
 #   lib/http   requests, answers, routes, the FastCGI loop, tokens,
 #              metrics, the shared command handlers
+#   lib/archive  the event archive's segments on disk: their format,
+#              writer and reader (docs/archive.md); beside lib/http,
+#              on lib/core alone
 #   db         the read model's contract: its schema, its SQL, the
 #              worker's health line
 CORE_INC  = -Ilib/core
 HTTP_INC  = $(CORE_INC) -Ilib/http
 DB_INC    = $(CORE_INC) -Idb
+ARCH_INC  = $(CORE_INC) -Ilib/archive
 CORE_PKGS = hiredis json-c
 HTTP_PKGS = fcgi libjwt libsodium
 DB_PKGS   = sqlite3
+# Asked of pkg-config apart: it answers nothing for a list with one
+# package missing, and the programs do not need these yet.
+ARCH_PKGS = libzstd zlib libsodium
 pkg       = $(shell pkg-config --$(1) $(2) 2>/dev/null)
 
 # Text made from the tree, the same for every build.
@@ -53,23 +60,28 @@ CPPFLAGS += -I$(GEN) -DVERSION='"$(VERSION)"' \
 CFLAGS   += -std=c11 -g $(OPT) -Wall -Wextra -Werror -Wshadow \
             -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
             $(call pkg,cflags,$(CORE_PKGS) $(HTTP_PKGS) $(DB_PKGS) libsodium) \
+            $(call pkg,cflags,$(ARCH_PKGS)) \
             -MMD -MP
 LDFLAGS  += $(OPT) -Wl,--as-needed
 
 $(BUILD)/obj/lib/core/%.o:      INC = $(CORE_INC)
 $(BUILD)/obj/lib/http/%.o:      INC = $(HTTP_INC)
 $(BUILD)/obj/db/%.o:            INC = $(DB_INC)
+$(BUILD)/obj/lib/archive/%.o:   INC = $(ARCH_INC)
 $(BUILD)/obj/worker/%.o:        INC = $(DB_INC) -Iworker
 $(BUILD)/obj/tools/%.o:         INC = $(CORE_INC)
 $(BUILD)/obj/cgi/customers/%.o: INC = $(HTTP_INC)
 $(BUILD)/obj/cgi/accounts/%.o:  INC = $(HTTP_INC) -Idb -Icgi/accounts
-$(BUILD)/obj/tests/%.o:         INC = $(HTTP_INC) -Idb -Iworker -Icgi/accounts
+$(BUILD)/obj/tests/%.o:         INC = $(HTTP_INC) -Idb -Iworker -Icgi/accounts \
+                                      -Ilib/archive
 $(BUILD)/obj/bench/%.o:         INC =
+$(BUILD)/obj/bench/archive_size.o: INC = $(ARCH_INC)
 
 obj       = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 CORE_LIB  = $(BUILD)/libcore.a
 HTTP_LIB  = $(BUILD)/libhttp.a
 DB_LIB    = $(BUILD)/libdb.a
+ARCH_LIB  = $(BUILD)/libevarchive.a
 CUST_OBJ  = $(call obj,$(wildcard cgi/customers/*.c))
 ACCT_OBJ  = $(call obj,$(wildcard cgi/accounts/*.c))
 WORK_OBJ  = $(call obj,$(wildcard worker/*.c))
@@ -81,7 +93,7 @@ UNIT_DEPS = $(filter-out %/main.o,$(WORK_OBJ)) \
 BIN       = $(BUILD)/bin
 PROGRAMS  = $(BIN)/customers.fcgi $(BIN)/accounts.fcgi $(BIN)/worker \
             $(BIN)/setup
-FUZZ_TARGETS = request event
+FUZZ_TARGETS = request event segment
 FUZZ_BINS = $(patsubst %,$(BIN)/fuzz_%,$(FUZZ_TARGETS))
 
 .PHONY: all programs run test test-faults unit bats faults check clean deps \
@@ -123,7 +135,8 @@ $(BUILD)/obj/%.o: %.c
 $(CORE_LIB): $(call obj,$(wildcard lib/core/*.c))
 $(HTTP_LIB): $(call obj,$(wildcard lib/http/*.c))
 $(DB_LIB): $(call obj,$(wildcard db/*.c))
-$(CORE_LIB) $(HTTP_LIB) $(DB_LIB):
+$(ARCH_LIB): $(call obj,$(wildcard lib/archive/*.c))
+$(CORE_LIB) $(HTTP_LIB) $(DB_LIB) $(ARCH_LIB):
 	$(AR) rcs $@ $^
 
 # Each program links the layers it uses, and only their packages: the
@@ -136,14 +149,18 @@ $(BIN)/worker: $(WORK_OBJ) $(DB_LIB) $(CORE_LIB)
 $(BIN)/worker: LIBS = $(DB_PKGS) $(CORE_PKGS)
 $(BIN)/setup: $(call obj,tools/setup.c tools/redis_acl.c) $(CORE_LIB)
 $(BIN)/setup: LIBS = libsodium $(CORE_PKGS)
-$(BIN)/unit_tests: $(UNIT_OBJ) $(UNIT_DEPS) $(HTTP_LIB) $(DB_LIB) $(CORE_LIB)
-$(BIN)/unit_tests: LIBS = $(HTTP_PKGS) $(DB_PKGS) $(CORE_PKGS)
+$(BIN)/unit_tests: $(UNIT_OBJ) $(UNIT_DEPS) $(HTTP_LIB) $(DB_LIB) \
+    $(ARCH_LIB) $(CORE_LIB)
+$(BIN)/unit_tests: LIBS = $(HTTP_PKGS) $(DB_PKGS) $(ARCH_PKGS) $(CORE_PKGS)
 $(BIN)/fuzz_request: $(call obj,tests/fuzz/fuzz_request.c) $(FUZZ_MAIN) \
     $(HTTP_LIB) $(CORE_LIB)
 $(BIN)/fuzz_request: LIBS = $(HTTP_PKGS) $(CORE_PKGS)
 $(BIN)/fuzz_event: $(call obj,tests/fuzz/fuzz_event.c) $(FUZZ_MAIN) \
     $(CORE_LIB)
 $(BIN)/fuzz_event: LIBS = $(CORE_PKGS)
+$(BIN)/fuzz_segment: $(call obj,tests/fuzz/fuzz_segment.c) $(FUZZ_MAIN) \
+    $(ARCH_LIB) $(CORE_LIB)
+$(BIN)/fuzz_segment: LIBS = $(ARCH_PKGS) $(CORE_PKGS)
 # The benchmark's own programs: ceilings and probes, never installed.
 BENCH_BIN = $(BUILD)/bench
 BENCH_PROGRAMS = $(BENCH_BIN)/fcgi_fixed $(BENCH_BIN)/fcgi_xadd \
@@ -154,7 +171,13 @@ $(BENCH_BIN)/stream_reader: $(call obj,bench/stream_reader.c)
 $(BENCH_BIN)/freshness: $(call obj,bench/freshness.c)
 $(BENCH_PROGRAMS): LIBS = fcgi $(CORE_PKGS)
 $(BENCH_BIN)/freshness: LDLIBS += -lpthread
-$(PROGRAMS) $(BIN)/unit_tests $(FUZZ_BINS) $(BENCH_PROGRAMS):
+# The archive's sizes and speeds with and without zstd (docs/archive.md);
+# not part of bench/run.sh: it measures no service.
+$(BENCH_BIN)/archive_size: $(call obj,bench/archive_size.c) $(ARCH_LIB) \
+    $(CORE_LIB)
+$(BENCH_BIN)/archive_size: LIBS = $(ARCH_PKGS) $(CORE_PKGS)
+$(PROGRAMS) $(BIN)/unit_tests $(FUZZ_BINS) $(BENCH_PROGRAMS) \
+    $(BENCH_BIN)/archive_size:
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) $(FUZZ_LINK) -o $@ $^ $(call pkg,libs,$(LIBS)) $(LDLIBS)
 
@@ -299,7 +322,7 @@ bench-deps: deps
 
 check:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
-	    --std=c11 -Ilib/core -Ilib/http -Idb --suppress=missingIncludeSystem \
+	    --std=c11 -Ilib/core -Ilib/http -Ilib/archive -Idb --suppress=missingIncludeSystem \
 	    lib cgi worker tools db tests/unit tests/fuzz bench
 	scripts/check-shape.sh $(TEST_BUILD)/bin
 

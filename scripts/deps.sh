@@ -15,8 +15,9 @@ sqlite3 curl jq openssl spawn-fcgi logrotate"
 # /metrics), and for the Debian package (make deb) and tests/package.bats:
 # dpkg-buildpackage and debhelper, lintian, mmdebstrap for the Debian 12
 # root, man for the man pages, ip, pgrep, systemd-analyze and
-# systemd-nspawn.
-TEST_PACKAGES="bats strace cppcheck clang libclang-rt-14-dev
+# systemd-nspawn.  zstd and zlib: lib/archive (docs/archive.md), which
+# only its unit tests, its fuzz target and bench/archive_size link so far.
+TEST_PACKAGES="bats strace cppcheck clang libclang-rt-14-dev libzstd-dev zlib1g-dev
 chromium nftables prometheus
 debhelper dpkg-dev lintian mmdebstrap man-db iproute2 procps systemd systemd-container"
 

@@ -49,6 +49,9 @@ main(int argc, char **argv)
 	test_limiter();
 	test_addr_key();
 	test_redis_socket();
+	test_archive();
+	test_archive_damage();
+	test_archive_projector();
 	if (check_verbose)
 		printf("1..%d\n", passed + failed);
 	printf("%d passed, %d failed\n", passed, failed);
