@@ -11,9 +11,14 @@
  *
  * Rate.  Each principal may spend RATE_PER_USER milliseconds of process
  * time a second (1,000: one process), and RATE_BURST at once: a bucket
- * (gcra.h) charged as each request ends.  The principal is the token's
- * user, or the client's address (addr_key.h) where there is no user:
- * /status, /metrics, /auth/login.
+ * (gcra.h) charged as each request ends.  Unset, the rate is one
+ * process, or a quarter of the service's processes when it has more than
+ * four (LIMITER_SHARE_MS for each, counted in the shared table below):
+ * 1,000 with accounts' four, 8,000 with customers' thirty-two, so that a
+ * service given more processes does not refuse an honest pool its share
+ * of them (8 users of 8 connections each hold 4 of the 32: 4,000).  The
+ * principal is the token's user, or the client's address (addr_key.h)
+ * where there is no user: /status, /metrics, /auth/login.
  *
  * Concurrency.  A principal with no other request in this service's
  * processes is never refused: one request at a time holds one process at
@@ -39,6 +44,9 @@
 /* "u:" and a user name, or "a:" and an address key. */
 #define LIMITER_KEY_MAX	(2 + (CONTRACT_USER_MAX > ADDR_KEY_MAX ? \
 			    CONTRACT_USER_MAX : ADDR_KEY_MAX) + 1)
+/* The default rate: one process, or a quarter of each of them. */
+#define LIMITER_ONE_MS		1000
+#define LIMITER_SHARE_MS	250
 
 struct limiter_shm;
 
@@ -46,8 +54,9 @@ struct limiter {
 	struct limiter_shm	*shm;	/* NULL: off (no file) */
 	int			 fd;	/* the file, for flock */
 	int			 me;	/* this process's entry; -1 none */
-	int			 rate;	/* ms of work a second; 0: no rate */
-	int64_t			 burst_us;	/* in the bucket's time */
+	/* ms of work a second; 0: no rate; -1: the default (above) */
+	int			 rate;
+	int			 burst_ms;
 	int			 waiters, waiters_per_user;
 	/* The request in hand. */
 	int64_t			 since_us, wait_from_us, waited_us;
@@ -55,7 +64,8 @@ struct limiter {
 
 /*
  * Maps $VAR_DIR/limits-<service>.bin and takes an entry for this
- * process.  rate 0 turns the rate off (the wait slots stay); without the
+ * process.  rate 0 turns the rate off (the wait slots stay), -1 makes it
+ * the default, one process or a quarter of the service's; without the
  * file everything is off, logged.
  */
 void	limiter_open(struct limiter *lim, const char *var_dir,
