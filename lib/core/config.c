@@ -186,7 +186,7 @@ config_work(struct config *cfg)
  * client that waits for each answer can never spend more, so it is never
  * refused; nor are 8 users of 8 connections each, who hold an eighth.
  * 2,000 at once holds the seed's 200 invoices from 20 connections (1-3
- * ms each under ASan).
+ * ms each under ASan); with the default rate it grows as the rate does.
  */
 static int
 config_fairness(struct config *cfg)

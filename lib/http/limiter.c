@@ -137,6 +137,23 @@ bucket_time(int rate, int64_t work_us)
 	return work_us * 1000 / rate;
 }
 
+/*
+ * The bucket's depth, in its time: RATE_BURST of work, which grows with
+ * the default rate, so that it stays two seconds of the rate whatever the
+ * processes.  Charges come as requests end, a user's at once: 8 requests
+ * of 600 ms on 32 processes (WAIT on a loaded machine) are 4.8 s of work,
+ * and a depth of 2 s of work refused an honest pool there.
+ */
+static int64_t
+depth_of(const struct limiter *lim, int rate)
+{
+	int64_t work_us = (int64_t)lim->burst_ms * 1000;
+
+	if (lim->rate < 0)
+		work_us = work_us * rate / LIMITER_ONE_MS;
+	return bucket_time(rate, work_us);
+}
+
 void
 limiter_open(struct limiter *lim, const char *var_dir, const char *service,
     int rate_ms, int burst_ms, int waiters, int waiters_per_user)
@@ -240,8 +257,7 @@ limiter_admit(struct limiter *lim, const char *key, int64_t now_us)
 		wait = key[0] == 'u' ? 0 : 1;
 	else if (b != NULL && (lim->me == -1 ||
 	    others(lim->shm, lim->me, key, h, 0) > 0))
-		wait = gcra_take(&b->tat_us, now_us, 0,
-		    bucket_time(rate, (int64_t)lim->burst_ms * 1000), 0);
+		wait = gcra_take(&b->tat_us, now_us, 0, depth_of(lim, rate), 0);
 	if (wait == 0 && lim->me != -1) {
 		me = &lim->shm->procs[lim->me];
 		me->busy = 1;

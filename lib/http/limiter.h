@@ -16,7 +16,8 @@
  * four (LIMITER_SHARE_MS for each, counted in the shared table below):
  * 1,000 with accounts' four, 8,000 with customers' thirty-two, so that a
  * service given more processes does not refuse an honest pool its share
- * of them (8 users of 8 connections each hold 4 of the 32: 4,000).  The
+ * of them (8 users of 8 connections each hold 4 of the 32: 4,000); and
+ * RATE_BURST grows with it.  The
  * principal is the token's user, or the client's address (addr_key.h)
  * where there is no user: /status, /metrics, /auth/login.
  *

@@ -160,9 +160,9 @@ test_shared(const char *dir)
 
 /*
  * RATE_PER_USER unset: one process (1,000 ms a second), or a quarter of
- * the processes in the table past four, 250 ms a second each.  20 ms of
- * work with 10 at once: paid back in 10 ms at 1,000, in 5 at 2,000
- * (eight processes).
+ * the processes in the table past four, 250 ms a second each, and the
+ * burst grows alike.  20 ms of work with 10 at once: paid back in 10 ms
+ * at 1,000, in 5 at 2,000 (eight processes).
  */
 #define SHARE_CHILDREN	7
 
@@ -194,6 +194,12 @@ test_share(const char *dir)
 	CHECK("eight processes: 2,000 ms a second, paid back 5 ms later",
 	    started && limiter_admit(&lim, "u:erin", t + 25000) == 0);
 	limiter_done(&lim, t + 25000);
+	t += 10000000;
+	limiter_admit(&lim, "u:erin", t);
+	limiter_done(&lim, t + 16000);
+	CHECK("and the burst grows alike, to 20 ms: 16 ms at once leave room",
+	    limiter_admit(&lim, "u:erin", t + 16000) == 0);
+	limiter_done(&lim, t + 16000);
 	for (i = 0; i < SHARE_CHILDREN; i++)
 		if (child[i] > 0)
 			child_end(child[i], release[i]);
