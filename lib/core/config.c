@@ -180,8 +180,8 @@ config_work(struct config *cfg)
 /*
  * Each user's share of a service's processes (limiter.h), in
  * milliseconds of process time a second, and at once.  Unset (-1), one
- * process, or a quarter of them past four: 1,000 of accounts' four
- * (FCGI_PROCS), 8,000 of customers' thirty-two (CUSTOMERS_PROCS).  A
+ * process for every four (limiter.h), one at least: 1,000 of accounts'
+ * four (FCGI_PROCS), 8,000 of customers' thirty-two (CUSTOMERS_PROCS).  A
  * user busy on many connections leaves the others three quarters, and a
  * client that waits for each answer can never spend more, so it is never
  * refused; nor are 8 users of 8 connections each, who hold an eighth.

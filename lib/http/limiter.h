@@ -12,9 +12,9 @@
  * Rate.  Each principal may spend RATE_PER_USER milliseconds of process
  * time a second (1,000: one process), and RATE_BURST at once: a bucket
  * (gcra.h) charged as each request ends.  Unset, the rate is one
- * process, or a quarter of the service's processes when it has more than
- * four (LIMITER_SHARE_MS for each, counted in the shared table below):
- * 1,000 with accounts' four, 8,000 with customers' thirty-two, so that a
+ * process for every LIMITER_SHARE of the service's processes (counted in
+ * the shared table below), one at least: 1,000 with accounts' four and
+ * its login process, 8,000 with customers' thirty-two, so that a
  * service given more processes does not refuse an honest pool its share
  * of them (8 users of 8 connections each hold 4 of the 32: 4,000); and
  * RATE_BURST grows with it.  The
@@ -45,9 +45,9 @@
 /* "u:" and a user name, or "a:" and an address key. */
 #define LIMITER_KEY_MAX	(2 + (CONTRACT_USER_MAX > ADDR_KEY_MAX ? \
 			    CONTRACT_USER_MAX : ADDR_KEY_MAX) + 1)
-/* The default rate: one process, or a quarter of each of them. */
+/* The default rate: one process (1,000 ms a second) for every four. */
 #define LIMITER_ONE_MS		1000
-#define LIMITER_SHARE_MS	250
+#define LIMITER_SHARE		4
 
 struct limiter_shm;
 
@@ -66,7 +66,7 @@ struct limiter {
 /*
  * Maps $VAR_DIR/limits-<service>.bin and takes an entry for this
  * process.  rate 0 turns the rate off (the wait slots stay), -1 makes it
- * the default, one process or a quarter of the service's; without the
+ * the default, one process for every four of the service's; without the
  * file everything is off, logged.
  */
 void	limiter_open(struct limiter *lim, const char *var_dir,

@@ -159,10 +159,10 @@ test_shared(const char *dir)
 }
 
 /*
- * RATE_PER_USER unset: one process (1,000 ms a second), or a quarter of
- * the processes in the table past four, 250 ms a second each, and the
- * burst grows alike.  20 ms of work with 10 at once: paid back in 10 ms
- * at 1,000, in 5 at 2,000 (eight processes).
+ * RATE_PER_USER unset: one process (1,000 ms a second) for every four in
+ * the table, one at least, and the burst grows alike.  20 ms of work
+ * with 10 at once: paid back in 10 ms at 1,000, in 5 at 2,000 (eight
+ * processes).
  */
 #define SHARE_CHILDREN	7
 
