@@ -191,6 +191,17 @@ config_work(struct config *cfg)
 static int
 config_fairness(struct config *cfg)
 {
+	size_t len;
+
+	/* A file name's part: limits-<service>-<pool>.bin. */
+	cfg->fcgi_pool = env_or("FCGI_POOL", NULL);
+	if (cfg->fcgi_pool != NULL && ((len = strlen(cfg->fcgi_pool)) > 15 ||
+	    strspn(cfg->fcgi_pool, "abcdefghijklmnopqrstuvwxyz") !=
+	    len)) {
+		log_error("config: FCGI_POOL=%s: 1 to 15 of a to z",
+		    cfg->fcgi_pool);
+		return -1;
+	}
 	return env_int("RATE_PER_USER", -1, 0, 1000000,
 	    &cfg->rate_per_user) == -1 ||
 	    env_int("RATE_BURST", 2000, 1, 3600000, &cfg->rate_burst) == -1 ||
