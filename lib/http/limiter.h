@@ -12,8 +12,9 @@
  * Rate.  Each principal may spend RATE_PER_USER milliseconds of process
  * time a second (1,000: one process), and RATE_BURST at once: a bucket
  * (gcra.h) charged as each request ends.  Unset, the rate is one
- * process for every LIMITER_SHARE of the service's processes (counted in
- * the shared table below), one at least: 1,000 with accounts' four and
+ * process for every LIMITER_SHARE of the pool's processes (counted in
+ * the shared table below; each pool of a service, FCGI_POOL, has its
+ * own), one at least: 1,000 with accounts' four and
  * its login process, 8,000 with customers' thirty-two, so that a
  * service given more processes does not refuse an honest pool its share
  * of them (8 users of 8 connections each hold 4 of the 32: 4,000); and
