@@ -9,7 +9,7 @@ set -eu
 # To build and run.
 RUN_PACKAGES="build-essential pkg-config libfcgi-dev libhiredis-dev libjson-c-dev
 libsqlite3-dev libjwt-dev libsodium-dev lighttpd redis-server redis-sentinel redis-tools
-sqlite3 curl jq openssl spawn-fcgi logrotate"
+sqlite3 curl jq openssl spawn-fcgi multiwatch logrotate"
 # To test: the suites and their tools (cppcheck, clang's fuzzer, chromium
 # for the dashboard, nft for the firewall, promtool from prometheus for
 # /metrics), and for the Debian package (make deb) and tests/package.bats:

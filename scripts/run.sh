@@ -32,6 +32,11 @@ export FCGI_PROCS=${FCGI_PROCS:-4}
 export LOGIN_PROCS=${LOGIN_PROCS:-1}
 export DEPLOY_DIR=$ROOT/deploy
 export REDIS_APPENDFSYNC=${REDIS_APPENDFSYNC:-everysec}
+# The write service's processes (lighttpd.conf says why): 32 where Redis
+# fsyncs before each reply, FCGI_PROCS otherwise.
+fsync_procs=$FCGI_PROCS
+[ "$REDIS_APPENDFSYNC" != always ] || fsync_procs=32
+export CUSTOMERS_PROCS=${CUSTOMERS_PROCS:-$fsync_procs}
 RESTART_DELAY=${RESTART_DELAY:-1}
 VAR_DIR=${VAR_DIR:-var}
 BIN_DIR=${BIN_DIR:-build/release/bin}

@@ -16,8 +16,11 @@ load abuse
 
 setup_file() {
 	# The limits at their defaults; only the logins' window is short.
+	# The write processes as where Redis fsyncs before each reply
+	# (scripts/run.sh): 32, whose share per user is 8 of them, beside
+	# the reads' pool of FCGI_PROCS (lighttpd.conf).
 	stack_start_user1 READ_WAITERS=2 LOGIN_WINDOW=60 \
-	    LOGIN_MAX_SUCCESSES_PER_USER=20
+	    LOGIN_MAX_SUCCESSES_PER_USER=20 CUSTOMERS_PROCS=32
 	victims_ready
 }
 
@@ -139,6 +142,24 @@ customer_of_5000() {
 	fcall_pipe invoice_create 5000 caller user1 customer_id "$cid" \
 		purchase_price_cents 1 purchase_date 2019-01-06 || return 1
 	echo "$cid"
+}
+
+# pool_procs TABLE: this stack's customers.fcgi processes that map
+# $VAR_DIR/TABLE, their pool's limits (lib/http/limiter.h).
+pool_procs() {
+	local pid n=0
+	for pid in $(pgrep -x customers.fcgi); do
+		grep -q " $VAR_DIR/$1\$" "/proc/$pid/maps" 2>/dev/null && n=$((n + 1))
+	done
+	echo "$n"
+}
+
+# Without the reads' own pool, a user's share of the 32 was eight
+# processes of reading, and the loops of pages below took another
+# user's p90 past its bound (lighttpd.conf has the figures).
+@test "the customers port's reads have a pool of their own, FCGI_PROCS processes with their own limits, beside the 32 write processes" {
+	[ "$(pool_procs limits-customers-read.bin)" = "${FCGI_PROCS:-4}" ]
+	[ "$(pool_procs limits-customers.bin)" = 32 ]
 }
 
 @test "one user reading a customer of 5,000 invoices in a loop: pages of at most 1,000" {

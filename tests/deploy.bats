@@ -23,7 +23,7 @@ teardown_file() {
 	    share/microsvc/microsvc.nft; do
 		[ -e "$T/prefix/$f" ] || { echo "missing $f" >&2; false; }
 	done
-	for u in redis setup worker customers accounts login lighttpd; do
+	for u in redis setup worker customers customers-read accounts login lighttpd; do
 		unit=$T/prefix/share/microsvc/systemd/microsvc-$u.service
 		[ -f "$unit" ]
 		! grep -q @PREFIX@ "$unit"
@@ -78,11 +78,14 @@ teardown_file() {
 		run_user=microsvc
 		user=(-u microsvc -g microsvc)
 	fi
-	# login: accounts.fcgi again, for POST /auth/login alone.
-	for svc in customers accounts login; do
-		prog=$svc
+	# login: accounts.fcgi again, for POST /auth/login alone;
+	# customers-read: customers.fcgi again, for the reads.
+	for svc in customers customers-read accounts login; do
+		prog=${svc%-read}
 		[ "$svc" != login ] || prog=accounts
-		spawn-fcgi "${user[@]}" -s "$T/spawn/$svc.sock" -M 0660 -P "$T/spawn/$svc.pid" \
+		pool=
+		[ "$svc" != customers-read ] || pool=read
+		FCGI_POOL=$pool spawn-fcgi "${user[@]}" -s "$T/spawn/$svc.sock" -M 0660 -P "$T/spawn/$svc.pid" \
 			-- "$BIN_DIR/$prog.fcgi" >/dev/null 2>>"$T/run.log" 3>&-
 	done
 	# lighttpd opens its access log as RUN_USER, as under LogsDirectory=.
@@ -90,7 +93,8 @@ teardown_file() {
 	chown "$run_user:" "$T/spawn/log"
 	export CP=$(free_port) AP=$(free_port)
 	env CUSTOMERS_PORT="$CP" ACCOUNTS_PORT="$AP" BIND_ADDR=127.0.0.1 STATE_DIR="$T/spawn" LOG_DIR="$T/spawn/log" \
-		CUSTOMERS_FCGI="$T/spawn/customers.sock" ACCOUNTS_FCGI="$T/spawn/accounts.sock" \
+		CUSTOMERS_FCGI="$T/spawn/customers.sock" CUSTOMERS_READ_FCGI="$T/spawn/customers-read.sock" \
+		ACCOUNTS_FCGI="$T/spawn/accounts.sock" \
 		LOGIN_FCGI="$T/spawn/login.sock" DEPLOY_DIR="$ROOT/deploy" \
 		RUN_USER="$run_user" RUN_GROUP="$(id -gn "$run_user")" \
 		lighttpd -D -f "$ROOT/deploy/lighttpd-spawn.conf" >>"$T/run.log" 2>&1 3>&- &

@@ -147,7 +147,7 @@ run() {
 		env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
 		sh -c 'set -a; . "$0"; set +a; eval "exec $1"' "$(key "$1" EnvironmentFile)" "$2"
 }
-for u in redis setup worker customers accounts login lighttpd; do
+for u in redis setup worker customers customers-read accounts login lighttpd; do
 	pre=$(key $u ExecStartPre)
 	[ -z "$pre" ] || run $u "$pre"
 	if [ "$(key $u Type)" = oneshot ]; then
@@ -313,12 +313,12 @@ new_customer() {
 			/lib/systemd/system &&
 		systemd-analyze verify --man=no microsvc-redis.service microsvc-setup.service \
 			microsvc-worker.service microsvc-customers.service \
-			microsvc-accounts.service microsvc-login.service \
+			microsvc-customers-read.service microsvc-accounts.service microsvc-login.service \
 			microsvc-lighttpd.service' "$W/v"
 	echo "$output"
 	[ "$status" = 0 ] && [ -z "$output" ]
 	# The hardening block is in every unit.
-	for u in redis setup worker customers accounts login lighttpd; do
+	for u in redis setup worker customers customers-read accounts login lighttpd; do
 		grep -q '^ProtectSystem=strict$' "$W/v/lib/systemd/system/microsvc-$u.service"
 		grep -q '^NoNewPrivileges=true$' "$W/v/lib/systemd/system/microsvc-$u.service"
 	done
@@ -372,7 +372,7 @@ new_customer() {
 		systemctl is-system-running --wait || true)
 	[ "$state" = running ] || [ "$state" = degraded ] ||
 		{ echo "boot: $state" >&2; cat "$W/boot.log" >&2; false; }
-	for u in redis setup worker customers accounts login lighttpd; do
+	for u in redis setup worker customers customers-read accounts login lighttpd; do
 		[ "$(inboot systemctl is-active "microsvc-$u.service")" = active ] ||
 			{ inboot systemctl --no-pager status "microsvc-$u.service" >&2; false; }
 		[ "$(inboot systemctl show -p NoNewPrivileges --value "microsvc-$u.service")" = yes ]

@@ -179,16 +179,30 @@ config_work(struct config *cfg)
 
 /*
  * Each user's share of a service's processes (limiter.h), in
- * milliseconds of process time a second, and at once.  1,000 is one
- * process of the four (FCGI_PROCS): a user busy on many connections
- * leaves the others three, and a client that waits for each answer can
- * never spend more, so it is never refused.  2,000 at once holds the
- * seed's 200 invoices from 20 connections (1-3 ms each under ASan).
+ * milliseconds of process time a second, and at once.  Unset (-1), one
+ * process for every four (limiter.h), one at least: 1,000 of accounts'
+ * four (FCGI_PROCS), 8,000 of customers' thirty-two (CUSTOMERS_PROCS).  A
+ * user busy on many connections leaves the others three quarters, and a
+ * client that waits for each answer can never spend more, so it is never
+ * refused; nor are 8 users of 8 connections each, who hold an eighth.
+ * 2,000 at once holds the seed's 200 invoices from 20 connections (1-3
+ * ms each under ASan); with the default rate it grows as the rate does.
  */
 static int
 config_fairness(struct config *cfg)
 {
-	return env_int("RATE_PER_USER", 1000, 0, 1000000,
+	size_t len;
+
+	/* A file name's part: limits-<service>-<pool>.bin. */
+	cfg->fcgi_pool = env_or("FCGI_POOL", NULL);
+	if (cfg->fcgi_pool != NULL && ((len = strlen(cfg->fcgi_pool)) > 15 ||
+	    strspn(cfg->fcgi_pool, "abcdefghijklmnopqrstuvwxyz") !=
+	    len)) {
+		log_error("config: FCGI_POOL=%s: 1 to 15 of a to z",
+		    cfg->fcgi_pool);
+		return -1;
+	}
+	return env_int("RATE_PER_USER", -1, 0, 1000000,
 	    &cfg->rate_per_user) == -1 ||
 	    env_int("RATE_BURST", 2000, 1, 3600000, &cfg->rate_burst) == -1 ||
 	    env_int("READ_WAITERS_PER_USER", 1, 1, 64,

@@ -43,8 +43,12 @@ struct config {
 	int		 read_wait_ms;	/* READ_WAIT_MS, 2000: longest ?after= wait */
 	int		 read_waiters;	/* READ_WAITERS, 2: ?after= waits at once */
 	int		 read_waiters_per_user; /* READ_WAITERS_PER_USER, 1 */
-	int		 rate_per_user;	/* RATE_PER_USER ms of work/s, 1000; 0 off */
+	int		 rate_per_user;	/* RATE_PER_USER ms of work/s; 0 off;
+					   -1 (unset): limiter.h's default */
 	int		 rate_burst;	/* RATE_BURST ms of work, 2000 */
+	/* FCGI_POOL, unset: the pool of the service's processes this one
+	 * belongs to, which has a limiter table of its own (limiter.h). */
+	const char	*fcgi_pool;
 	int		 idempotency_ttl; /* IDEMPOTENCY_TTL seconds, 86400: keys kept */
 	int		 login_max_ok_user; /* LOGIN_MAX_SUCCESSES_PER_USER, 60 */
 	int		 login_max_ok_addr; /* LOGIN_MAX_SUCCESSES_PER_ADDR, 120 */

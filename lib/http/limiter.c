@@ -82,26 +82,81 @@ alive(int pid)
 	return pid > 0 && !(kill(pid, 0) == -1 && errno == ESRCH);
 }
 
-/* An entry of its own: free, or of a process that is gone. */
+/*
+ * An entry of its own: free, or of a process that is gone.  Every entry
+ * of a process that is gone is freed first, so that the entries in use
+ * are the service's processes (procs_of): a stack started again with
+ * fewer leaves none behind.
+ */
 static int
 claim(struct limiter_shm *shm)
 {
-	int i, pid = (int)getpid();
+	int i, mine = -1, pid = (int)getpid();
 
 	for (i = 0; i < LIMITER_PROCS; i++)
-		if (shm->procs[i].pid == pid || !alive(shm->procs[i].pid)) {
+		if (shm->procs[i].pid != pid && !alive(shm->procs[i].pid))
 			memset(&shm->procs[i], 0, sizeof(shm->procs[i]));
-			shm->procs[i].pid = pid;
-			return i;
-		}
-	return -1;
+	for (i = 0; i < LIMITER_PROCS && mine == -1; i++)
+		if (shm->procs[i].pid == pid || shm->procs[i].pid == 0)
+			mine = i;
+	if (mine != -1) {
+		memset(&shm->procs[mine], 0, sizeof(shm->procs[mine]));
+		shm->procs[mine].pid = pid;
+	}
+	return mine;
+}
+
+/* The service's processes: the entries taken (a killed one's until its
+ * successor takes it). */
+static int
+procs_of(const struct limiter_shm *shm)
+{
+	int i, n = 0;
+
+	for (i = 0; i < LIMITER_PROCS; i++)
+		n += shm->procs[i].pid != 0;
+	return n > 0 ? n : 1;
+}
+
+/*
+ * The rate now: RATE_PER_USER, or one process for every four there are
+ * (in whole processes: the accounts service's four and its login process
+ * keep the one they had, 1,000; with 1,250 an attack of 16 loops of
+ * pages got 120 pages to 70, and its victim's p90 passed its bound).
+ */
+static int
+rate_of(const struct limiter *lim)
+{
+	int share;
+
+	if (lim->rate >= 0)
+		return lim->rate;
+	share = lim->shm == NULL ? 0 : procs_of(lim->shm) / LIMITER_SHARE;
+	return share > 1 ? share * LIMITER_ONE_MS : LIMITER_ONE_MS;
 }
 
 /* Microseconds of work in the bucket's time: at the rate, 1 ms a ms/s. */
 static int64_t
-bucket_time(const struct limiter *lim, int64_t work_us)
+bucket_time(int rate, int64_t work_us)
 {
-	return work_us * 1000 / lim->rate;
+	return work_us * 1000 / rate;
+}
+
+/*
+ * The bucket's depth, in its time: RATE_BURST of work, which grows with
+ * the default rate, so that it stays two seconds of the rate whatever the
+ * processes.  Charges come as requests end, a user's at once: 8 requests
+ * of 600 ms on 32 processes (WAIT on a loaded machine) are 4.8 s of work,
+ * and a depth of 2 s of work refused an honest pool there.
+ */
+static int64_t
+depth_of(const struct limiter *lim, int rate)
+{
+	int64_t work_us = (int64_t)lim->burst_ms * 1000;
+
+	if (lim->rate < 0)
+		work_us = work_us * rate / LIMITER_ONE_MS;
+	return bucket_time(rate, work_us);
 }
 
 void
@@ -113,8 +168,8 @@ limiter_open(struct limiter *lim, const char *var_dir, const char *service,
 	lim->me = -1;
 	lim->waiters = waiters;
 	lim->waiters_per_user = waiters_per_user;
-	if ((lim->rate = rate_ms) > 0)
-		lim->burst_us = bucket_time(lim, (int64_t)burst_ms * 1000);
+	lim->rate = rate_ms;
+	lim->burst_ms = burst_ms;
 	if ((lim->shm = shm_map_fd(var_dir, "limits", service,
 	    sizeof(struct limiter_shm), &lim->fd)) == NULL)
 		return;
@@ -194,19 +249,20 @@ limiter_admit(struct limiter *lim, const char *key, int64_t now_us)
 	struct limiter_proc *me;
 	struct limiter_bucket *b;
 	uint64_t h = hash_of(key);
-	int wait = 0;
+	int wait = 0, rate;
 
 	lim->since_us = now_us;
 	lim->waited_us = 0;
 	if (lim->shm == NULL)
 		return 0;
 	lock(lim);
-	b = lim->rate == 0 ? NULL : bucket_of(lim->shm, key, h, now_us);
-	if (lim->rate != 0 && b == NULL)
+	rate = rate_of(lim);
+	b = rate == 0 ? NULL : bucket_of(lim->shm, key, h, now_us);
+	if (rate != 0 && b == NULL)
 		wait = key[0] == 'u' ? 0 : 1;
 	else if (b != NULL && (lim->me == -1 ||
 	    others(lim->shm, lim->me, key, h, 0) > 0))
-		wait = gcra_take(&b->tat_us, now_us, 0, lim->burst_us, 0);
+		wait = gcra_take(&b->tat_us, now_us, 0, depth_of(lim, rate), 0);
 	if (wait == 0 && lim->me != -1) {
 		me = &lim->shm->procs[lim->me];
 		me->busy = 1;
@@ -214,7 +270,7 @@ limiter_admit(struct limiter *lim, const char *key, int64_t now_us)
 		snprintf(me->key, sizeof(me->key), "%s", key);
 	}
 	unlock(lim);
-	if (lim->rate != 0 && b == NULL)
+	if (rate != 0 && b == NULL)
 		log_warn("limits: no room for %s", key);
 	return wait;
 }
@@ -224,14 +280,16 @@ limiter_done(struct limiter *lim, int64_t now_us)
 {
 	struct limiter_proc *me;
 	struct limiter_bucket *b;
+	int rate;
 
 	if (lim->shm == NULL || lim->me == -1)
 		return;
 	lock(lim);
 	me = &lim->shm->procs[lim->me];
-	if (me->busy && lim->rate != 0 &&
+	rate = rate_of(lim);
+	if (me->busy && rate != 0 &&
 	    (b = bucket_of(lim->shm, me->key, me->hash, now_us)) != NULL)
-		gcra_charge(&b->tat_us, now_us, bucket_time(lim,
+		gcra_charge(&b->tat_us, now_us, bucket_time(rate,
 		    now_us - lim->since_us - lim->waited_us));
 	me->busy = 0;
 	me->waiting = 0;

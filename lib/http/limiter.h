@@ -11,9 +11,16 @@
  *
  * Rate.  Each principal may spend RATE_PER_USER milliseconds of process
  * time a second (1,000: one process), and RATE_BURST at once: a bucket
- * (gcra.h) charged as each request ends.  The principal is the token's
- * user, or the client's address (addr_key.h) where there is no user:
- * /status, /metrics, /auth/login.
+ * (gcra.h) charged as each request ends.  Unset, the rate is one
+ * process for every LIMITER_SHARE of the pool's processes (counted in
+ * the shared table below; each pool of a service, FCGI_POOL, has its
+ * own), one at least: 1,000 with accounts' four and
+ * its login process, 8,000 with customers' thirty-two, so that a
+ * service given more processes does not refuse an honest pool its share
+ * of them (8 users of 8 connections each hold 4 of the 32: 4,000); and
+ * RATE_BURST grows with it.  The
+ * principal is the token's user, or the client's address (addr_key.h)
+ * where there is no user: /status, /metrics, /auth/login.
  *
  * Concurrency.  A principal with no other request in this service's
  * processes is never refused: one request at a time holds one process at
@@ -39,6 +46,9 @@
 /* "u:" and a user name, or "a:" and an address key. */
 #define LIMITER_KEY_MAX	(2 + (CONTRACT_USER_MAX > ADDR_KEY_MAX ? \
 			    CONTRACT_USER_MAX : ADDR_KEY_MAX) + 1)
+/* The default rate: one process (1,000 ms a second) for every four. */
+#define LIMITER_ONE_MS		1000
+#define LIMITER_SHARE		4
 
 struct limiter_shm;
 
@@ -46,8 +56,9 @@ struct limiter {
 	struct limiter_shm	*shm;	/* NULL: off (no file) */
 	int			 fd;	/* the file, for flock */
 	int			 me;	/* this process's entry; -1 none */
-	int			 rate;	/* ms of work a second; 0: no rate */
-	int64_t			 burst_us;	/* in the bucket's time */
+	/* ms of work a second; 0: no rate; -1: the default (above) */
+	int			 rate;
+	int			 burst_ms;
 	int			 waiters, waiters_per_user;
 	/* The request in hand. */
 	int64_t			 since_us, wait_from_us, waited_us;
@@ -55,7 +66,8 @@ struct limiter {
 
 /*
  * Maps $VAR_DIR/limits-<service>.bin and takes an entry for this
- * process.  rate 0 turns the rate off (the wait slots stay); without the
+ * process.  rate 0 turns the rate off (the wait slots stay), -1 makes it
+ * the default, one process for every four of the service's; without the
  * file everything is off, logged.
  */
 void	limiter_open(struct limiter *lim, const char *var_dir,

@@ -17,6 +17,7 @@ static int
 start(struct service *svc, int argc, char *argv[])
 {
 	static char prog[64], usage[256];
+	char pool[64];
 	int status;
 
 	snprintf(prog, sizeof(prog), "%s.fcgi", svc->name);
@@ -48,7 +49,14 @@ start(struct service *svc, int argc, char *argv[])
 	    svc->cfg.redis_timeout_ms) == -1)
 		return EXIT_FAILURE;
 	metrics_open(&svc->metrics, svc->cfg.var_dir, svc->name);
-	limiter_open(&svc->limiter, svc->cfg.var_dir, svc->name,
+	/* Each pool of processes shares its own limits: a user's rate is a
+	 * share of the pool's processes (limiter.h). */
+	if (svc->cfg.fcgi_pool != NULL)
+		snprintf(pool, sizeof(pool), "%s-%s", svc->name,
+		    svc->cfg.fcgi_pool);
+	else
+		snprintf(pool, sizeof(pool), "%s", svc->name);
+	limiter_open(&svc->limiter, svc->cfg.var_dir, pool,
 	    svc->cfg.rate_per_user, svc->cfg.rate_burst, svc->cfg.read_waiters,
 	    svc->cfg.read_waiters_per_user);
 	svc->redis.on_failure = count_redis_failure;

@@ -45,9 +45,14 @@ test_gcra(void)
 	    gcra_take(&tat, 1000000, 0, 1000000, 0) == 4);
 }
 
-/* A child that works for key until the parent writes to its pipe. */
+/*
+ * A child that works for key, in service's table (at the rate of
+ * RATE_PER_USER unset there: "share"), until the parent writes to its
+ * pipe.
+ */
 static pid_t
-busy_child(const char *dir, const char *key, int take_wait, int *release)
+service_child(const char *dir, const char *service, const char *key,
+    int take_wait, int *release)
 {
 	int ready[2], go[2];
 	struct limiter lim;
@@ -57,7 +62,8 @@ busy_child(const char *dir, const char *key, int take_wait, int *release)
 	if (pipe(ready) == -1 || pipe(go) == -1)
 		return -1;
 	if ((pid = fork()) == 0) {
-		limiter_open(&lim, dir, "unit", 1000, 10, 2, 1);
+		limiter_open(&lim, dir, service, strcmp(service, "share") == 0 ?
+		    -1 : 1000, 10, 2, 1);
 		limiter_admit(&lim, key, 0);
 		if (take_wait)
 			limiter_wait_take(&lim, 0);
@@ -73,6 +79,12 @@ busy_child(const char *dir, const char *key, int take_wait, int *release)
 	close(ready[0]);
 	*release = go[1];
 	return pid;
+}
+
+static pid_t
+busy_child(const char *dir, const char *key, int take_wait, int *release)
+{
+	return service_child(dir, "unit", key, take_wait, release);
 }
 
 static void
@@ -146,6 +158,53 @@ test_shared(const char *dir)
 	limiter_done(&lim, t);
 }
 
+/*
+ * RATE_PER_USER unset: one process (1,000 ms a second) for every four in
+ * the table, one at least, and the burst grows alike.  20 ms of work
+ * with 10 at once: paid back in 10 ms at 1,000, in 5 at 2,000 (eight
+ * processes).
+ */
+#define SHARE_CHILDREN	7
+
+static void
+test_share(const char *dir)
+{
+	struct limiter lim;
+	int release[SHARE_CHILDREN], started = 1;
+	pid_t child[SHARE_CHILDREN];
+	int64_t t = 1000000;
+	int i;
+
+	limiter_open(&lim, dir, "share", -1, 10, 2, 1);
+	child[0] = service_child(dir, "share", "u:erin", 0, &release[0]);
+	limiter_admit(&lim, "u:erin", t);
+	limiter_done(&lim, t + 20000);
+	CHECK("two processes: one process's rate, 20 ms of work still owed 5 "
+	    "ms later", child[0] > 0 &&
+	    limiter_admit(&lim, "u:erin", t + 25000) == 1);
+	CHECK("and paid back 10 ms later",
+	    limiter_admit(&lim, "u:erin", t + 30000) == 0);
+	limiter_done(&lim, t + 30000);
+	for (i = 1; i < SHARE_CHILDREN; i++)
+		started &= (child[i] = service_child(dir, "share", "u:frank", 0,
+		    &release[i])) > 0;
+	t += 10000000;
+	limiter_admit(&lim, "u:erin", t);
+	limiter_done(&lim, t + 20000);
+	CHECK("eight processes: 2,000 ms a second, paid back 5 ms later",
+	    started && limiter_admit(&lim, "u:erin", t + 25000) == 0);
+	limiter_done(&lim, t + 25000);
+	t += 10000000;
+	limiter_admit(&lim, "u:erin", t);
+	limiter_done(&lim, t + 16000);
+	CHECK("and the burst grows alike, to 20 ms: 16 ms at once leave room",
+	    limiter_admit(&lim, "u:erin", t + 16000) == 0);
+	limiter_done(&lim, t + 16000);
+	for (i = 0; i < SHARE_CHILDREN; i++)
+		if (child[i] > 0)
+			child_end(child[i], release[i]);
+}
+
 void
 test_limiter(void)
 {
@@ -158,7 +217,10 @@ test_limiter(void)
 		return;
 	}
 	test_shared(dir);
+	test_share(dir);
 	snprintf(path, sizeof(path), "%s/limits-unit.bin", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/limits-share.bin", dir);
 	unlink(path);
 	rmdir(dir);
 }
