@@ -140,19 +140,22 @@ as_service=()
     --replicaof 127.0.0.1 "$REDIS_PORT" --logfile "$REPLICA_DIR/redis.log" &
 echo $! >"$T/replica.pid"
 replica_rcli() { REDIS_SOCKET=$REPLICA_DIR/redis.sock rcli "$@"; }
-# replica_attach: until the replica has the whole stream (a full sync
-# after a detach: it became a primary of its own meanwhile).
+# replica_attach: the replica with the primary, until it acknowledged
+# everything written so far (a full sync after a detach: it became a
+# primary of its own meanwhile).
 replica_attach() {
 	local t0=$SECONDS
-	replica_rcli REPLICAOF 127.0.0.1 "$REDIS_PORT" >/dev/null
+	if [ "$(replica_rcli ROLE | head -1)" != slave ]; then
+		replica_rcli REPLICAOF 127.0.0.1 "$REDIS_PORT" >/dev/null
+		t0=-$t0
+	fi
 	for _ in $(seq 6000); do
 		replica_rcli INFO replication 2>/dev/null | tr -d '\r' |
 		    grep -q '^master_link_status:up' && break
 		sleep 0.1
 	done
-	# Then until it acknowledged everything written so far.
 	[ "$(rcli WAIT 1 60000)" = 1 ] || { say "the replica did not catch up"; exit 1; }
-	say "  replica attached in $((SECONDS - t0)) s"
+	[ "$t0" -gt 0 ] || say "  replica attached again in $((SECONDS + t0)) s"
 }
 # make run has no replica: REPLICAOF NO ONE, and nothing feeds it.
 replica_detach() { replica_rcli REPLICAOF NO ONE >/dev/null; }
@@ -224,8 +227,8 @@ for i in $(seq "$USERS"); do
 	    -d "{\"name\":\"first\",\"account_id\":\"${USER_ACCOUNT[$i]}\"}" | jq -r .id)
 	new_customers "pool$i" "${USER_ACCOUNT[$i]}" 99
 done
-POOL=$(seq "$USERS")
-ONE_USER=$(for _ in $(seq "$USERS"); do echo 1; done)
+POOL=$(seq -s ' ' "$USERS")
+ONE_USER=$(for _ in $(seq "$USERS"); do printf '1 '; done)
 ACCT_FRESH=$(new_account benchfresh)
 ACCT_LOAD=$(new_account benchload)
 FRESH_CUSTOMER=$(one_customer benchfresh "$ACCT_FRESH" probe)
@@ -273,28 +276,59 @@ ceiling_b() {
 }
 
 # Rounds of every load, so that a noisy neighbour hits each alike; the
-# ratios pair the loads of one round.  The projector is stopped: the
-# command side alone.  First make run's configuration (no replica,
-# everysec) and the ceilings beside it; then the replica, waited for;
-# then appendfsync always: the production configuration, and the
-# guarantees one at a time.
-say "$RUNS rounds of ${SECONDS_PER_RUN}s loads from $USERS users x $CONNS connections"
-for run in $(seq "$RUNS"); do
+# ratios pair the loads of one round, and every other round runs them
+# the other way round, so that neither of a pair always goes first.  The
+# projector is stopped: the command side alone.  make run's
+# configuration (no replica, everysec) and the ceilings beside it; the
+# replica waited for, everysec; then appendfsync always: the production
+# configuration, and the guarantees one at a time.
+phase_run() {
 	replica_detach
 	fsync_mode everysec
-	wrk_load ceil_a "$CONNS" "$SECONDS_PER_RUN" "$CEIL_GET" GET "" 0 $POOL
-	ceiling_b ceil_b "$CONNS" "$SECONDS_PER_RUN" "$POOL"
-	post run_customers "$RUN_C/customers" "$CUST_BODY" 1 "$POOL"
-	post run_invoices "$RUN_C/invoices" "$INV_BODY" 1 "$POOL"
-	get run_accounts "$RUN_A/accounts"
+	in_order "$1" "wrk_load ceil_a $CONNS $SECONDS_PER_RUN $CEIL_GET GET '' 0 $POOL" \
+	    "ceiling_b ceil_b $CONNS $SECONDS_PER_RUN '$POOL'" \
+	    "post run_customers $RUN_C/customers '$CUST_BODY' 1 '$POOL'" \
+	    "post run_invoices $RUN_C/invoices '$INV_BODY' 1 '$POOL'" \
+	    "get run_accounts $RUN_A/accounts"
+}
+phase_wait() {
 	replica_attach
+	fsync_mode everysec
 	post wait_invoices "$C/invoices" "$INV_BODY" 1 "$POOL"
+}
+phase_prod() {
+	replica_attach
 	fsync_mode always
-	post prod_customers "$C/customers" "$CUST_BODY" 1 "$POOL"
-	post prod_invoices "$C/invoices" "$INV_BODY" 1 "$POOL"
-	get prod_accounts "$A/accounts"
-	post prod_invoices_nokey "$C/invoices" "$INV_BODY" 0 "$POOL"
-	post prod_invoices_free "$FREE_C/invoices" "$INV_BODY" 1 "$ONE_USER"
+	in_order "$1" "post prod_customers $C/customers '$CUST_BODY' 1 '$POOL'" \
+	    "post prod_invoices $C/invoices '$INV_BODY' 1 '$POOL'" \
+	    "get prod_accounts $A/accounts" \
+	    "post prod_invoices_nokey $C/invoices '$INV_BODY' 0 '$POOL'" \
+	    "post prod_invoices_free $FREE_C/invoices '$INV_BODY' 1 '$ONE_USER'"
+}
+# in_order FORWARD COMMAND...: each COMMAND, first to last when FORWARD
+# is 1, else last to first.
+in_order() {
+	local forward=$1 i
+	shift
+	local cmds=("$@")
+	for i in "${!cmds[@]}"; do
+		[ "$forward" = 1 ] || i=$((${#cmds[@]} - 1 - i))
+		eval "${cmds[$i]}"
+	done
+}
+# A full sync at once, not after the 5 s Redis waits for more replicas.
+rcli CONFIG SET repl-diskless-sync-delay 0 >/dev/null
+say "$RUNS rounds of ${SECONDS_PER_RUN}s loads from $USERS users x $CONNS connections"
+for run in $(seq "$RUNS"); do
+	if [ $((run % 2)) = 1 ]; then
+		phase_run 1
+		phase_wait
+		phase_prod 1
+	else
+		phase_prod 0
+		phase_wait
+		phase_run 0
+	fi
 done
 mem_snapshot after_load
 # The rest in make run's configuration, on its instance.
