@@ -65,24 +65,24 @@ mem_snapshot() {
 # lighttpd, each of its FastCGI children as "fcgi".  wrk is not counted.
 CLK_TCK=$(getconf CLK_TCK)
 
-# cpu_ticks: "label ticks" per process of CPU_ROOTS that runs now.
+# cpu_ticks: "label ticks" per process of CPU_ROOTS that runs now, read
+# by one awk (awk's VAR=value arguments label the files after them).
 cpu_ticks() {
-	local root label pid kid
+	local root label pid kid args=()
 	for root in $CPU_ROOTS; do
 		label=${root%%:*}
 		pid=$(cat "${root#*:}" 2>/dev/null) || continue
 		[ -r "/proc/$pid/stat" ] || continue
-		echo "$label /proc/$pid/stat 1"
+		args+=(l="$label" all=1 "/proc/$pid/stat")
 		[ "$label" = lighttpd ] || continue
 		for kid in $(pgrep -P "$pid"); do
-			echo "fcgi /proc/$kid/stat 0"
+			args+=(l=fcgi all=0 "/proc/$kid/stat")
 		done
-	done | while read -r label file all; do
-		# After the last ')': comm may hold spaces.  Fields 14-17 of
-		# proc(5) are then $12-$15.
-		awk -v l="$label" -v all="$all" '{ sub(/.*\) /, "")
-		    print l, $12 + $13 + (all ? $14 + $15 : 0) }' "$file" 2>/dev/null || true
 	done
+	# After the last ')': comm may hold spaces.  Fields 14-17 of
+	# proc(5) are then $12-$15.
+	awk '{ sub(/.*\) /, ""); print l, $12 + $13 + (all ? $14 + $15 : 0) }' \
+	    "${args[@]}" 2>/dev/null || true
 }
 
 # cpu_delta BEFORE AFTER: "lighttpd fcgi redis replica worker total" in
