@@ -57,28 +57,114 @@ mem_snapshot() {
 	done >>"$RES/memory.txt"
 }
 
+# --- CPU: user + system time of every process of the stack, from /proc --
+
+# CPU_ROOTS: "label:pidfile" words, set by the caller: each process named
+# there, with the time of its exited children (cutime, cstime: Redis's
+# AOF rewrites, FastCGI processes lighttpd restarted), and, for the label
+# lighttpd, each of its FastCGI children as "fcgi".  wrk is not counted.
+CLK_TCK=$(getconf CLK_TCK)
+
+# cpu_ticks: "label ticks" per process of CPU_ROOTS that runs now, read
+# by one awk (awk's VAR=value arguments label the files after them).
+cpu_ticks() {
+	local root label pid kid args=()
+	for root in $CPU_ROOTS; do
+		label=${root%%:*}
+		pid=$(cat "${root#*:}" 2>/dev/null) || continue
+		[ -r "/proc/$pid/stat" ] || continue
+		args+=(l="$label" all=1 "/proc/$pid/stat")
+		[ "$label" = lighttpd ] || continue
+		for kid in $(pgrep -P "$pid"); do
+			args+=(l=fcgi all=0 "/proc/$kid/stat")
+		done
+	done
+	# After the last ')': comm may hold spaces.  Fields 14-17 of
+	# proc(5) are then $12-$15.
+	awk '{ sub(/.*\) /, ""); print l, $12 + $13 + (all ? $14 + $15 : 0) }' \
+	    "${args[@]}" 2>/dev/null || true
+}
+
+# cpu_delta BEFORE AFTER: "lighttpd fcgi redis replica worker total" in
+# ms of CPU between two cpu_ticks (their output, as text).
+cpu_delta() {
+	awk -v hz="$CLK_TCK" -v before="$1" -v after="$2" 'BEGIN {
+		n = split(before, b, "\n"); for (i = 1; i <= n; i++) { split(b[i], f, " "); t[f[1]] -= f[2] }
+		n = split(after, a, "\n"); for (i = 1; i <= n; i++) { split(a[i], f, " "); t[f[1]] += f[2] }
+		split("lighttpd fcgi redis replica worker", k, " ")
+		for (i = 1; i <= 5; i++) { ms = t[k[i]] * 1000 / hz; sum += ms; printf "%d ", ms }
+		printf "%d\n", sum
+	}'
+}
+
 # --- wrk: runs under $RES/raw, with bench/request.lua -----------------
 
-# wrk_run NAME CONNS SECONDS URL METHOD BODY TOKEN: one run; appends
-# "rps p50_us p99_us" to $RES/raw/NAME.dat and fails on any non-2xx.
-wrk_run() {
-	local name=$1 conns=$2 secs=$3 url=$4 threads=2 line
-	[ "$conns" -lt 2 ] && threads=1
-	env METHOD="$5" BODY="$6" TOKEN="$7" wrk -t"$threads" -c"$conns" \
-	    -d"${secs}s" --latency -s "$ROOT/bench/request.lua" "$url" \
-	    >>"$RES/raw/$name.txt" 2>&1
-	line=$(grep '^RESULT' "$RES/raw/$name.txt" | tail -1)
-	case $line in
-	*" non2xx=0 errors=0") ;;
-	*) say "$name: $line"; exit 1 ;;
-	esac
-	awk '{ for (i = 2; i <= 4; i++) { split($i, kv, "="); printf "%s ", kv[2] }
-	    print "" }' <<<"$line" >>"$RES/raw/$name.dat"
-	printf '%s\n' "$line" | sed "s/^RESULT/  $name c=$conns/" >&2
+# The users the loads come from, 1..USERS: token, account, customer.
+declare -a USER_TOKEN=() USER_ACCOUNT=() USER_CUSTOMER=()
+
+# wrk_load NAME CONNS SECONDS URL METHOD BODY IDEM USER...: one run, a
+# wrk -t1 per USER (an index of USER_TOKEN; the same one again for one
+# user on many connections), with CONNS connections each, all at once,
+# from 127.0.0.1.  BODY's @ACCOUNT@ and @CUSTOMER@ become the user's;
+# IDEM=1 sends a fresh Idempotency-Key with every request.  Appends to
+# $RES/raw/NAME.dat "rps_2xx p50_us p99_us share_2xx cpu_ms_per_1000
+# lighttpd fcgi redis replica worker" (the CPU of the whole stack, in ms
+# per 1,000 2xx answers, then its parts): the p50 is the median of the
+# wrk processes' p50s, the p99 the highest of their p99s.
+wrk_load() {
+	local name=$1 conns=$2 secs=$3 url=$4 method=$5 body=$6 idem=$7 i=0 u
+	local before after cpu out=$RES/raw/$name.run pids=()
+	shift 7
+	rm -f "$out".*
+	before=$(cpu_ticks)
+	for u in "$@"; do
+		i=$((i + 1))
+		env METHOD="$method" TOKEN="${USER_TOKEN[$u]:-}" \
+		    BODY="$(sed -e "s/@ACCOUNT@/${USER_ACCOUNT[$u]:-}/" \
+		    -e "s/@CUSTOMER@/${USER_CUSTOMER[$u]:-}/" <<<"$body")" \
+		    IDEM="$([ "$idem" = 1 ] && echo "$name-$RANDOM$RANDOM-$i")" \
+		    wrk -t1 -c"$conns" -d"${secs}s" --latency \
+		    -s "$ROOT/bench/request.lua" "$url" >"$out.$i" 2>&1 &
+		pids+=($!)
+	done
+	wait "${pids[@]}" || { cat "$out".* >&2; say "$name: wrk failed"; exit 1; }
+	after=$(cpu_ticks)
+	cpu=$(cpu_delta "$before" "$after")
+	cat "$out".* >>"$RES/raw/$name.txt"
+	grep -h '^RESULT' "$out".* | tr '=' ' ' | awk -v cpu="$cpu" -v name="$name" -v c="$conns" '
+	    function sort(v, n,  i, j, x) { for (i = 2; i <= n; i++) { x = v[i]
+		for (j = i - 1; j >= 1 && v[j] > x; j--) v[j + 1] = v[j]; v[j + 1] = x } }
+	    { req += $9; non += $11; err += $13; ok = $9 - $11
+	      rps += ok / ($15 / 1e6); p50[NR] = $5; if ($7 > p99) p99 = $7 }
+	    END {
+		if (NR == 0) { print "no RESULT" > "/dev/stderr"; exit 1 }
+		sort(p50, NR); split(cpu, k, " ")
+		ok = req - non; share = req ? 100 * ok / req : 0
+		per = ok ? 1000 / ok : 0
+		printf "%.1f %d %d %.2f %.1f %.1f %.1f %.1f %.1f %.1f\n", rps,
+		    p50[int((NR + 1) / 2)], p99, share, k[6] * per,
+		    k[1] * per, k[2] * per, k[3] * per, k[4] * per, k[5] * per
+		printf "  %s %dx%d: %.0f 2xx/s (%.2f %% 2xx, %d errors), p50 %.2f ms, p99 %.2f ms, %.1f ms CPU per 1,000\n",
+		    name, NR, c, rps, share, err, p50[int((NR + 1) / 2)] / 1000,
+		    p99 / 1000, k[6] * per > "/dev/stderr"
+	    }' >>"$RES/raw/$name.dat"
+	rm -f "$out".*
 }
 
 # median NAME COLUMN: the median of one column of $RES/raw/NAME.dat.
 median() {
 	sort -g -k"$2","$2" "$RES/raw/$1.dat" |
 	    awk -v c="$2" '{ v[NR] = $c } END { print v[int((NR + 1) / 2)] }'
+}
+
+# paired NAME BASE COLUMN: the median over runs of NAME's COLUMN over
+# BASE's, run by run (line N of each .dat is run N, measured within
+# minutes of each other): a noisy neighbour moves both of a pair.
+paired() {
+	paste -d' ' "$RES/raw/$1.dat" "$RES/raw/$2.dat" |
+	    awk -v c="$3" '{ n = NF / 2; if ($(c + n) > 0) v[++k] = $c / $(c + n) }
+	    END { if (!k) { print 0; exit }
+		for (i = 2; i <= k; i++) { x = v[i]
+		    for (j = i - 1; j >= 1 && v[j] > x; j--) v[j + 1] = v[j]; v[j + 1] = x }
+		printf "%.3f\n", v[int((k + 1) / 2)] }'
 }
