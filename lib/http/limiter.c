@@ -1,6 +1,8 @@
 #include <sys/file.h>
+#include <sys/mman.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,7 +13,7 @@
 #include "log.h"
 #include "shm.h"
 
-#define LIMITER_VERSION	1	/* the layout of struct limiter_shm */
+#define LIMITER_VERSION	2	/* the layout of struct limiter_shm */
 /*
  * Buckets of principals whose bucket is not full, users and addresses
  * apart: strangers' addresses, of which an IPv6 client has many /64s,
@@ -41,28 +43,66 @@ struct limiter_proc {
 
 struct limiter_shm {
 	uint32_t		version;
+	pthread_mutex_t		mutex;	/* robust, shared between processes */
 	struct limiter_proc	procs[LIMITER_PROCS];
 	struct limiter_bucket	users[LIMITER_BUCKETS];
 	struct limiter_bucket	addrs[LIMITER_BUCKETS];
 };
 
 /*
- * Every read and write of the table is under flock(2) on its file: the
- * kernel lets go of a dead process's lock, so a process killed inside
- * cannot stop the others.  Two system calls, about a microsecond, beside
- * a request's hundreds.
+ * Every read and write of the table is under a process-shared robust
+ * mutex in the table itself: uncontended, taking it is one atomic
+ * instruction, no system call (the flock(2) it replaces cost two
+ * system calls per lock, four per request).  Robust: when its holder
+ * dies, the kernel hands it to the next taker with EOWNERDEAD, so a
+ * process killed inside cannot stop the others; each write here leaves
+ * the table valid, so it is marked consistent and used on.  flock stays for making the table
+ * (limiter_open): the mutex cannot guard its own initialisation.
  */
 static void
 lock(const struct limiter *lim)
+{
+	if (pthread_mutex_lock(&lim->shm->mutex) == EOWNERDEAD)
+		pthread_mutex_consistent(&lim->shm->mutex);
+}
+
+static void
+unlock(const struct limiter *lim)
+{
+	pthread_mutex_unlock(&lim->shm->mutex);
+}
+
+static void
+file_lock(const struct limiter *lim)
 {
 	while (flock(lim->fd, LOCK_EX) == -1 && errno == EINTR)
 		;
 }
 
 static void
-unlock(const struct limiter *lim)
+file_unlock(const struct limiter *lim)
 {
 	flock(lim->fd, LOCK_UN);
+}
+
+/* A table of this layout, with its mutex; 0, or -1 if it cannot be. */
+static int
+table_init(struct limiter_shm *shm)
+{
+	pthread_mutexattr_t attr;
+	int rc;
+
+	memset(shm, 0, sizeof(*shm));
+	if (pthread_mutexattr_init(&attr) != 0)
+		return -1;
+	rc = pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED) ||
+	    pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST) ||
+	    pthread_mutex_init(&shm->mutex, &attr);
+	pthread_mutexattr_destroy(&attr);
+	if (rc != 0)
+		return -1;
+	shm->version = LIMITER_VERSION;
+	return 0;
 }
 
 /* FNV-1a: spreads the keys; the key itself is compared on a match. */
@@ -118,12 +158,18 @@ limiter_open(struct limiter *lim, const char *var_dir, const char *service,
 	if ((lim->shm = shm_map_fd(var_dir, "limits", service,
 	    sizeof(struct limiter_shm), &lim->fd)) == NULL)
 		return;
-	lock(lim);
+	file_lock(lim);
 	/* A file of another layout: start over rather than misread it. */
-	if (lim->shm->version != LIMITER_VERSION) {
-		memset(lim->shm, 0, sizeof(*lim->shm));
-		lim->shm->version = LIMITER_VERSION;
+	if (lim->shm->version != LIMITER_VERSION &&
+	    table_init(lim->shm) == -1) {
+		file_unlock(lim);
+		log_warn("limits off: no shared mutex");
+		munmap(lim->shm, sizeof(*lim->shm));
+		lim->shm = NULL;
+		return;
 	}
+	file_unlock(lim);
+	lock(lim);
 	lim->me = claim(lim->shm);
 	unlock(lim);
 	if (lim->me == -1)
