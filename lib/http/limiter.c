@@ -56,8 +56,9 @@ struct limiter_shm {
  * system calls per lock, four per request).  Robust: when its holder
  * dies, the kernel hands it to the next taker with EOWNERDEAD, so a
  * process killed inside cannot stop the others; each write here leaves
- * the table valid, so it is marked consistent and used on.  flock stays for making the table
- * (limiter_open): the mutex cannot guard its own initialisation.
+ * the table valid, so it is marked consistent and used on.  flock stays
+ * for making the table (limiter_open): the mutex cannot guard its own
+ * initialisation.
  */
 static void
 lock(const struct limiter *lim)
@@ -215,10 +216,13 @@ bucket_of(struct limiter_shm *shm, const char *key, uint64_t h,
 	return spare;
 }
 
-/* Other live processes working for key now (waiting: holding a wait). */
+/*
+ * Other processes working for key now (waiting: holding a wait); live
+ * ones only when checked, as each costs a kill(2).
+ */
 static int
 others(const struct limiter_shm *shm, int me, const char *key, uint64_t h,
-    int waiting)
+    int waiting, int checked)
 {
 	const struct limiter_proc *p;
 	int i, n = 0;
@@ -228,10 +232,33 @@ others(const struct limiter_shm *shm, int me, const char *key, uint64_t h,
 		if (i == me || !(waiting ? p->waiting : p->busy))
 			continue;
 		if ((key == NULL || (p->hash == h && strcmp(p->key, key) == 0))
-		    && alive(p->pid))
+		    && (!checked || alive(p->pid)))
 			n++;
 	}
 	return n;
+}
+
+/*
+ * A request of key's beside others of key's: what the bucket says.  The
+ * others are taken as live until the bucket would refuse; only then is
+ * each checked (a killed process's entry must not refuse anyone).  A
+ * client of several connections at once keeps every process busy for
+ * it, and checking them all cost up to three kill(2) per request.
+ */
+static int
+take_beside_others(struct limiter *lim, struct limiter_bucket *b,
+    const char *key, uint64_t h, int64_t now_us)
+{
+	int wait;
+
+	if (lim->me != -1 && others(lim->shm, lim->me, key, h, 0, 0) == 0)
+		return 0;
+	/* Taking nothing: a refusal leaves the bucket as it was. */
+	wait = gcra_take(&b->tat_us, now_us, 0, lim->burst_us, 0);
+	if (wait > 0 && lim->me != -1 &&
+	    others(lim->shm, lim->me, key, h, 0, 1) == 0)
+		return 0;
+	return wait;
 }
 
 int
@@ -250,9 +277,8 @@ limiter_admit(struct limiter *lim, const char *key, int64_t now_us)
 	b = lim->rate == 0 ? NULL : bucket_of(lim->shm, key, h, now_us);
 	if (lim->rate != 0 && b == NULL)
 		wait = key[0] == 'u' ? 0 : 1;
-	else if (b != NULL && (lim->me == -1 ||
-	    others(lim->shm, lim->me, key, h, 0) > 0))
-		wait = gcra_take(&b->tat_us, now_us, 0, lim->burst_us, 0);
+	else if (b != NULL)
+		wait = take_beside_others(lim, b, key, h, now_us);
 	if (wait == 0 && lim->me != -1) {
 		me = &lim->shm->procs[lim->me];
 		me->busy = 1;
@@ -296,8 +322,8 @@ limiter_wait_take(struct limiter *lim, int64_t now_us)
 		return -1;
 	lock(lim);
 	me = &lim->shm->procs[lim->me];
-	ok = others(lim->shm, lim->me, NULL, 0, 1) < lim->waiters &&
-	    others(lim->shm, lim->me, me->key, me->hash, 1) <
+	ok = others(lim->shm, lim->me, NULL, 0, 1, 1) < lim->waiters &&
+	    others(lim->shm, lim->me, me->key, me->hash, 1, 1) <
 	    lim->waiters_per_user;
 	if (ok)
 		me->waiting = 1;
