@@ -2,14 +2,17 @@
  * Every authenticated request to this service checks that its user
  * still exists (a token outlives a deleted user otherwise), and reads
  * come from SQLite: that EXISTS was their only round trip to Redis,
- * and it cost GET /accounts 18 points of ceiling (a) (make bench: 56 %
- * of (a) with it, 74 % without, CPU per request 186 and 147 us).
+ * and it cost GET /accounts 18 points of ceiling (a) (paired runs
+ * beside the ceiling, five of 5 s: 56 % of (a) with it, 74 % without;
+ * CPU of lighttpd and the processes per request 186 and 147 us).
  *
  * So each process keeps the users Redis said exist, and hears of every
  * change to a user:* key: Redis's client-side caching (CLIENT TRACKING,
  * broadcast mode, prefix user:) sends the names of the keys changed to
- * a second connection, subscribed to __redis__:invalidate, before the
- * command that changed them has returned.  Before each answer from
+ * a second connection, subscribed to __redis__:invalidate.  Redis 7
+ * sends those in its event loop before it writes the replies, so the
+ * names are on their way before the client that deleted a user hears
+ * that it is done.  Before each answer from
  * here the process reads whatever came on that connection (one poll(2)
  * of no wait, no round trip); any change forgets every user known, and
  * so does the connection's loss, or a main connection that moved to
