@@ -166,6 +166,9 @@ redis.register_function('x', function() return 1 end)"
 	refused_to accounts XREAD STREAMS event-stream 0
 	refused_to accounts FCALL customer_create 1 event-stream caller user1 account_id 1 name n
 	refused_to accounts KEYS '*'
+	# It may hear which user:* keys change (user_watch.c), nothing else.
+	[ "$(role_cli accounts CLIENT TRACKING on BCAST PREFIX user:)" = OK ]
+	refused_to accounts CLIENT LIST
 }
 
 @test "the worker role: reads the stream, and nothing else" {

@@ -60,9 +60,11 @@ static const struct {
 	    "+xadd +wait +role "
 	    "(%R~user:* +exists)" },
 	/* The account and login Functions (idem:* as above), XINFO for
-	 * /status and /metrics, and the users' password hashes for the login
-	 * itself. */
+	 * /status and /metrics, the users' password hashes for the login
+	 * itself, and the names of the user:* keys that change
+	 * (cgi/accounts/user_watch.c). */
 	{ REDIS_ROLE_ACCOUNTS, ON_REDIS, 1, "+ping +fcall +fcall_ro +xinfo|stream "
+	    "+client|id +client|tracking +subscribe &__redis__:invalidate "
 	    "~seq:account ~account:* ~login:* ~idem:* "
 	    "+time +incr +decr +get +set +exists +hget +hmget +hset +del "
 	    "+expire +pexpire +pttl +zadd +zscore +zremrangebyscore "

@@ -1,7 +1,8 @@
 /*
  * accounts.fcgi's own state and handlers.  The service (service.h) gives
  * every handler the configuration, the Redis connection and the metrics;
- * this adds the read model's reader and the answers kept per user.
+ * this adds the read model's reader, the answers kept per user and the
+ * users known to exist.
  */
 #ifndef ACCOUNTS_H
 #define ACCOUNTS_H
@@ -10,10 +11,12 @@
 #include "reader.h"
 #include "service.h"
 #include "stream.h"
+#include "user_watch.h"
 
 struct accounts_app {
 	struct reader		reader;
 	struct list_cache	list_cache;
+	struct user_watch	users;		/* users known to exist */
 	char			dummy_hash[128];	/* for unknown users */
 };
 

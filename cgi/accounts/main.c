@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "accounts.h"
+#include "clock.h"
 #include "commands.h"
 #include "log.h"
 
@@ -24,20 +25,27 @@ static const struct route routes[] = {
 };
 
 /*
- * Reads come from SQLite, so the user is checked in Redis here.  When
- * Redis is down the signed, unexpired token is trusted, so that reads
- * keep working; commands check the user inside Redis regardless.
+ * Reads come from SQLite, so the user is checked in Redis here, or in
+ * what this process heard from it (user_watch.c).  When Redis is down
+ * the signed, unexpired token is trusted, so that reads keep working;
+ * commands check the user inside Redis regardless.
  */
 static int
 user_exists(struct service *svc, const char *user)
 {
+	struct accounts_app *a = svc->app;
 	redisReply *r;
 	int exists = -1;
 
+	if (user_watch_knows(&a->users, &svc->cfg, &svc->redis, user,
+	    clock_monotonic_us()))
+		return 1;
 	r = redis_conn_command(&svc->redis, "EXISTS user:%s", user);
 	if (r != NULL && r->type == REDIS_REPLY_INTEGER)
 		exists = r->integer == 1;
 	freeReplyObject(r);
+	if (exists == 1)
+		user_watch_seen(&a->users, user);
 	return exists;
 }
 

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -205,6 +206,41 @@ test_share(const char *dir)
 			child_end(child[i], release[i]);
 }
 
+/*
+ * Processes killed at random while they admit and finish requests as
+ * fast as they can: about half the time inside the table's lock.  Each
+ * death inside it must hand the lock on (a robust mutex), or the next
+ * admit would wait forever: the alarm fails the test then.
+ */
+static void
+test_killed_inside(const char *dir)
+{
+	struct limiter lim;
+	struct timespec pause = { 0, 3000000 };
+	int i, ok;
+	pid_t pid;
+
+	for (i = 0; i < 20; i++) {
+		if ((pid = fork()) == 0) {
+			limiter_open(&lim, dir, "unit", 1000, 10, 2, 1);
+			for (;;) {
+				limiter_admit(&lim, "u:erin", 0);
+				limiter_done(&lim, 0);
+			}
+		}
+		nanosleep(&pause, NULL);
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	alarm(10);
+	limiter_open(&lim, dir, "unit", 1000, 10, 2, 1);
+	ok = limiter_admit(&lim, "u:erin", 0) == 0;
+	limiter_done(&lim, 0);
+	alarm(0);
+	CHECK("20 processes killed while they use the table: it is still "
+	    "usable, and they count for nothing", ok);
+}
+
 void
 test_limiter(void)
 {
@@ -218,6 +254,7 @@ test_limiter(void)
 	}
 	test_shared(dir);
 	test_share(dir);
+	test_killed_inside(dir);
 	snprintf(path, sizeof(path), "%s/limits-unit.bin", dir);
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/limits-share.bin", dir);
