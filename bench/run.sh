@@ -200,8 +200,11 @@ SHARED=(REDIS_AUTH_DIR="$VAR_DIR" JWT_SECRET_FILE="$VAR_DIR/jwt.secret"
     CHECKPOINT_FILE="$VAR_DIR/worker.checkpoint" "${STACK_ENV[@]}")
 instance_start run "$RUN_C_PORT" "$RUN_A_PORT" "$BIN_DIR" "${SHARED[@]}" \
     REDIS_WAIT_REPLICAS=0
+# The limits out of reach, on production's processes, so that the pair
+# differs in the limits alone.
 instance_start free "$FREE_C_PORT" "$FREE_A_PORT" "$BIN_DIR" "${SHARED[@]}" \
-    REDIS_WAIT_REPLICAS=1 RATE_PER_USER=1000000 RATE_BURST=1000000
+    REDIS_WAIT_REPLICAS=1 RATE_PER_USER=1000000 RATE_BURST=1000000 \
+    CUSTOMERS_PROCS="${CUSTOMERS_PROCS:-32}"
 
 # The ceilings run behind the very same lighttpd.conf: only the programs
 # differ (ceiling b for the customers port, ceiling a for the accounts
