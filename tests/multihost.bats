@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # Several hosts: deploy/multihost/multihost.sh builds the production shape
-# with network namespaces (redis, redis2, cust, acct1, acct2, web on a private
+# with network namespaces (redis, redis2, redis3, cust, acct1, acct2, web on a private
 # 10.77.0.0/24 that exists only inside them), and the seed's flow runs
 # across them from the web host.  Both accounts hosts, each with its own
 # worker and SQLite replica, must answer GET /accounts with the same
@@ -29,7 +29,7 @@ setup() {
 }
 
 @test "each host is its own namespace; each accounts host has its own replica" {
-	for h in redis redis2 cust acct1 acct2 web sw; do
+	for h in redis redis2 redis3 cust acct1 acct2 web sw; do
 		ip netns list | grep -q "^mh$MH_ID-$h\b"
 	done
 	# A host has its loopback and one link to the bridge, nothing else.
@@ -146,13 +146,13 @@ sentinel_cli() {
 					[ "$(sentinel_cli "$user" "$pass" "$s" PING)" = PONG ] || continue
 					# SET first, with the value it has: were it allowed, it
 					# would change nothing (FAILOVER and REMOVE would).
-					for cmd in "SET $m down-after-milliseconds 2000" "FAILOVER $m" "REMOVE $m"; do
+					for cmd in "SET $m down-after-milliseconds 500" "FAILOVER $m" "REMOVE $m"; do
 						out=$(sentinel_cli "$user" "$pass" "$s" SENTINEL $cmd)
 						[[ $out == NOPERM* ]] ||
 							{ echo "$h's ${pass##*/} as $user, SENTINEL $cmd at $s: $out" >&2; false; }
 					done
 					out=$(sentinel_cli "$user" "$pass" "$s" SENTINEL get-master-addr-by-name "$m" | head -1)
-					[ "$out" = "$REDIS" ] || [ "$out" = "$REDIS2" ]
+					[ "$out" = "$REDIS" ] || [ "$out" = "$REDIS2" ] || [ "$out" = "$REDIS3" ]
 					answered=$((answered + 1))
 				done
 			done
@@ -165,7 +165,7 @@ sentinel_cli() {
 	# a name no Sentinel knows.
 	own=$T/hosts/web/var/redis-sentinel.pass
 	for s in ${REDIS_SENTINELS//,/ }; do
-		[ "$(sentinel_cli default "$own" "$s" SENTINEL SET "$m" down-after-milliseconds 2000)" = OK ]
+		[ "$(sentinel_cli default "$own" "$s" SENTINEL SET "$m" down-after-milliseconds 500)" = OK ]
 		[[ $(sentinel_cli default "$own" "$s" SENTINEL FAILOVER no-such-name) == "ERR No such master"* ]]
 		[[ $(sentinel_cli default "$own" "$s" SENTINEL REMOVE no-such-name) == "ERR No such master"* ]]
 	done
@@ -175,7 +175,7 @@ sentinel_cli() {
 	printf 'precious\n' >"$T/target"
 	chmod 644 "$T/target"
 	n=0
-	for h in redis redis2 cust acct1 acct2 web; do
+	for h in redis redis2 redis3 cust acct1 acct2 web; do
 		d=$T/hosts/$h
 		# Its logs, pid files and start-redis: no link can take their
 		# place, and they are root's.
@@ -250,7 +250,7 @@ fcgi_get() {
 	wait "$MH_PID" || true
 	# Its processes outlive it, in its namespaces.
 	left=()
-	for h in redis redis2 cust acct1 acct2 web; do
+	for h in redis redis2 redis3 cust acct1 acct2 web; do
 		left+=($(ip netns pids "mh$id-$h"))
 	done
 	[ "${#left[@]}" -ge 8 ]

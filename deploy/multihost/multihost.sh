@@ -14,33 +14,38 @@
 #
 #   redis  10.77.0.2  redis-server :6379, AOF on, the primary at first;
 #                     a Sentinel on :26379
-#   redis2 10.77.0.7  redis-server :6379, AOF on, its replica; a Sentinel
+#   redis2 10.77.0.7  redis-server :6379, AOF on, a replica; a Sentinel
+#   redis3 10.77.0.8  redis-server :6379, AOF on, the other replica
 #   cust   10.77.0.3  customers.fcgi under spawn-fcgi on :9000
-#   acct1  10.77.0.4  accounts.fcgi under spawn-fcgi on :9000, its own worker
-#                     and its own SQLite replica of the read model
+#   acct1  10.77.0.4  accounts.fcgi under spawn-fcgi on :9000 (and one for
+#                     logins on :9001), its own worker and its own SQLite
+#                     replica of the read model
 #   acct2  10.77.0.5  the same, with its own replica
 #   web    10.77.0.6  lighttpd (deploy/lighttpd-tcp.conf): :8080 -> cust,
-#                     :8090 -> acct1 and acct2; and two probes that each
+#                     :8090 -> acct1 and acct2 (either may go: lighttpd
+#                     sends to the other); and two probes that each
 #                     reach one replica only: :8091 -> acct1, :8092 -> acct2;
 #                     the third Sentinel
 #
-# The web host and both Redis hosts load deploy/nftables/microsvc.nft:
+# The web host and the Redis hosts load deploy/nftables/microsvc.nft:
 # connections per client address bounded on the HTTP, Redis and Sentinel
 # ports (the probes' ports are not).
 #
-# Failover: three Sentinels (quorum 2, down after 2 s) watch the primary
-# and promote the replica if it goes; the programs ask them where the
-# primary is (REDIS_SENTINELS), and a command answers 201 only once its
-# event is on the replica too (REDIS_WAIT_REPLICAS=1).  The primary takes
-# writes only while its replica is with it (min-replicas-to-write 1,
-# min-replicas-max-lag 2): cut off, it stops.  Every Redis and Sentinel
+# Failover: three Sentinels (quorum 2, down after 1 s) watch the primary
+# and promote a replica if it goes, the other replica following it; the
+# programs ask them where the primary is (REDIS_SENTINELS), and a command
+# answers 201 only once its event is on a replica too
+# (REDIS_WAIT_REPLICAS=1).  The primary takes writes only while a replica
+# is with it (min-replicas-to-write 1, min-replicas-max-lag 2): cut off,
+# it stops; with two replicas, the new primary has one at once.  Every Redis and Sentinel
 # speaks only to holders of a password (the ACL roles, on the Sentinels
 # too: the programs' may only ask where the primary is).
 #
 # Environment: BIN_DIR (build/release/bin), WORK_DIR (a new temporary
 # folder, root's: per host, HOST/ holds root's logs, pid files and
 # start-redis, and HOST/var, the service user's, its VAR_DIR), MH_ID (this shell's pid: makes
-# the names unique per run), RUN_USER (microsvc), JWT_SECRET (random).
+# the names unique per run), RUN_USER (microsvc), JWT_SECRET (random),
+# SENTINEL_DOWN_AFTER_MS (500) and SENTINEL_FAILOVER_TIMEOUT_MS (5000).
 # When ready it prints "multihost: ready" and writes $WORK_DIR/hosts.env.
 # Try, from the web host:
 #   ip netns exec mh<ID>-web curl -s -X POST 10.77.0.6:8090/auth/login \
@@ -50,8 +55,9 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 MH_ID=${MH_ID:-$$}
 PFX=mh$MH_ID
-HOSTS=(redis redis2 cust acct1 acct2 web)
-declare -A ADDR=([redis]=10.77.0.2 [cust]=10.77.0.3 [acct1]=10.77.0.4 [acct2]=10.77.0.5 [web]=10.77.0.6 [redis2]=10.77.0.7)
+HOSTS=(redis redis2 redis3 cust acct1 acct2 web)
+REDIS_HOSTS=(redis redis2 redis3)
+declare -A ADDR=([redis]=10.77.0.2 [cust]=10.77.0.3 [acct1]=10.77.0.4 [acct2]=10.77.0.5 [web]=10.77.0.6 [redis2]=10.77.0.7 [redis3]=10.77.0.8)
 SENTINEL_HOSTS=(redis redis2 web)
 SENTINEL_PORT=26379
 MASTER_NAME=microsvc
@@ -192,7 +198,7 @@ FIREWALL_SKIP=
 if ! command -v nft >/dev/null; then
 	FIREWALL_SKIP="nft not found (apt-get install nftables)"
 else
-	for h in web redis redis2; do
+	for h in web "${REDIS_HOSTS[@]}"; do
 		out=$(on "$h" nft -f "$NFT_RULES" 2>&1) && continue
 		FIREWALL_SKIP="nft -f failed on $h: $(head -1 <<<"$out")"
 		break
@@ -228,7 +234,7 @@ key() { as_service cat "$KEYS/$1"; }
 # monitor role's.  Every program host: its role's password and the
 # discovery role's, which may only ask the Sentinels where the primary
 # is: a program host broken into cannot order them a failover.
-for h in redis redis2; do give "$h" redis-users.acl redis-replica.pass; done
+for h in "${REDIS_HOSTS[@]}"; do give "$h" redis-users.acl redis-replica.pass; done
 for h in "${SENTINEL_HOSTS[@]}"; do
 	give "$h" sentinel-users.acl redis-sentinel.pass redis-monitor.pass
 done
@@ -243,7 +249,7 @@ private() {
 }
 
 # --- redis -------------------------------------------------------------------
-# Both nodes alike but for replicaof: either may be primary later.  Each
+# The nodes alike but for replicaof: any may be primary later.  Each
 # starts from HOST/start-redis, which brings a node back after a test
 # killed it (tests/failover.bats): Sentinel then makes it a replica.
 # Root's file in root's folder, since root runs it; Redis logs to its
@@ -270,15 +276,27 @@ START
 }
 redis_node redis
 redis_node redis2 --replicaof "${ADDR[redis]}" 6379
-# The primary takes writes once its replica is with it (asked directly:
-# the Sentinels are not up yet).
+redis_node redis3 --replicaof "${ADDR[redis]}" 6379
+# Both replicas with the primary before the Sentinels start (asked
+# directly: they are not up yet), so that they learn of both at once.
 for _ in $(seq 200); do
 	on cust env REDIS_SENTINELS= "$ROOT/scripts/redis-cli" INFO replication 2>/dev/null |
-		grep -q '^min_slaves_good_slaves:1' && break
+		grep -q '^min_slaves_good_slaves:2' && break
 	sleep 0.05
 done
 
 # --- the Sentinels -------------------------------------------------------------
+# What the pause is made of: the primary is down once it has not answered
+# a PING for down-after (Sentinel pings every min(down-after, 1 s)); the
+# other Sentinels agree at their next ask (each second); the leader
+# promotes a replica and sees it promoted at its next INFO (each second
+# while it fails over).  Measured (tests/failover.bats, 2 cores, ASan
+# build): down after 2 s gave 3.2-3.9 s without a primary, 1 s gave
+# 2.5-3.5 s; 0.5 s is what docs/scaling.md gives.  Two 60 s runs of wrk
+# at full speed on both customers ports (up to 720 201s a second, load
+# average 9-16 on the 2 cores) with 0.5 s: no +sdown, no failover.
+# failover-timeout 5 s (the default is 3 minutes): a failover whose vote
+# is split is tried again after twice that.
 for h in "${SENTINEL_HOSTS[@]}"; do
 	# Sentinel rewrites its file as it learns: the service user's.
 	{
@@ -292,8 +310,8 @@ for h in "${SENTINEL_HOSTS[@]}"; do
 		echo "sentinel monitor $MASTER_NAME ${ADDR[redis]} 6379 2"
 		echo "sentinel auth-user $MASTER_NAME monitor"
 		echo "sentinel auth-pass $MASTER_NAME $(key redis-monitor.pass)"
-		echo "sentinel down-after-milliseconds $MASTER_NAME 2000"
-		echo "sentinel failover-timeout $MASTER_NAME 10000"
+		echo "sentinel down-after-milliseconds $MASTER_NAME ${SENTINEL_DOWN_AFTER_MS:-500}"
+		echo "sentinel failover-timeout $MASTER_NAME ${SENTINEL_FAILOVER_TIMEOUT_MS:-5000}"
 		echo "sentinel parallel-syncs $MASTER_NAME 1"
 	} | private "$h" sentinel.conf
 	bg "$h" sentinel "${AS_SERVICE[@]}" redis-sentinel "$WORK_DIR/$h/var/sentinel.conf"
@@ -317,14 +335,18 @@ for h in acct1 acct2; do
 	bg "$h" worker "$BIN_DIR/worker"
 	bg "$h" accounts "${spawn[@]}" -a "${ADDR[$h]}" -- "$BIN_DIR/accounts.fcgi"
 done
-# Logins have a process of their own (lighttpd.conf says why), on acct1.
-bg acct1 login spawn-fcgi -n -u "$RUN_USER" -g "$RUN_GROUP" -p "$LOGIN_PORT" \
-	-a "${ADDR[acct1]}" -- "$BIN_DIR/accounts.fcgi"
+# Logins have a process of their own (lighttpd.conf says why), on each
+# accounts host: either may go.
+for h in acct1 acct2; do
+	bg "$h" login spawn-fcgi -n -u "$RUN_USER" -g "$RUN_GROUP" -p "$LOGIN_PORT" \
+		-a "${ADDR[$h]}" -- "$BIN_DIR/accounts.fcgi"
+done
 for h in cust acct1 acct2; do
 	wait_tcp web "${ADDR[$h]}" "$FCGI_PORT"
 done
 wait_tcp web "${ADDR[cust]}" 9002
 wait_tcp web "${ADDR[acct1]}" "$LOGIN_PORT"
+wait_tcp web "${ADDR[acct2]}" "$LOGIN_PORT"
 
 # --- the web host -----------------------------------------------------------
 # In root's web/ folder: made by root, then handed to lighttpd's user.
@@ -337,7 +359,8 @@ lighttpd_on_web() {
 		CUSTOMERS_FCGI_HOST="${ADDR[cust]}" CUSTOMERS_FCGI_PORT="${6:-$FCGI_PORT}" \
 		ACCOUNTS_FCGI_HOST="${ADDR[$4]}" ACCOUNTS_FCGI_PORT="$FCGI_PORT" \
 		ACCOUNTS2_FCGI_HOST="${ADDR[$5]}" ACCOUNTS2_FCGI_PORT="$FCGI_PORT" \
-		LOGIN_FCGI_HOST="${ADDR[acct1]}" LOGIN_FCGI_PORT="$LOGIN_PORT" \
+		LOGIN_FCGI_HOST="${ADDR[$4]}" LOGIN_FCGI_PORT="$LOGIN_PORT" \
+		LOGIN2_FCGI_HOST="${ADDR[$5]}" LOGIN2_FCGI_PORT="$LOGIN_PORT" \
 		DEPLOY_DIR="$ROOT/deploy" \
 		lighttpd -D -f "$ROOT/deploy/lighttpd-tcp.conf"
 }
@@ -359,6 +382,7 @@ NS_WEB=$PFX-web
 WEB=${ADDR[web]}
 REDIS=${ADDR[redis]}
 REDIS2=${ADDR[redis2]}
+REDIS3=${ADDR[redis3]}
 REDIS_SENTINELS=$SENTINELS
 REDIS_MASTER_NAME=$MASTER_NAME
 C=http://${ADDR[web]}:8080
