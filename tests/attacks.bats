@@ -154,6 +154,15 @@ window_ends() {
 		req GET "$A/accounts" "" "$TOKEN2"
 		[ "$code" = 200 ]
 	done
+	# And they remember it: at most one EXISTS a process, not one a read.
+	rcli CONFIG RESETSTAT >/dev/null
+	for _ in $(seq 16); do
+		req GET "$A/accounts" "" "$TOKEN2"
+		[ "$code" = 200 ]
+	done
+	exists=$(rcli INFO commandstats | tr -d '\r' | sed -n 's/^cmdstat_exists:calls=\([0-9]*\),.*/\1/p')
+	echo "EXISTS for 16 reads: ${exists:-0}"
+	[ "${exists:-0}" -le "${FCGI_PROCS:-4}" ]
 	rcli DEL user:user2 >/dev/null
 	refused 401 POST "$C/customers" '{"name":"x","account_id":"2"}' "$TOKEN2"
 	for _ in $(seq 16); do

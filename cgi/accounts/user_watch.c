@@ -104,7 +104,9 @@ drain(struct user_watch *w)
 	void *reply;
 	int ready = poll(&p, 1, 0);
 
-	if (ready == 0 && c->reader->len == 0)
+	/* Bytes read but not yet parsed: hiredis keeps the ones it parsed
+	 * in its buffer (len) until it trims it, so pos tells. */
+	if (ready == 0 && c->reader->pos >= c->reader->len)
 		return 0;
 	if (ready != 0 && (ready == -1 || redisBufferRead(c) != REDIS_OK)) {
 		log_info("user checks: the subscription to Redis was lost");
