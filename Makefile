@@ -302,7 +302,7 @@ faults:
 	    bats --timing tests/faults/ | $(TAP_SUM)
 
 # Not part of `make test`: a release build on a private instance, about
-# ten minutes; see bench/run.sh.  Sanitizers would measure themselves.
+# fifteen minutes on 2 cores; see bench/run.sh.  Sanitizers would measure themselves.
 bench: bench-deps
 	@$(MAKE) --no-print-directory BUILD=build/release SANITIZE=0 \
 	    programs bench-programs
