@@ -254,6 +254,13 @@ private() {
 # killed it (tests/failover.bats): Sentinel then makes it a replica.
 # Root's file in root's folder, since root runs it; Redis logs to its
 # standard output, HOST/redis.log, opened by root there.
+# repl-diskless-sync-delay 0: a replica that needs a full sync (one
+# that came back from a kill and had not finished its own, when the
+# next failover came) gets it at once, not 5 s later in case another
+# asks too.  Until it has it, the new primary has no replica and
+# refuses writes (min-replicas-to-write): with the delay, the link-cut
+# failover right after the kill one in tests/failover.bats gave no 201
+# for 7.2-7.6 s, against 2.8 s for the same failover alone.
 redis_node() {
 	local h=$1
 	shift
@@ -269,6 +276,7 @@ exec ${AS_SERVICE[*]} redis-server $WORK_DIR/$h/var/redis-secret.conf \\
 	--aclfile $WORK_DIR/$h/var/redis-users.acl \\
 	--dir $WORK_DIR/$h/var/data --appendonly yes --appendfsync always --save "" \\
 	--min-replicas-to-write 1 --min-replicas-max-lag 2 \\
+	--repl-diskless-sync-delay 0 \\
 	--daemonize no $*
 START
 	chmod 755 "$WORK_DIR/$h/start-redis"
