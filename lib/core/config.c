@@ -117,10 +117,9 @@ socket_path_fits(const char *path)
  * 1 MiB), and less is a typing mistake.
  */
 static int
-env_size(const char *name, const char *fallback, long long *out)
+size_parse(const char *name, const char *v, long long *out)
 {
-	const char *v = env_or(name, fallback), *units[] = { "", "kb", "mb",
-	    "gb" };
+	const char *units[] = { "", "kb", "mb", "gb" };
 	long long n;
 	char *end;
 	int u;
@@ -151,7 +150,8 @@ env_size(const char *name, const char *fallback, long long *out)
 static int
 config_memory(struct config *cfg)
 {
-	return env_size("REDIS_MAXMEMORY", "1gb", &cfg->redis_maxmemory);
+	return size_parse("REDIS_MAXMEMORY", env_or("REDIS_MAXMEMORY", "1gb"),
+	    &cfg->redis_maxmemory);
 }
 
 static int
