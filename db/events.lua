@@ -607,11 +607,13 @@ end
 --    1 byte   the event type's index in EVENT_TYPES
 --    6 bytes  the event id's milliseconds, big-endian
 --   the rest  "<the event id's sequence> <record id>"
--- 44 bytes at most while sequence and id have 20 digits between them
--- (ids below 10^16), which Redis keeps in one 64-byte allocation with
--- its header: MEMORY USAGE 120 bytes for the key, name and value (a
--- 36-character key of an 8-character caller), against 334 to 520 for
--- the hash of four fields named idem:<len>:<caller>:<key> kept before.
+-- 24 bytes and the digits of sequence and id: 44 at most while they have
+-- 20 digits between them (ids below 10^16), which Redis keeps in one
+-- 64-byte allocation with its header.  MEMORY USAGE (name, value and
+-- entry) is 120 bytes then, 104 while the digits are 4 or fewer, and
+-- 128 past 10^16; whatever the key's and the caller's lengths.  The
+-- hash of four fields under idem:<len>:<caller>:<key> kept before took
+-- 264 for a 36-character key of an 8-character caller.
 -- 16 bytes of fingerprint: a retry whose request differs from the kept
 -- one passes for it once in 2^128.
 --

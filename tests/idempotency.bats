@@ -142,22 +142,24 @@ new_key() { echo "key-$BATS_TEST_NUMBER-$RANDOM$RANDOM"; }
 @test "a kept key takes at most 128 bytes of Redis (MEMORY USAGE), a 36-character key of an 8-character caller" {
 	k=$(cat /proc/sys/kernel/random/uuid)
 	[ "${#k}" = 36 ]
-	rcli HSET user:customer8 password_hash x >/dev/null
-	acc=$(rcli --raw FCALL account_create 1 event-stream caller customer8 \
+	rcli HSET user:user0008 password_hash x >/dev/null
+	acc=$(rcli --raw FCALL account_create 1 event-stream caller user0008 \
 		name n description d | sed -n 3p)
 	fp=$(printf 'request' | sha256sum | cut -c1-32)
-	id=$(idem_key customer8 "$k")
-	rcli --raw FCALL customer_create 1 event-stream caller customer8 \
+	id=$(idem_key user0008 "$k")
+	# The largest answer the layout keeps in 44 bytes: a 16-digit id.
+	rcli SET seq:customer 999999999999999 >/dev/null
+	rcli --raw FCALL customer_create 1 event-stream caller user0008 \
 		name Eight account_id "$acc" key "$k" key_id "${id#idem:}" \
 		fingerprint "$fp" key_ttl 86400 >/dev/null
 	bytes=$(rcli MEMORY USAGE "$id")
-	note "a kept key: $bytes bytes (MEMORY USAGE)"
+	note "a kept key of customer 10^15: $bytes bytes (MEMORY USAGE)"
 	[ "$bytes" -le 128 ]
 	# The retry gets the same answer from what is kept.
-	rcli --raw FCALL customer_create 1 event-stream caller customer8 \
+	rcli --raw FCALL customer_create 1 event-stream caller user0008 \
 		name Eight account_id "$acc" key "$k" key_id "${id#idem:}" \
 		fingerprint "$fp" key_ttl 86400 | tail -1 | grep -qx replayed
-	rcli DEL user:customer8 >/dev/null
+	rcli DEL user:user0008 >/dev/null
 }
 
 @test "a key kept in the layout before (a hash under idem:<len>:<caller>:<key>) still answers its retry" {
