@@ -202,3 +202,96 @@ ID_MAX=9223372036854775807
 		refused_fcall INVALID account_create caller "$u" name x description y
 	done
 }
+
+# Retention (db/retention.lua), on a stream of its own: entries of ancient
+# ids, so that only the positions hold them.
+
+# as ROLE ARG...: redis-cli as that role.
+as_role() {
+	local role=$1
+	shift
+	REDISCLI_AUTH=$(cat "$VAR_DIR/redis-$role.pass") redis-cli -p "$REDIS_PORT" \
+		--user "$role" --raw "$@"
+}
+
+# trim: the removed count and the mark, on one line.
+trim() { rcli --raw FCALL stream_trim 1 trim-test | head -2 | paste -sd' '; }
+report() { rcli --raw FCALL consumer_report 1 trim-test "$@"; }
+
+@test "setup stores the retention settings where the trim reads them" {
+	STREAM_RETAIN_SECONDS=0 CONSUMER_TIMEOUT=10 ARCHIVE_COPIES='a b' \
+		"$BIN_DIR/setup" 2>>"$T/setup.log" 3>&-
+	[ "$(rcli --raw HMGET config:retention retain_seconds consumer_timeout archives | paste -sd,)" = '0,10,a b' ]
+	run env ARCHIVE_COPIES='a b/c' "$BIN_DIR/setup"
+	[ "$status" != 0 ] && [[ $output == *"ARCHIVE_COPIES=a b/c"* ]]
+}
+
+@test "stream_trim removes only what every archive copy and every worker heard from holds" {
+	rcli HSET config:retention retain_seconds 0 consumer_timeout 10 archives 'a b' >/dev/null
+	for ms in 1 2; do for s in 1 2 3 4 5; do
+		rcli XADD trim-test "$ms-$s" EventTypeName T Payload '{}' >/dev/null
+	done; done
+	# No copy has reported: nothing goes, and the answer says why.
+	[ "$(rcli --raw FCALL stream_trim 1 trim-test | paste -sd,)" = '0,0-0,archive a has not reported' ]
+	[ "$(report archive a 2-3)" = 0-0 ]
+	[ "$(trim)" = '0 0-0' ]
+	# Both copies: up to the lower of the two.
+	report archive b 1-4 >/dev/null
+	[ "$(trim)" = '4 1-4' ]
+	[ "$(rcli XLEN trim-test)" = 6 ] && [ "$(rcli GET retention:trimmed)" = 1-4 ]
+	[ "$(trim)" = '0 1-4' ]
+	# A worker that reports holds it back, a silent one no longer does.
+	report archive b 2-5 >/dev/null
+	[ "$(report worker w1 1-5)" = 1-4 ]
+	[ "$(trim)" = '1 1-5' ]
+	rcli HSET retention:workers w1 '1-5 1000' >/dev/null
+	[ "$(trim)" = '3 2-3' ]
+	[ "$(rcli --raw XRANGE trim-test - + | grep -c '^2-')" = 2 ]
+	# An entry younger than retain_seconds stays, whoever has it.
+	rcli HSET config:retention retain_seconds 3600 >/dev/null
+	rcli XADD trim-test '*' EventTypeName T Payload '{}' >/dev/null
+	report archive a 99999999999999-0 >/dev/null
+	report archive b 99999999999999-0 >/dev/null
+	[ "$(trim)" = '2 2-5' ]
+	[ "$(rcli XLEN trim-test)" = 1 ]
+}
+
+@test "stream_trim works in bounded steps" {
+	rcli HSET config:retention retain_seconds 0 archives a >/dev/null
+	rcli DEL retention:workers >/dev/null
+	for i in $(seq 2500); do echo "XADD trim-steps 3-$i EventTypeName T Payload {}"; done |
+		rcli >/dev/null
+	report archive a 3-2500 >/dev/null
+	steps() { rcli --raw FCALL stream_trim 1 trim-steps | head -2 | paste -sd' '; }
+	# The mark moves first, to the last entry that may go.
+	[ "$(steps)" = '1000 3-2500' ]
+	[ "$(steps)" = '1000 3-2500' ]
+	[ "$(steps)" = '500 3-2500' ]
+	[ "$(steps)" = '0 3-2500' ]
+	[ "$(rcli XLEN trim-steps)" = 0 ]
+}
+
+@test "only the archiver's role trims; a worker reports as a worker only; names are bounded" {
+	# Redis refuses a Function's command the caller's role lacks.
+	run as_role worker FCALL stream_trim 1 event-stream
+	[[ $output == *"can't run this command"* ]]
+	run as_role worker FCALL consumer_report 1 event-stream archive x 1-1
+	[[ $output == *"can't access"* ]]
+	[ "$(rcli HEXISTS retention:archives x)" = 0 ]
+	run as_role worker FCALL consumer_report 1 event-stream worker x 1-1
+	[ "$status" = 0 ] && [[ $output =~ ^[0-9]+-[0-9]+$ ]]
+	run as_role customers FCALL consumer_report 1 event-stream worker y 1-1
+	[[ $output == *"can't"* ]]
+	run as_role archiver FCALL stream_trim 1 event-stream
+	[ "$status" = 0 ] && [[ $output != *ERR* ]]
+	for bad in 'a b' '' "$(printf 'n%.0s' $(seq 49))"; do
+		run report worker "$bad" 1-1
+		[[ $output == INVALID* ]]
+	done
+	[[ $(report worker ok 1) == INVALID* ]]
+	rcli DEL retention:workers >/dev/null
+	for i in $(seq 64); do echo "FCALL consumer_report 1 trim-test worker w$i 1-1"; done |
+		rcli >/dev/null
+	[ "$(report worker w64 2-2)" != '' ]
+	[[ $(report worker w65 1-1) == INVALID*"at most 64"* ]]
+}

@@ -14,7 +14,8 @@
  * What the roles keep apart: only admin loads Functions, reads every
  * key, or configures Redis; the services reach user:* only through the
  * selector, EXISTS (and, for accounts, HGET: the login's hash); the
- * worker only reads the stream.
+ * worker only reads the stream and reports its position; only the
+ * archiver trims it.
  *
  * The Sentinels have users of their own (Sentinel has ACLs since 6.2),
  * in a second file: their own, for each other, and the programs', which
@@ -71,8 +72,19 @@ static const struct {
 	    "+zremrangebyrank "
 	    "+xadd +wait +role "
 	    "(%R~user:* +exists +hget)" },
+	/* The stream, read; its own position reported (consumer_report,
+	 * db/retention.lua) and the trimmed mark read. */
 	{ REDIS_ROLE_WORKER, ON_REDIS, 1,
-	    "+ping +xread +xrange +xinfo|stream +xlen +role" },
+	    "+ping +xread +xrange +xinfo|stream +xlen +role "
+	    "~retention:workers %R~retention:trimmed "
+	    "+fcall +time +get +hexists +hlen +hset" },
+	/* The stream, read and trimmed (XTRIM is this role's alone, so
+	 * stream_trim is too), the retention state, WAIT before a segment
+	 * counts. */
+	{ REDIS_ROLE_ARCHIVER, ON_REDIS, 1,
+	    "+ping +xread +xrange +xrevrange +xinfo|stream +xlen +xtrim +role "
+	    "+wait ~retention:* %R~config:retention "
+	    "+fcall +time +get +set +hexists +hlen +hset +hget +hmget +hgetall" },
 	/* A replica, of its primary: the replication stream only. */
 	{ REDIS_ROLE_REPLICA, ON_REDIS, 0, "+psync +replconf +ping" },
 	/* Sentinel, of every node: what its documentation lists, and its

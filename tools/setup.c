@@ -170,27 +170,48 @@ keys(const struct config *cfg)
 	    cfg->stream_key) == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
+/* HSET argv[1] ...: a configuration hash the Functions read; 0 or -1. */
+static int
+hash_store(struct redis_conn *rc, int argc, const char **argv)
+{
+	redisReply *r = redis_conn_argv(rc, argc, argv, NULL);
+	int ok = r != NULL && r->type == REDIS_REPLY_INTEGER;
+
+	if (r != NULL && !ok)
+		log_warn("%s: %s", argv[1], r->type == REDIS_REPLY_ERROR ?
+		    r->str : "unexpected reply");
+	freeReplyObject(r);
+	return ok ? 0 : -1;
+}
+
 /* The command's bounds, where the Functions read them (only admin writes). */
 static int
 limits_store(struct redis_conn *rc, const struct config *cfg)
 {
 	const char *argv[2 + 2 * CONTRACT_BOUNDS] = { "HSET", "config:limits" };
 	char values[CONTRACT_BOUNDS][24];
-	redisReply *r;
-	int i, ok;
+	int i;
 
 	for (i = 0; i < CONTRACT_BOUNDS; i++) {
 		snprintf(values[i], sizeof(values[i]), "%lld", cfg->limits[i]);
 		argv[2 + 2 * i] = contract_bounds[i].field;
 		argv[3 + 2 * i] = values[i];
 	}
-	r = redis_conn_argv(rc, 2 + 2 * CONTRACT_BOUNDS, argv, NULL);
-	ok = r != NULL && r->type == REDIS_REPLY_INTEGER;
-	if (r != NULL && !ok)
-		log_warn("config:limits: %s", r->type == REDIS_REPLY_ERROR ?
-		    r->str : "unexpected reply");
-	freeReplyObject(r);
-	return ok ? 0 : -1;
+	return hash_store(rc, 2 + 2 * CONTRACT_BOUNDS, argv);
+}
+
+/* What stream_trim reads (db/retention.lua); only admin writes it. */
+static int
+retention_store(struct redis_conn *rc, const struct config *cfg)
+{
+	char retain[16], timeout[16];
+	const char *argv[] = { "HSET", "config:retention", "retain_seconds",
+	    retain, "consumer_timeout", timeout, "archives",
+	    cfg->archive_copies };
+
+	snprintf(retain, sizeof(retain), "%d", cfg->retain_s);
+	snprintf(timeout, sizeof(timeout), "%d", cfg->consumer_timeout_s);
+	return hash_store(rc, sizeof(argv) / sizeof(argv[0]), argv);
 }
 
 /*
@@ -228,7 +249,8 @@ against_redis(struct config *cfg)
 
 	if (redis_conn_open(&rc, cfg, REDIS_ROLE_ADMIN,
 	    cfg->redis_timeout_ms) == -1 || redis_ready(&rc) == -1 ||
-	    command_load_library(&rc) == -1 || limits_store(&rc, cfg) == -1)
+	    command_load_library(&rc) == -1 || limits_store(&rc, cfg) == -1 ||
+	    retention_store(&rc, cfg) == -1)
 		goto out;
 	for (i = 0; i < sizeof(users) / sizeof(users[0]); i++)
 		if (user_create(&rc, users[i].name, users[i].password) == -1)

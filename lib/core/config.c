@@ -240,6 +240,76 @@ config_paths(struct config *cfg)
 	    "REDIS_ACL_FILE", cfg->var_dir, "redis-users.acl") == -1 ? -1 : 0;
 }
 
+/* 1 to CONFIG_NAME_MAX of letters, digits and ._- (db/retention.lua). */
+static int
+consumer_name_valid(const char *name, size_t len)
+{
+	return len >= 1 && len <= CONFIG_NAME_MAX &&
+	    strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789._-") >= len;
+}
+
+/* ARCHIVE_COPIES: names, by spaces; one at least. */
+static int
+archive_copies_valid(const char *list)
+{
+	size_t len, n = 0;
+
+	for (; *list != '\0'; list += len) {
+		list += strspn(list, " ");
+		if ((len = strcspn(list, " ")) == 0)
+			break;
+		if (!consumer_name_valid(list, len))
+			return 0;
+		n++;
+	}
+	return n > 0;
+}
+
+/*
+ * The archive, and how long the stream keeps what every archive copy
+ * and every worker has (docs/archive.md).  Seven days by default: a
+ * worker or a replica away for a weekend comes back to the stream, not
+ * the archive.
+ */
+static int
+config_retention(struct config *cfg)
+{
+	const char *name = getenv("CONSUMER_NAME"), *copies;
+	char host[CONFIG_NAME_MAX + 1] = "local";
+
+	if (name == NULL || *name == '\0') {
+		if (gethostname(host, sizeof(host)) == -1 ||
+		    !consumer_name_valid(host, strnlen(host, sizeof(host))))
+			snprintf(host, sizeof(host), "local");
+		name = host;
+	}
+	if (!consumer_name_valid(name, strlen(name))) {
+		log_error("config: CONSUMER_NAME=%s: 1 to %d of letters, digits "
+		    "and ._-", name, CONFIG_NAME_MAX);
+		return -1;
+	}
+	snprintf(cfg->consumer_name, sizeof(cfg->consumer_name), "%s", name);
+	copies = env_or("ARCHIVE_COPIES", cfg->consumer_name);
+	if (strlen(copies) >= sizeof(cfg->archive_copies) ||
+	    !archive_copies_valid(copies)) {
+		log_error("config: ARCHIVE_COPIES=%s: names as CONSUMER_NAME's, "
+		    "by spaces, %zu bytes at most", copies,
+		    sizeof(cfg->archive_copies) - 1);
+		return -1;
+	}
+	snprintf(cfg->archive_copies, sizeof(cfg->archive_copies), "%s",
+	    copies);
+	return path_in_var(cfg->archive_dir, sizeof(cfg->archive_dir),
+	    "ARCHIVE_DIR", cfg->var_dir, "archive") == -1 ||
+	    env_int("ARCHIVE_SEGMENT_SECONDS", 3600, 1, 86400,
+	    &cfg->archive_segment_s) == -1 ||
+	    env_int("STREAM_RETAIN_SECONDS", 7 * 86400, 0, 3650 * 86400,
+	    &cfg->retain_s) == -1 ||
+	    env_int("CONSUMER_TIMEOUT", 3600, 10, 30 * 86400,
+	    &cfg->consumer_timeout_s) == -1 ? -1 : 0;
+}
+
 int
 config_load(struct config *cfg)
 {
@@ -247,8 +317,8 @@ config_load(struct config *cfg)
 	cfg->var_dir = env_or("VAR_DIR", "var");
 	return config_redis(cfg) == -1 || config_logins(cfg) == -1 ||
 	    config_work(cfg) == -1 || config_fairness(cfg) == -1 ||
-	    config_limits(cfg) == -1 ||
-	    config_paths(cfg) == -1 ? -1 : 0;
+	    config_limits(cfg) == -1 || config_paths(cfg) == -1 ||
+	    config_retention(cfg) == -1 ? -1 : 0;
 }
 
 int

@@ -12,6 +12,7 @@
 #include "sentinel.h"
 
 #define CONFIG_SECRET_MAX 512
+#define CONFIG_NAME_MAX	48	/* a consumer's name (CONSUMER_NAME) */
 
 struct config {
 	const char	*redis_host;	/* REDIS_HOST, 127.0.0.1 */
@@ -63,6 +64,18 @@ struct config {
 	int		 block_ms;	/* WORKER_BLOCK_MS, 500 */
 	int		 worker_nice;	/* WORKER_NICE, 10 */
 	int		 catchup_share;	/* WORKER_CATCHUP_SHARE %, 25 */
+	/* The archive and the stream's retention (db/retention.lua). */
+	char		 archive_dir[PATH_MAX];	/* ARCHIVE_DIR, $VAR_DIR/archive */
+	/* CONSUMER_NAME, the host's name: this host's archive and worker
+	 * report as archive:<name> and worker:<name>. */
+	char		 consumer_name[CONFIG_NAME_MAX + 1];
+	int		 archive_segment_s; /* ARCHIVE_SEGMENT_SECONDS, 3600 */
+	/* Stored by setup in config:retention, read by stream_trim. */
+	int		 retain_s;	/* STREAM_RETAIN_SECONDS, 7 days */
+	int		 consumer_timeout_s; /* CONSUMER_TIMEOUT, 3600 */
+	/* ARCHIVE_COPIES, CONSUMER_NAME: the archives every trimmed entry
+	 * must be in, names by spaces. */
+	char		 archive_copies[256];
 };
 
 /* Fills cfg from the environment; -1 with a message on stderr if a value is bad. */

@@ -20,6 +20,7 @@
 #define REDIS_ROLE_CUSTOMERS	"customers"	/* customers.fcgi */
 #define REDIS_ROLE_ACCOUNTS	"accounts"	/* accounts.fcgi */
 #define REDIS_ROLE_WORKER	"worker"	/* the projector */
+#define REDIS_ROLE_ARCHIVER	"archiver"	/* the archiver, who alone trims */
 #define REDIS_ROLE_REPLICA	"replica"	/* a replica, of its primary */
 #define REDIS_ROLE_MONITOR	"monitor"	/* Redis Sentinel, of every node */
 /* The roles on the Sentinels themselves: sentinel.h. */

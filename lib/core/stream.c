@@ -3,11 +3,13 @@
 #include <string.h>
 
 #include "log.h"
+#include "retention.h"
 #include "stream.h"
 
-/* A read after anything but 0-0 is guarded: XRANGE after after, sent
- * behind the XREAD.  Redis runs it right after the XREAD is served, a
- * blocked one too, so it speaks of the data the batch came from. */
+/* A read after anything but 0-0 is guarded: XRANGE after after and GET
+ * of the trimmed mark, sent behind the XREAD.  Redis runs them right
+ * after the XREAD is served, a blocked one too, so they speak of the
+ * data the batch came from. */
 static int
 guarded(const struct stream_id *after)
 {
@@ -39,8 +41,10 @@ stream_read_send(struct redis_conn *rc, const char *key,
 		return -1;
 	if (guarded(after)) {
 		const char *guard[] = { "XRANGE", key, id, id };
+		const char *mark[] = { "GET", RETENTION_TRIMMED_KEY };
 
-		return redis_conn_send(rc, 4, guard, NULL);
+		return redis_conn_send(rc, 4, guard, NULL) == -1 ||
+		    redis_conn_send(rc, 2, mark, NULL) == -1 ? -1 : 0;
 	}
 	return 0;
 }
@@ -128,26 +132,77 @@ has_of(redisReply *r, const char *key)
 	return has;
 }
 
+/*
+ * An answer to GET of the trimmed mark (taken, freed): 0 and the mark
+ * (0-0 when nothing was ever trimmed), or -1 (logged).
+ */
+static int
+mark_of(redisReply *r, struct stream_id *mark)
+{
+	int ok = r != NULL && (r->type == REDIS_REPLY_NIL ||
+	    (r->type == REDIS_REPLY_STRING &&
+	    stream_id_parse(r->str, mark) == 0));
+
+	if (r != NULL && r->type == REDIS_REPLY_NIL)
+		*mark = (struct stream_id){ 0, 0 };
+	if (r != NULL && !ok)
+		log_warn("GET %s: %s", RETENTION_TRIMMED_KEY,
+		    r->type == REDIS_REPLY_ERROR ? r->str : "not a stream id");
+	freeReplyObject(r);
+	return ok ? 0 : -1;
+}
+
+/*
+ * The stream lacks after: trimmed up to it (0: nothing skipped, the
+ * batch holds what follows), trimmed past it (the entries between are in
+ * the archive), or lost (past every trim).
+ */
+static int
+absent(const struct stream_id *after, const struct stream_id *mark)
+{
+	int cmp = stream_id_cmp(after, mark);
+
+	return cmp == 0 ? 0 : cmp < 0 ? STREAM_READ_TRIMMED : STREAM_READ_GONE;
+}
+
+/* The guard's two replies, taken whatever the batch was, so that the
+ * pipeline stays in step: 0 (read on), STREAM_READ_* or -1. */
+static int
+guard_recv(struct redis_conn *rc, const char *key,
+    const struct stream_id *after, struct stream_id *mark)
+{
+	int has = has_of(redis_conn_reply(rc), key);
+
+	if (mark_of(redis_conn_reply(rc), mark) == -1 || has == -1)
+		return -1;
+	return has ? 0 : absent(after, mark);
+}
+
 int
 stream_read_recv(struct redis_conn *rc, const char *key,
     const struct stream_id *after, struct stream_batch *b)
 {
-	int has;
+	struct stream_id mark = { 0, 0 };
+	int res = 0;
 
 	memset(b, 0, sizeof(*b));
 	if ((b->reply = redis_conn_reply(rc)) == NULL)
 		return -1;
-	/* The guard's reply is taken whatever the batch was: the pipeline
-	 * stays in step. */
-	has = guarded(after) ? has_of(redis_conn_reply(rc), key) : 1;
-	if (has == 1 && batch_parse(b->reply, b) == 0)
+	if (guarded(after))
+		res = guard_recv(rc, key, after, &mark);
+	if (res == 0 && batch_parse(b->reply, b) == 0) {
+		b->trimmed = mark;
 		return 0;
-	if (has == 1)
+	}
+	if (res == 0) {
 		log_warn("XREAD %s: %s", key,
 		    b->reply->type == REDIS_REPLY_ERROR ? b->reply->str :
 		    "unexpected reply");
+		res = -1;
+	}
 	stream_batch_free(b);
-	return has == 0 ? STREAM_READ_GONE : -1;
+	b->trimmed = mark;
+	return res;
 }
 
 void

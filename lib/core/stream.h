@@ -26,21 +26,30 @@ struct stream_batch {
 	struct stream_entry	*entries;	/* owned */
 	size_t			 n;		/* 0: nothing new */
 	redisReply		*reply;		/* owned; NULL for a batch made by hand */
+	/* The trimmed mark the read saw (retention.h); 0-0 when nothing was
+	 * trimmed, or the read was after 0-0 and did not ask. */
+	struct stream_id	 trimmed;
 };
 
 /*
  * XREAD COUNT count [BLOCK block_ms] STREAMS key after, in two halves, so
  * that the next batch can be asked for while one is applied; block_ms < 0
  * does not block.  Unless after is 0-0, the same round trip then asks
- * whether the stream still has after (XRANGE after after): a reader that
- * goes on after an entry the stream lost (a failover, a node that resynced
- * under an open connection, an older backup) would hide that loss.
+ * whether the stream still has after (XRANGE after after), and how far it
+ * was trimmed (retention.h): Redis's XREAD after an entry that is gone
+ * starts at the next one there is, and a reader that went on would hide
+ * the gap.
  * send: 0, or -1 if Redis is unreachable.  recv, with send's after: 0 and
- * the batch (stream_batch_free); STREAM_READ_GONE, nothing read, if the
- * stream no longer has after; or -1 if Redis is unreachable or answered
- * with something else (logged).
+ * the batch (stream_batch_free), after is there or is the trimmed mark;
+ * STREAM_READ_TRIMMED, nothing read, if the stream was trimmed past after
+ * (what follows it is in the archive first); STREAM_READ_GONE, nothing
+ * read, if the stream lost after past every trim (a failover, a node that
+ * resynced under an open connection, an older backup); or -1 if Redis is
+ * unreachable or answered with something else (logged).  batch->trimmed
+ * holds the mark in every case.
  */
-#define STREAM_READ_GONE 1
+#define STREAM_READ_GONE	1
+#define STREAM_READ_TRIMMED	2
 int	 stream_read_send(struct redis_conn *rc, const char *key,
 	    const struct stream_id *after, int count, int block_ms);
 int	 stream_read_recv(struct redis_conn *rc, const char *key,

@@ -1,0 +1,37 @@
+/*
+ * The stream's retention, as its readers see it (db/retention.lua holds
+ * the rules): each consumer reports how far it holds the stream, the
+ * archiver trims in bounded steps, and the trimmed mark tells a reader
+ * whose position is gone whether the archive has what follows.
+ */
+#ifndef RETENTION_H
+#define RETENTION_H
+
+#include "redis.h"
+#include "stream_id.h"
+
+/* The last id ever trimmed; db/retention.lua writes it. */
+#define RETENTION_TRIMMED_KEY	"retention:trimmed"
+
+/* The kinds of consumer: an archive copy, a read model's worker. */
+#define RETENTION_KIND_ARCHIVE	"archive"
+#define RETENTION_KIND_WORKER	"worker"
+
+/*
+ * FCALL consumer_report: name (CONSUMER_NAME) of kind holds the stream
+ * up to pos.  0 and the trimmed mark (if trimmed is not NULL), or -1
+ * (Redis unreachable, or a refusal: logged).
+ */
+int	retention_report(struct redis_conn *rc, const char *stream,
+	    const char *kind, const char *name, const struct stream_id *pos,
+	    struct stream_id *trimmed);
+
+/*
+ * FCALL stream_trim, once: the entries it removed (0: none may go now)
+ * and the trimmed mark (if trimmed is not NULL), or -1 (logged).  Call
+ * again while it removes some; each call is bounded (db/retention.lua).
+ */
+long long retention_trim_step(struct redis_conn *rc, const char *stream,
+	    struct stream_id *trimmed);
+
+#endif
