@@ -98,6 +98,7 @@ stack_start_user1() {
 stack_stop() {
 	[ -n "${T:-}" ] && [ -f "$T/run.pid" ] || return 0
 	worker_stop
+	archiver_stop
 	stop_pidfile "$T/run.pid"
 	sanitizers_quiet || return 1
 	[ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$T"
@@ -184,6 +185,15 @@ worker_start() {
 }
 worker_stop() {
 	stop_pidfile "$T/worker.pid"
+}
+# The archiver, when the file runs it itself (RUN_ARCHIVER=0), with
+# extra environment: archiver_start [VAR=value ...].
+archiver_start() {
+	env "$@" "$BIN_DIR/archiver" >>"$T/archiver.log" 2>&1 3>&- &
+	echo $! >"$T/archiver.pid"
+}
+archiver_stop() {
+	stop_pidfile "$T/archiver.pid"
 }
 
 # SIGTERM to the process in a pid file; waits up to ten seconds for it,
