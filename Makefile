@@ -194,13 +194,15 @@ deps:
 # The man pages, one per program, from man/*.8.in and the one table of
 # the variables the programs read (man/environment; man/build fails when
 # the code reads one the table lacks).
-MAN_PAGES = customers.fcgi.8 accounts.fcgi.8 microsvc-worker.8 microsvc-setup.8
+MAN_PAGES = customers.fcgi.8 accounts.fcgi.8 microsvc-worker.8 microsvc-setup.8 \
+            microsvc-archiver.8
 man: $(BUILD)/man/customers.fcgi.8
 $(BUILD)/man/customers.fcgi.8: man/build man/environment $(wildcard man/*.8.in) \
     lib/core/config.c
 	man/build $(@D) $(VERSION)
 
-# Programs to bin/ (microsvc-worker, microsvc-setup) and libexec/microsvc/
+# Programs to bin/ (microsvc-worker, microsvc-archiver, microsvc-setup) and
+# libexec/microsvc/
 # (the FastCGI programs); the Redis Function library, the schema and the
 # systemd units to share/microsvc/; the configs (lighttpd's, the
 # nftables ruleset) to CONFDIR, share/microsvc/ unless told (the Debian
@@ -213,6 +215,7 @@ install: programs man $(GEN)/events.lua
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/microsvc \
 	    $(SHARE)/systemd $(DESTDIR)$(CONFDIR) $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 755 $(BIN)/worker $(DESTDIR)$(PREFIX)/bin/microsvc-worker
+	install -m 755 $(BIN)/archiver $(DESTDIR)$(PREFIX)/bin/microsvc-archiver
 	install -m 755 $(BIN)/setup $(DESTDIR)$(PREFIX)/bin/microsvc-setup
 	install -m 755 $(BIN)/customers.fcgi $(BIN)/accounts.fcgi \
 	    $(DESTDIR)$(PREFIX)/libexec/microsvc/
