@@ -95,7 +95,9 @@ archiver_commit(struct archiver *a)
 	segment_writer_close(a->w);
 	a->w = NULL;
 	a->committed = a->pos;
-	log_info("committed %s (%zu entries)", name, n);
+	log_info("committed %s: %zu entries, the first appended %lld ms "
+	    "before", name, n, (long long)(clock_monotonic_us() -
+	    a->opened_us) / 1000);
 	archiver_clear(a);
 	archiver_report(a);
 	a->trim_more = 1;
