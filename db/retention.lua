@@ -147,7 +147,26 @@ local function stream_trim(keys, args)
   return { removed, mark[3], removed > 0 and '' or 'nothing may go yet' }
 end
 
+-- FCALL_RO retention_state 1 <stream>: for /status and /metrics,
+-- {now ms, consumer_timeout, mark, kind, name, "<id> <ms>", ...}: at
+-- most RETENTION_NAMES_MAX consumers a kind.
+local function retention_state(keys, args)
+  local out = { clock_ms(),
+    tonumber(redis.call('HGET', 'config:retention', 'consumer_timeout')) or 0,
+    trimmed_mark() }
+  for kind, hash in pairs(RETENTION_KINDS) do
+    local all = redis.call('HGETALL', hash)
+    for i = 1, #all, 2 do
+      out[#out + 1] = kind
+      out[#out + 1] = all[i]
+      out[#out + 1] = all[i + 1]
+    end
+  end
+  return out
+end
+
 -- allow-oom: a full Redis must still let readers report and the stream
 -- shrink; both write a bounded amount.
 register('consumer_report', consumer_report, { 'allow-oom' })
 register('stream_trim', stream_trim, { 'allow-oom' })
+register('retention_state', retention_state, { 'no-writes' })

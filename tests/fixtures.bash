@@ -196,20 +196,8 @@ archiver_stop() {
 	stop_pidfile "$T/archiver.pid"
 }
 
-# SIGTERM to the process in a pid file; waits up to ten seconds for it,
-# then SIGKILL.
-stop_pidfile() {
-	[ -f "$1" ] || return 0
-	local pid i
-	pid=$(cat "$1")
-	kill -TERM "$pid" 2>/dev/null || true
-	for i in $(seq 100); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	! kill -0 "$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
-	rm -f "$1"
-}
+# stop_pidfile FILE [TENTHS]
+source "$ROOT/tests/pidfile.bash"
 
 # rcli ARG...: redis-cli as admin (scripts/redis-cli) on the file's Redis
 # (by REDIS_SOCKET: stack_start sets it); from inside the network

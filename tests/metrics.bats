@@ -88,6 +88,23 @@ metric() {
 	grep -q '^projector_events_total{' "$T/metrics.txt"
 }
 
+@test "the stream's consumers, stale or not, and its trimmed mark in /metrics and /status" {
+	# A worker that reports now (as the worker's role), and one whose
+	# last report is a day old.
+	REDISCLI_AUTH=$(cat "$VAR_DIR/redis-worker.pass") redis-cli -s "$REDIS_SOCKET" \
+		--user worker FCALL consumer_report 1 event-stream worker fresh 1-1 >/dev/null
+	rcli HSET retention:workers old "1-1 $(( ($(date +%s) - 86400) * 1000 ))" >/dev/null
+	[ "$(metric "$A" 'stream_consumer_stale{kind="worker",name="fresh"}')" = 0 ]
+	[ "$(metric "$A" 'stream_consumer_stale{kind="worker",name="old"}')" = 1 ]
+	age=$(metric "$A" 'stream_consumer_report_age_seconds{kind="worker",name="old"}')
+	[ "${age%.*}" -ge 86400 ]
+	[ "$(metric "$A" stream_trimmed_through_timestamp_seconds)" = 0.000 ]
+	run curl -s "$A/status"
+	[ "$(jq -r '.stream.trimmed_through' <<<"$output")" = 0-0 ]
+	[ "$(jq -c '[.stream.consumers[] | select(.kind == "worker") | [.name, .stale]] | sort' <<<"$output")" = '[["fresh",false],["old",true]]' ]
+	rcli DEL retention:workers >/dev/null
+}
+
 @test "the lag shows while the worker is paused" {
 	worker=$(cat "$VAR_DIR/worker.pid")
 	kill -STOP "$worker"

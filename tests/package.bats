@@ -19,6 +19,7 @@
 # hardening and all.
 
 ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+load pidfile
 CACHE=${MICROSVC_TEST_CACHE:-/var/cache/microsvc-test}
 A=http://127.0.0.1:8090
 C=http://127.0.0.1:8080
@@ -207,16 +208,8 @@ stack_stop() {
 
 # boot_stop: the booted root powers off (SIGTERM to systemd-nspawn).
 boot_stop() {
-	[ -f "$W/nspawn.pid" ] || return 0
-	local pid i
-	pid=$(cat "$W/nspawn.pid")
-	kill -TERM "$pid" 2>/dev/null || true
-	for i in $(seq 300); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	! kill -0 "$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
-	rm -f "$W/nspawn.pid" "$W/boot.pid"
+	stop_pidfile "$W/nspawn.pid" 300
+	rm -f "$W/boot.pid"
 }
 
 # nsrun CMD...: CMD from this host, in the stack's network namespace.

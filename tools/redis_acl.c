@@ -63,7 +63,8 @@ static const struct {
 	/* The account and login Functions (idem:* as above), XINFO for
 	 * /status and /metrics, the users' password hashes for the login
 	 * itself, and the names of the user:* keys that change
-	 * (cgi/accounts/user_watch.c). */
+	 * (cgi/accounts/user_watch.c), and the stream's consumers for
+	 * /status and /metrics (retention_state). */
 	{ REDIS_ROLE_ACCOUNTS, ON_REDIS, 1, "+ping +fcall +fcall_ro +xinfo|stream "
 	    "+client|id +client|tracking +subscribe &__redis__:invalidate "
 	    "~seq:account ~account:* ~login:* ~idem:* "
@@ -71,7 +72,9 @@ static const struct {
 	    "+expire +pexpire +pttl +zadd +zscore +zremrangebyscore "
 	    "+zremrangebyrank "
 	    "+xadd +wait +role "
-	    "(%R~user:* +exists +hget)" },
+	    "(%R~user:* +exists +hget) "
+	    "(%R~retention:* %R~config:retention +fcall_ro +time +get +hget "
+	    "+hgetall)" },
 	/* The stream, read; its own position reported (consumer_report,
 	 * db/retention.lua) and the trimmed mark read. */
 	{ REDIS_ROLE_WORKER, ON_REDIS, 1,

@@ -47,6 +47,13 @@ void	login_throttle_succeeded(struct service *svc, const char *user,
 void	status_get(const struct route_call *call);
 /* metrics.c: the projector's figures for GET /metrics */
 void	projector_metrics(struct service *svc, FILE *out);
+/*
+ * consumers.c: the stream's consumers and its trimmed mark, for
+ * GET /metrics and GET /status (as {"trimmed_through", "consumers"}; NULL
+ * when Redis cannot say).
+ */
+void	consumers_metrics(struct service *svc, FILE *out);
+json_object *consumers_json(struct service *svc);
 /* status.c: entries in the stream not yet applied; -1 if Redis is down. */
 long long projection_lag(struct service *svc, long long seen,
 	    struct stream_info *info);

@@ -109,4 +109,5 @@ projector_metrics(struct service *svc, FILE *out)
 	each_row(r->db, RM_BATCH_STATS, batch_stats, out);
 	each_row(r->db, RM_DEAD_LETTER_COUNT, dead_letters, out);
 	position(&last, lag, &info, out);
+	consumers_metrics(svc, out);
 }

@@ -65,6 +65,8 @@ status_get(const struct route_call *call)
 		http_respond_error(call->req, 500, "out of memory");
 		return;
 	}
+	if (lag >= 0)
+		json_object_object_add(body, "stream", consumers_json(svc));
 	http_respond_json(call->req, known && lag >= 0 ? 200 : 503, body);
 	json_object_put(body);
 }

@@ -7,6 +7,7 @@
 #ifndef RETENTION_H
 #define RETENTION_H
 
+#include "config.h"
 #include "redis.h"
 #include "stream_id.h"
 
@@ -33,5 +34,32 @@ int	retention_report(struct redis_conn *rc, const char *stream,
  */
 long long retention_trim_step(struct redis_conn *rc, const char *stream,
 	    struct stream_id *trimmed);
+
+/* A consumer's last report, as retention_state gives it. */
+struct retention_consumer {
+	char			kind[8];	/* RETENTION_KIND_* */
+	char			name[CONFIG_NAME_MAX + 1];
+	struct stream_id	pos;
+	long long		seen_ms;	/* Redis's clock at the report */
+};
+
+/* db/retention.lua's bound: 64 names a kind. */
+#define RETENTION_CONSUMERS_MAX	128
+
+struct retention_state {
+	long long			now_ms;		/* Redis's clock */
+	long long			timeout_s;	/* CONSUMER_TIMEOUT */
+	struct stream_id		mark;
+	size_t				n;
+	struct retention_consumer	c[RETENTION_CONSUMERS_MAX];
+};
+
+/* FCALL_RO retention_state: 0, or -1 (Redis unreachable, or refused). */
+int	retention_state(struct redis_conn *rc, const char *stream,
+	    struct retention_state *st);
+
+/* A worker silent past the timeout: it no longer holds trimming back. */
+int	retention_consumer_stale(const struct retention_state *st,
+	    const struct retention_consumer *c);
 
 #endif

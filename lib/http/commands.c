@@ -91,12 +91,14 @@ body_args(json_object *body, const struct event_spec *spec,
  * the answer says so.  WAIT counts the replicas that have everything
  * this connection wrote, the command's writes last (a kept answer's
  * replay writes too, for this: events.lua, keyed()).  Too few by the
- * timeout: 503, and the client retries with its key.  Sent on the
- * FCALL's answer: sent with it in one write, so that Redis blocks the
- * WAIT in the FCALL's own pass, POST /invoices answered 3 times less
- * (bench/groupcommit.sh, always + WAIT 1: 265 against 746/s with 4
- * processes, 457 against 1,555 with 32), the replica's fsync following
- * the primary's instead of overlapping the round trip, we think.
+ * timeout: 503, and the client retries with its key.
+ *
+ * WAIT goes out once the FCALL's answer is in, not in the same write:
+ * pipelined, POST /invoices answered 3 times fewer requests a second
+ * (bench/groupcommit.sh, appendfsync always + WAIT 1: 265 against 746
+ * with 4 processes, 457 against 1,555 with 32).  Our reading: Redis then
+ * blocks the WAIT in the FCALL's own pass, so the replica's fsync comes
+ * after the primary's instead of during the round trip.
  */
 static void
 wait_replicas(struct service *svc, struct command_result *res)
