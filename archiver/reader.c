@@ -66,9 +66,9 @@ reader_next(struct reader *r, const struct stream_id *after,
 }
 
 /*
- * Redis makes the next batch while this one is written: the worker's
- * catch-up went from 150,000-200,000 events/s to 250,000 with it
- * (worker/follow.c), and the archiver's loop is the same shape.
+ * Redis makes the next batch while this one is written: bench/archiver.sh
+ * with 1,000,000 events, three runs each, 386,000-451,000 events/s
+ * without, 447,000-521,000 with.
  */
 void
 reader_prefetch(struct reader *r, const struct stream_id *after)
