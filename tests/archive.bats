@@ -8,8 +8,9 @@
 load fixtures
 
 setup_file() {
+	# REDIS_TCP=1: a replica (below) follows Redis by TCP only.
 	stack_start_user1 RUN_WORKER=0 RUN_ARCHIVER=0 CONSUMER_NAME=a \
-		ARCHIVE_COPIES=a
+		ARCHIVE_COPIES=a REDIS_TCP=1
 	export ARCHIVE=$VAR_DIR/archive
 	# The workers here are played; the real one would lag behind what
 	# is trimmed under it (a worker's reading of the archive is
@@ -19,6 +20,7 @@ setup_file() {
 }
 
 teardown_file() {
+	stop_pidfile "$T/replica.pid"
 	stack_stop
 }
 
@@ -228,6 +230,32 @@ events() {
 	grep -F "$seg" <<<"$output"
 	cp "$T/seg.orig" "$seg"
 	arch --verify
+}
+
+@test "REDIS_WAIT_REPLICAS: a segment waits until its events are on a replica" {
+	retention retain_seconds 86400
+	archiving REDIS_WAIT_REPLICAS=1 REDIS_WAIT_TIMEOUT_MS=100
+	before=$(archive_last)
+	events 3
+	sleep 2
+	[ "$(archive_last)" = "$before" ]
+	[ "$(grep -c 'is not committed: 0 of the 1 replicas' "$T/archiver.log")" = 1 ]
+	{
+		echo "port $(free_port)"
+		echo "bind 127.0.0.1"
+		echo "dir $T"
+		echo "save \"\""
+		echo "aclfile $VAR_DIR/redis-users.acl"
+		echo "replicaof 127.0.0.1 $REDIS_PORT"
+		echo "masteruser replica"
+		echo "masterauth $(cat "$VAR_DIR/redis-replica.pass")"
+	} >"$T/replica.conf"
+	redis-server "$T/replica.conf" >"$T/replica.log" 2>&1 3>&- &
+	echo $! >"$T/replica.pid"
+	archived
+	grep -q 'resolved: the open segment' "$T/archiver.log"
+	archive_matches_stream
+	stop_pidfile "$T/replica.pid"
 }
 
 @test "the stream lost the archive's last entry (a failover): one clear error, archiving stops" {
