@@ -240,18 +240,7 @@ events() {
 	sleep 2
 	[ "$(archive_last)" = "$before" ]
 	[ "$(grep -c 'is not committed: 0 of the 1 replicas' "$T/archiver.log")" = 1 ]
-	{
-		echo "port $(free_port)"
-		echo "bind 127.0.0.1"
-		echo "dir $T"
-		echo "save \"\""
-		echo "aclfile $VAR_DIR/redis-users.acl"
-		echo "replicaof 127.0.0.1 $REDIS_PORT"
-		echo "masteruser replica"
-		echo "masterauth $(cat "$VAR_DIR/redis-replica.pass")"
-	} >"$T/replica.conf"
-	redis-server "$T/replica.conf" >"$T/replica.log" 2>&1 3>&- &
-	echo $! >"$T/replica.pid"
+	replica_start "$(free_port)"
 	archived
 	grep -q 'resolved: the open segment' "$T/archiver.log"
 	archive_matches_stream
