@@ -9,7 +9,10 @@
  * Measured on Redis 7.0.15: MEMORY STATS gives the used memory
  * (total.allocated) but not maxmemory, CONFIG GET would show the whole
  * configuration, and plain +info the clients, the replicas' addresses
- * and the keyspace.
+ * and the keyspace.  Redis's ACL documentation says such first-argument
+ * rules may go in a later version: then MEMORY STATS (total.allocated)
+ * and this program's REDIS_MAXMEMORY would do, less exactly (a CONFIG
+ * SET by hand would not show).
  */
 #include <stdlib.h>
 #include <string.h>
