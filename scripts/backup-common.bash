@@ -14,12 +14,12 @@ JWT_SECRET_FILE=${JWT_SECRET_FILE:-$VAR_DIR/jwt.secret}
 STREAM_KEY=${STREAM_KEY:-event-stream}
 
 # The manifest's format; a restore refuses another.
-MANIFEST_FORMAT=1
+export MANIFEST_FORMAT=1
 
 # A segment's name: its first and last ids, each two 20-digit numbers
 # (docs/archive.md); anything else in the folder (writing.part) is not
 # part of the archive.
-SEGMENT_RE='^[0-9]{20}-[0-9]{20}_[0-9]{20}-[0-9]{20}\.seg$'
+export SEGMENT_RE='^[0-9]{20}-[0-9]{20}_[0-9]{20}-[0-9]{20}\.seg$'
 
 die() { printf '%s: %s\n' "$PROG" "$*" >&2; exit 1; }
 say() { printf '%s: %s\n' "$PROG" "$*" >&2; }
@@ -48,6 +48,7 @@ durable() {
 	done
 }
 
+OWN_PID=
 # redis_own_start DIR FILE [AS_USER]: a redis-server on DIR/FILE, on a
 # socket in a private folder, no port, no AOF, no save: it only loads
 # the file.  Sets OWN_SOCK and OWN_PID; waits until it answers (LOADING
@@ -75,7 +76,7 @@ redis_own_start() {
 }
 own_cli() { redis-cli -s "$OWN_SOCK" "$@"; }
 redis_own_stop() {
-	[ -n "${OWN_PID:-}" ] || return 0
+	[ -n "$OWN_PID" ] || return 0
 	own_cli shutdown nosave >/dev/null 2>&1 || kill "$OWN_PID" 2>/dev/null || true
 	wait "$OWN_PID" 2>/dev/null || true
 	OWN_PID=
