@@ -6,14 +6,14 @@
 #include "retention.h"
 #include "stream.h"
 
-/* A read after anything but 0-0 is guarded: XRANGE after after and GET
- * of the trimmed mark, sent behind the XREAD.  Redis runs them right
- * after the XREAD is served, a blocked one too, so they speak of the
- * data the batch came from. */
+/* A read is guarded: behind the XREAD, XRANGE after after (but after
+ * 0-0, which is no entry) and GET of the trimmed mark.  Redis runs them
+ * right after the XREAD is served, a blocked one too, so they speak of
+ * the data the batch came from. */
 static int
-guarded(const struct stream_id *after)
+from_start(const struct stream_id *after)
 {
-	return after->ms != 0 || after->seq != 0;
+	return after->ms == 0 && after->seq == 0;
 }
 
 int
@@ -39,14 +39,17 @@ stream_read_send(struct redis_conn *rc, const char *key,
 	argv[argc++] = id;
 	if (redis_conn_send(rc, argc, argv, NULL) == -1)
 		return -1;
-	if (guarded(after)) {
+	if (!from_start(after)) {
 		const char *guard[] = { "XRANGE", key, id, id };
+
+		if (redis_conn_send(rc, 4, guard, NULL) == -1)
+			return -1;
+	}
+	{
 		const char *mark[] = { "GET", RETENTION_TRIMMED_KEY };
 
-		return redis_conn_send(rc, 4, guard, NULL) == -1 ||
-		    redis_conn_send(rc, 2, mark, NULL) == -1 ? -1 : 0;
+		return redis_conn_send(rc, 2, mark, NULL);
 	}
-	return 0;
 }
 
 /* The value of field name among [field, value, ...], with its length. */
@@ -165,13 +168,14 @@ absent(const struct stream_id *after, const struct stream_id *mark)
 	return cmp == 0 ? 0 : cmp < 0 ? STREAM_READ_TRIMMED : STREAM_READ_GONE;
 }
 
-/* The guard's two replies, taken whatever the batch was, so that the
- * pipeline stays in step: 0 (read on), STREAM_READ_* or -1. */
+/* The guard's replies, taken whatever the batch was, so that the
+ * pipeline stays in step: 0 (read on), STREAM_READ_* or -1.  From the
+ * start, anything ever trimmed is missing. */
 static int
 guard_recv(struct redis_conn *rc, const char *key,
     const struct stream_id *after, struct stream_id *mark)
 {
-	int has = has_of(redis_conn_reply(rc), key);
+	int has = from_start(after) ? 0 : has_of(redis_conn_reply(rc), key);
 
 	if (mark_of(redis_conn_reply(rc), mark) == -1 || has == -1)
 		return -1;
@@ -183,13 +187,12 @@ stream_read_recv(struct redis_conn *rc, const char *key,
     const struct stream_id *after, struct stream_batch *b)
 {
 	struct stream_id mark = { 0, 0 };
-	int res = 0;
+	int res;
 
 	memset(b, 0, sizeof(*b));
 	if ((b->reply = redis_conn_reply(rc)) == NULL)
 		return -1;
-	if (guarded(after))
-		res = guard_recv(rc, key, after, &mark);
+	res = guard_recv(rc, key, after, &mark);
 	if (res == 0 && batch_parse(b->reply, b) == 0) {
 		b->trimmed = mark;
 		return 0;

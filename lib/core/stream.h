@@ -27,18 +27,18 @@ struct stream_batch {
 	size_t			 n;		/* 0: nothing new */
 	redisReply		*reply;		/* owned; NULL for a batch made by hand */
 	/* The trimmed mark the read saw (retention.h); 0-0 when nothing was
-	 * trimmed, or the read was after 0-0 and did not ask. */
+	 * trimmed. */
 	struct stream_id	 trimmed;
 };
 
 /*
  * XREAD COUNT count [BLOCK block_ms] STREAMS key after, in two halves, so
  * that the next batch can be asked for while one is applied; block_ms < 0
- * does not block.  Unless after is 0-0, the same round trip then asks
- * whether the stream still has after (XRANGE after after), and how far it
- * was trimmed (retention.h): Redis's XREAD after an entry that is gone
+ * does not block.  The same round trip then asks whether the stream
+ * still has after (XRANGE after after, unless after is 0-0), and how far
+ * it was trimmed (retention.h): Redis's XREAD after an entry that is gone
  * starts at the next one there is, and a reader that went on would hide
- * the gap.
+ * the gap.  After 0-0, anything trimmed at all is such a gap.
  * send: 0, or -1 if Redis is unreachable.  recv, with send's after: 0 and
  * the batch (stream_batch_free), after is there or is the trimmed mark;
  * STREAM_READ_TRIMMED, nothing read, if the stream was trimmed past after
