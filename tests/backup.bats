@@ -99,7 +99,7 @@ restore_keys() { "$ROOT/scripts/restore" "$BK/keys" 2>"$T/restore.log" 3>&-; }
 	id_le "$r" "$p"
 	start=$(date +%s%N)
 	STACK_PREPARE=restore_plain stack_start_user1 ARCHIVE_SEGMENT_SECONDS=1
-	note "restore: $(grep -o '[0-9.]* s;' "$T/restore.log"), up and caught up in $(ms_since "$start") ms"
+	note "restore: $(grep -o '[0-9.]* s;' "$T/restore.log" | tr -d ';'), up and caught up in $(ms_since "$start") ms"
 	[ "$(stream_last)" = "$p" ]
 	diff "$BK/stream.a" <(rcli --raw XRANGE event-stream - +)
 	[ "$(curl -s "$A/status" | jq -r .last_event_id)" = "$p" ]
