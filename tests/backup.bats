@@ -66,6 +66,16 @@ setup_file() {
 	wait "$poster"
 	"$ROOT/scripts/backup" --with-keys "$BK/keys" 2>>"$BK/backup.log" 3>&-
 	wait_projected
+	# A mark past every segment: the stream says it lost entries that
+	# the archive lacks (another host's ARCHIVE_DIR, say).  Past the
+	# stream's end too, so that no reader takes it for a trim.
+	local last
+	last=$(stream_last)
+	export FAR_MARK=$((${last%-*} + 1000))-0
+	rcli SET retention:trimmed "$FAR_MARK" >/dev/null
+	"$ROOT/scripts/backup" "$BK/uncovered" 2>"$BK/uncovered.log" 3>&- &&
+		echo "accepted" >>"$BK/uncovered.log"
+	rcli DEL retention:trimmed >/dev/null
 	# What the first stack holds and answers, up to the copy's point.
 	rcli --raw XRANGE event-stream - "$(fact "$BK/plain" stream_last_id)" >"$BK/stream.a"
 	while read -r kind code id _; do
@@ -209,6 +219,13 @@ refused_naming() {
 	cp -a "$BK/plain" "$BK/bad-seg"
 	flip "$BK/bad-seg/$seg"
 	refused_naming "$BK/bad-seg" "$seg"
+}
+
+@test "backup refuses a copy whose stream was trimmed past the archive it finds" {
+	[ "$(wc -l <"$BK/uncovered.log")" = 1 ] &&
+		[[ "$(cat "$BK/uncovered.log")" == "backup: the stream was trimmed up to $FAR_MARK, but the archive in $(fact "$BK/plain" var_dir)/archive ends at "*": set ARCHIVE_DIR to this host's archive" ]] ||
+		{ cat "$BK/uncovered.log" >&2; false; }
+	[ ! -e "$BK/uncovered" ]
 }
 
 @test "restore refuses a VAR_DIR that is not empty, and backup a DEST that is not empty" {
