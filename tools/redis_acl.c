@@ -56,8 +56,9 @@ static const struct {
 	{ REDIS_ROLE_CUSTOMERS, ON_REDIS, 1, "+ping +fcall +fcall_ro "
 	    "~seq:customer ~seq:invoice ~account:* ~customer:* ~invoice:* "
 	    "~gc:* ~idem:* %R~config:limits "
-	    "+time +incr +get +exists +hget +hmget +hset +hincrby +del +expire "
-	    "+zadd +zrem +zrange +zcard +zpopmin +rename +rpush +lindex +lpop "
+	    "+time +incr +get +set +exists +hget +hmget +hset +hdel +hincrby "
+	    "+del +expire +zadd +zrem +zrange +zcard +zpopmin +rename +rpush "
+	    "+lindex +lpop "
 	    "+xadd +wait +role "
 	    "(%R~user:* +exists)" },
 	/* The account and login Functions (idem:* as above), XINFO for
