@@ -150,7 +150,8 @@ $(BIN)/accounts.fcgi: $(ACCT_OBJ) $(HTTP_LIB) $(DB_LIB) $(CORE_LIB)
 $(BIN)/accounts.fcgi: LIBS = $(HTTP_PKGS) $(DB_PKGS) libsodium $(CORE_PKGS)
 $(BIN)/worker: $(WORK_OBJ) $(DB_LIB) $(CORE_LIB)
 $(BIN)/worker: LIBS = $(DB_PKGS) $(CORE_PKGS)
-$(BIN)/setup: $(call obj,tools/setup.c tools/redis_acl.c) $(CORE_LIB)
+$(BIN)/setup: $(call obj,tools/setup.c tools/redis_acl.c \
+    tools/invoices_migrate.c) $(CORE_LIB)
 $(BIN)/setup: LIBS = libsodium $(CORE_PKGS)
 $(BIN)/unit_tests: $(UNIT_OBJ) $(UNIT_DEPS) $(HTTP_LIB) $(DB_LIB) \
     $(ARCH_LIB) $(CORE_LIB)
