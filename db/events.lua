@@ -31,14 +31,21 @@
 --   seq:<record>               last id given out, per kind of record
 --   user:<name>                {password_hash}  (made by setup, not events)
 --   account:<id>               {owned_by, name, customers, cents}
---   customer:<id>              {account_id, name, created_date, cents}
---   customer:<id>:invoices     sorted set of the customer's invoice ids
---   invoice:<id>               {customer_id, purchase_date, cents, created_date}
---   gc:customer:<id>:invoices  a deleted customer's, going (collect_garbage)
+--   customer:<id>              {account_id, name, created_date, cents,
+--                               invoices}
+--   customer:<id>:chunks       the firsts of its invoice chunks (8 bytes
+--                               big-endian, score 0, by BYLEX)
+--   customer:<id>:c:<first>    a chunk: fixed-size invoice records by id
+--   invoice:bucket:<id / 100>  {id mod 100: customer id}
+--   customer:<id>:invoices     sorted set of ids \ invoices kept before,
+--   invoice:<id>               {customer_id, ...} / until invoices_migrate
+--   gc:customer:<id>:chunks    a deleted customer's (or its :invoices),
+--                               going (collect_garbage)
 --   gc:queue                   the list of those sets
 --   idem:<len>:<caller>:<key>  {fingerprint, type, event_id, id}, for key_ttl
 -- and config:limits, the bounds setup stores (bounds()).  'cents' is the
--- running total of invoices, for the limits.
+-- running total of invoices, and a customer's 'invoices' the count of
+-- those in chunks, for the limits.
 --
 -- Payloads are concatenated in the catalogue's field order rather than
 -- built from a Lua table, because cjson orders table keys at random and
