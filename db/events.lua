@@ -334,9 +334,10 @@ local function own_customer(owner, customer_id)
   return account_id
 end
 
--- Invoices take at most 64 bytes of Redis each (docs/design.md, Keys).
--- The hash and sorted-set member of each, as before, took 252: a key
--- costs about 50 bytes before its value, and a skiplist node about 100.
+-- Invoices take at most 64 bytes of Redis each (docs/scaling.md).  The
+-- hash and sorted-set member of each, as before, took 286 (used_memory
+-- at 100,000): a key costs about 50 bytes before its value, and a
+-- skiplist node about 100.
 -- So a customer's invoices are records of a fixed size, in id order, in
 -- strings of at most CHUNK of them (customer:<id>:c:<first id>), each
 -- holding the ids from its first up to the next chunk's; the firsts are
@@ -344,7 +345,8 @@ end
 -- BYLEX (memcmp: exact for every id, where a score stops at 2^53).  And
 -- which customer an invoice is of is in invoice:bucket:<id div 100>, a
 -- field per invoice (id mod 100), which Redis keeps as a listpack
--- (hash-max-listpack-entries 128): about 6 bytes an invoice.
+-- (hash-max-listpack-entries, 128 or more by default): about 6 bytes an
+-- invoice.
 --
 -- A record: the id's two 32-bit words, the cents (7 bytes: up to
 -- 2^53-1), created_date in seconds since 1970 (5 bytes), purchase_date
