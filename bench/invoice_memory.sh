@@ -6,7 +6,8 @@
 # - used_memory after, less before, divided by N;
 # - the sum of MEMORY USAGE of the invoice keys, divided by N;
 # - the median and slowest of the 1 customer's pages of 1,000
-#   (customer_invoices, limit 1000, cursor by cursor), in µs (SLOWLOG).
+#   (customer_invoices, limit 1000, cursor by cursor, three passes), in
+#   µs (SLOWLOG).
 # Usage: bench/invoice_memory.sh [LIBRARY] (default build/gen/events.lua;
 # the one before: { build/gen/contract_lua; git show main:db/events.lua;
 # cat db/login.lua db/retention.lua; } >old.lua).  Environment:
@@ -71,15 +72,19 @@ measure() {
 		r CONFIG SET slowlog-log-slower-than 0 >/dev/null
 		r CONFIG SET slowlog-max-len 100000 >/dev/null
 		r SLOWLOG RESET >/dev/null
-		while :; do
-			cursor=$(r --raw FCALL_RO customer_invoices 1 $STREAM caller bench \
-				id "$first" limit 1000 ${cursor:+cursor "$cursor"} | sed -n 1p)
-			pages=$((pages + 1))
-			[ -n "$cursor" ] || break
+		# Three passes over every page: the median holds against the
+		# other jobs of a shared machine.
+		for _ in 1 2 3; do
+			while :; do
+				cursor=$(r --raw FCALL_RO customer_invoices 1 $STREAM caller bench \
+					id "$first" limit 1000 ${cursor:+cursor "$cursor"} | sed -n 1p)
+				pages=$((pages + 1))
+				[ -n "$cursor" ] || break
+			done
 		done
 		r --json SLOWLOG GET 100000 | jq -r --arg p $pages '
 			map(select(.[3][0] == "FCALL_RO") | .[2]) | sort |
-			"; \($p) pages of 1,000: median \(.[length / 2 | floor]) µs, slowest \(.[-1]) µs"' |
+			"; \($p) pages of 1,000: fastest \(.[0]) µs, median \(.[length / 2 | floor]) µs, slowest \(.[-1]) µs"' |
 			tr -d '\n'
 		# The log of every call would count in the next used_memory.
 		r CONFIG SET slowlog-log-slower-than 10000 >/dev/null

@@ -431,10 +431,8 @@ local function record_pack(id, cents, created_secs, date)
     tonumber(y) * 512 + tonumber(m) * 32 + tonumber(d))
 end
 
--- Record i of chunk, as {field = value} of InvoiceCreated.
-local function record_fields(customer_id, chunk, i)
-  local hi, lo, cents, created, day = struct.unpack(RECORD, chunk,
-    (i - 1) * RECORD_BYTES + 1)
+-- A record's fields as InvoiceCreated's, by name.
+local function record_fields(customer_id, hi, lo, cents, created, day)
   return { id = id_text(hi, lo), customer_id = customer_id,
     purchase_price_cents = string.format('%d', cents),
     created_date = time_text(created),
@@ -535,7 +533,8 @@ local function own_invoice(owner, invoice_id)
   end
   own_account(owner, account_id, 'invoice ' .. invoice_id)
   if not at.old then
-    at.fields = record_fields(at.customer_id, at.chunk, at.i)
+    at.fields = record_fields(at.customer_id, struct.unpack(RECORD,
+      at.chunk, (at.i - 1) * RECORD_BYTES + 1))
     at.cents = at.fields.purchase_price_cents
   end
   return at.customer_id, at.cents, account_id, at
@@ -869,12 +868,11 @@ local function customer_get(keys, args)
 end
 
 -- A record of a chunk as {field, value, ...}, in its event's field order.
-local function record_out(fields)
-  local s = shape_of('InvoiceCreated')
+local function record_out(fields, names)
   local out = {}
-  for i = 1, #s.fields do
-    out[2 * i - 1] = s.fields[i]
-    out[2 * i] = fields[s.fields[i]]
+  for i = 1, #names do
+    out[2 * i - 1] = names[i]
+    out[2 * i] = fields[names[i]]
   end
   return out
 end
@@ -886,7 +884,7 @@ local function invoice_get(keys, args)
   if at.old then
     return record('InvoiceCreated', 'invoice:' .. v.id, v.id)
   end
-  return record_out(at.fields)
+  return record_out(at.fields, shape_of('InvoiceCreated').fields)
 end
 
 -- One page of the customer's invoices, by id: {next cursor ('' on the
@@ -922,21 +920,23 @@ local function customer_invoices(keys, args)
       after_lo))
     from = first and '[' .. first or '-'
   end
+  local names = shape_of('InvoiceCreated').fields
   while n <= limit do
     local firsts = redis.call('ZRANGE', chunks, from, '+', 'BYLEX', 'LIMIT',
       0, PAGE_CHUNKS)
     for c = 1, #firsts do
       local chunk = redis.call('GET', chunk_key(v.id, firsts[c]))
       for i = 1, #chunk / RECORD_BYTES do
-        local hi, lo = struct.unpack('>I4I4', chunk, (i - 1) * RECORD_BYTES + 1)
+        local hi, lo, cents, created, day = struct.unpack(RECORD, chunk,
+          (i - 1) * RECORD_BYTES + 1)
         if past(hi, lo, after_hi, after_lo) then
           n = n + 1
           if n > limit then
             break
           end
-          local fields = record_fields(v.id, chunk, i)
+          local fields = record_fields(v.id, hi, lo, cents, created, day)
           ids[n] = fields.id
-          out[n + 1] = record_out(fields)
+          out[n + 1] = record_out(fields, names)
         end
       end
       if n > limit then
