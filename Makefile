@@ -154,7 +154,8 @@ $(BIN)/worker: $(WORK_OBJ) $(DB_LIB) $(CORE_LIB)
 $(BIN)/worker: LIBS = $(DB_PKGS) $(CORE_PKGS)
 $(BIN)/archiver: $(ARCV_OBJ) $(ARCH_LIB) $(CORE_LIB)
 $(BIN)/archiver: LIBS = $(ARCH_PKGS) $(CORE_PKGS)
-$(BIN)/setup: $(call obj,tools/setup.c tools/redis_acl.c) $(CORE_LIB)
+$(BIN)/setup: $(call obj,tools/setup.c tools/redis_acl.c \
+    tools/invoices_migrate.c) $(CORE_LIB)
 $(BIN)/setup: LIBS = libsodium $(CORE_PKGS)
 $(BIN)/unit_tests: $(UNIT_OBJ) $(UNIT_DEPS) $(HTTP_LIB) $(DB_LIB) \
     $(ARCH_LIB) $(CORE_LIB)

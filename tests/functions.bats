@@ -124,6 +124,102 @@ record_id() { sed -n 3p; }
 	refused_fcall INVALID accounts_seed accounts 'not json'
 }
 
+# The compact invoices (db/events.lua): what one costs once its event
+# has left the stream, and the layout before it, still read and moved.
+
+used_memory() { rcli INFO memory | sed -n 's/^used_memory:\([0-9]*\).*/\1/p'; }
+
+# invoices_piped STREAM N CUSTOMER...: N invoice_create in one pipe, round
+# robin over the customers.
+invoices_piped() {
+	local stream=$1 n=$2
+	shift 2
+	awk -v s="$stream" -v n="$n" -v c="$*" 'BEGIN { k = split(c, cs, " ")
+		for (i = 0; i < n; i++)
+			printf "FCALL invoice_create 1 %s caller user1 customer_id %s purchase_price_cents %d purchase_date 2019-01-06\n",
+			    s, cs[i % k + 1], i }' | rcli --pipe >"$T/pipe.out"
+	grep -q 'errors: 0,' "$T/pipe.out"
+}
+
+@test "an invoice costs at most 64 bytes of Redis once its event has left the stream" {
+	one=$(fcall customer_create caller user1 account_id 1 name Big | record_id)
+	many=()
+	for i in $(seq 100); do
+		many+=("$(fcall customer_create caller user1 account_id 1 name "m$i" | record_id)")
+	done
+	for set in "$one" "${many[*]}"; do
+		rcli DEL memory-stream >/dev/null
+		before=$(used_memory)
+		invoices_piped memory-stream 20000 $set
+		rcli DEL memory-stream >/dev/null
+		after=$(used_memory)
+		note "20,000 invoices over $(wc -w <<<"$set") customers: $(((after - before) / 20000)) bytes an invoice"
+		# The allowance: the keys of 100 customers' first chunks.
+		[ $((after - before)) -le $((64 * 20000 + 65536)) ]
+	done
+}
+
+@test "invoices kept as before are read, deleted and paged, then moved by setup, answering the same" {
+	cid=$(fcall customer_create caller user1 account_id 1 name Upgraded | record_id)
+	# 300 invoices as the library before wrote them: a hash each and a
+	# sorted set of ids, the price as 'cents', the customer's total.
+	for i in $(seq 300); do
+		id=$(rcli INCR seq:invoice)
+		echo "HSET invoice:$id customer_id $cid purchase_date 2019-01-0$((i % 9 + 1)) cents $i created_date 2026-11-30T12:00:0$((i % 10))Z"
+		echo "ZADD customer:$cid:invoices $id $id"
+		echo "HINCRBY customer:$cid cents $i"
+		echo "HINCRBY account:1 cents $i"
+	done | rcli >/dev/null
+	old=$(rcli ZRANGE "customer:$cid:invoices" 0 0)
+	# And 5 by this library, after the upgrade.
+	for i in 1 2 3 4 5; do
+		fcall invoice_create caller user1 customer_id "$cid" \
+			purchase_price_cents 7 purchase_date 2020-02-29 >/dev/null
+	done
+	# all_pages: every invoice of the customer, a page of 100 at a time.
+	all_pages() {
+		local cursor='' out pages=0
+		while [ $((pages += 1)) -le 10 ]; do
+			out=$(fcall customer_invoices caller user1 id "$cid" limit 100 \
+				${cursor:+cursor "$cursor"})
+			sed 1d <<<"$out"
+			cursor=$(sed -n 1p <<<"$out")
+			[ -n "$cursor" ] || break
+		done
+	}
+	all_pages >"$T/before"
+	[ "$(grep -c '^id$' "$T/before")" = 305 ]
+	sed -n '2~10p' "$T/before" >"$T/ids"
+	sort -n -c "$T/ids"
+	[ "$(sed -n 1p "$T/ids")" = "$old" ]
+	run fcall invoice_get caller user1 id "$old"
+	[ "${lines[*]}" = "id $old customer_id $cid purchase_price_cents 1 created_date 2026-11-30T12:00:01Z purchase_date 2019-01-02" ]
+	# A delete of one kept as before: its event, and it is gone.
+	second=$(sed -n 2p "$T/ids")
+	run fcall invoice_delete caller user1 id "$second"
+	[ "${lines[0]}" = InvoiceDeleted ]
+	payload=$(rcli --raw XRANGE "$STREAM" "${lines[1]}" "${lines[1]}" | sed -n 5p)
+	[ "$payload" = "{\"id\":\"$second\",\"customer_id\":\"$cid\",\"purchase_price_cents\":2}" ]
+	refused_fcall NOTFOUND invoice_get caller user1 id "$second"
+	refused_fcall NOTFOUND invoice_delete caller user1 id "$second"
+	all_pages >"$T/before"
+	# setup moves them, and every answer stays the same.
+	"$BIN_DIR/setup" 2>>"$T/setup.log" 3>&-
+	[ "$(rcli EXISTS "customer:$cid:invoices" "invoice:$old")" = 0 ]
+	[ "$(rcli HGET "customer:$cid" invoices)" = 304 ]
+	all_pages >"$T/after"
+	diff "$T/before" "$T/after"
+	run fcall invoice_get caller user1 id "$old"
+	[ "${lines[*]}" = "id $old customer_id $cid purchase_price_cents 1 created_date 2026-11-30T12:00:01Z purchase_date 2019-01-02" ]
+	run fcall invoice_delete caller user1 id "$old"
+	[ "${lines[0]}" = InvoiceDeleted ]
+	payload=$(rcli --raw XRANGE "$STREAM" "${lines[1]}" "${lines[1]}" | sed -n 5p)
+	[ "$payload" = "{\"id\":\"$old\",\"customer_id\":\"$cid\",\"purchase_price_cents\":1}" ]
+	refused_fcall NOTFOUND invoice_get caller user1 id "$old"
+	# The totals came along: a customer delete takes exactly them away.
+	[ "$(rcli HGET "customer:$cid" cents)" = $((300 * 301 / 2 - 3 + 35)) ]
+}
+
 # The values at the edges of each kind, and just beyond them.
 TEXT_1=x
 TEXT_200=$(printf 'a%.0s' $(seq 200))
@@ -295,3 +391,4 @@ report() { rcli --raw FCALL consumer_report 1 trim-test "$@"; }
 	[ "$(report worker w64 2-2)" != '' ]
 	[[ $(report worker w65 1-1) == INVALID*"at most 64"* ]]
 }
+

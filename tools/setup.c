@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "command.h"
 #include "config.h"
+#include "invoices_migrate.h"
 #include "log.h"
 #include "privdrop.h"
 #include "redis.h"
@@ -158,9 +159,10 @@ static const char usage[] =
     "              password, the ACL file Redis loads (REDIS_ACL_FILE) and,\n"
     "              beside it, the Sentinels' (sentinel-users.acl)\n"
     "  (no option) against Redis, as admin: maxmemory (REDIS_MAXMEMORY,\n"
-    "              noeviction), the Redis Function library,\n"
-    "              the users, and once in the stream's life the\n"
-    "              pre-loaded accounts\n";
+    "              noeviction), the Redis Function library, the users,\n"
+    "              once in the stream's life the pre-loaded accounts,\n"
+    "              and the invoices kept before moved to their compact\n"
+    "              layout\n";
 
 static int
 keys(const struct config *cfg)
@@ -282,6 +284,8 @@ against_redis(struct config *cfg)
 		if (user_create(&rc, users[i].name, users[i].password) == -1)
 			goto out;
 	if (accounts_seed(&rc, cfg->stream_key) == -1)
+		goto out;
+	if (invoices_migrate(&rc, cfg->stream_key) == -1)
 		goto out;
 	status = EXIT_SUCCESS;
 out:
