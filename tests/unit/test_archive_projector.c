@@ -131,7 +131,7 @@ static int
 from_stream(char *out, size_t len)
 {
 	struct stream_entry e[ENTRIES];
-	struct stream_batch b = { e, ENTRIES, NULL };
+	struct stream_batch b = { e, ENTRIES, NULL, { 0, 0 } };
 	struct projector p;
 	size_t i;
 	int ok;

@@ -61,7 +61,7 @@ entry(struct stream_entry *e, const char *id, const char *type,
 static enum projector_result
 apply(struct projector *p, struct stream_entry *e, size_t n)
 {
-	struct stream_batch b = { e, n, NULL };
+	struct stream_batch b = { e, n, NULL, { 0, 0 } };
 	enum projector_result res;
 	int saved = -1, null;
 
