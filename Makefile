@@ -68,7 +68,7 @@ $(BUILD)/obj/lib/core/%.o:      INC = $(CORE_INC)
 $(BUILD)/obj/lib/http/%.o:      INC = $(HTTP_INC)
 $(BUILD)/obj/db/%.o:            INC = $(DB_INC)
 $(BUILD)/obj/lib/archive/%.o:   INC = $(ARCH_INC)
-$(BUILD)/obj/worker/%.o:        INC = $(DB_INC) -Iworker
+$(BUILD)/obj/worker/%.o:        INC = $(DB_INC) -Ilib/archive -Iworker
 $(BUILD)/obj/tools/%.o:         INC = $(CORE_INC)
 $(BUILD)/obj/cgi/customers/%.o: INC = $(HTTP_INC)
 $(BUILD)/obj/cgi/accounts/%.o:  INC = $(HTTP_INC) -Idb -Icgi/accounts
@@ -148,8 +148,8 @@ $(BIN)/customers.fcgi: $(CUST_OBJ) $(HTTP_LIB) $(CORE_LIB)
 $(BIN)/customers.fcgi: LIBS = $(HTTP_PKGS) $(CORE_PKGS)
 $(BIN)/accounts.fcgi: $(ACCT_OBJ) $(HTTP_LIB) $(DB_LIB) $(CORE_LIB)
 $(BIN)/accounts.fcgi: LIBS = $(HTTP_PKGS) $(DB_PKGS) libsodium $(CORE_PKGS)
-$(BIN)/worker: $(WORK_OBJ) $(DB_LIB) $(CORE_LIB)
-$(BIN)/worker: LIBS = $(DB_PKGS) $(CORE_PKGS)
+$(BIN)/worker: $(WORK_OBJ) $(DB_LIB) $(ARCH_LIB) $(CORE_LIB)
+$(BIN)/worker: LIBS = $(DB_PKGS) $(ARCH_PKGS) $(CORE_PKGS)
 $(BIN)/setup: $(call obj,tools/setup.c tools/redis_acl.c) $(CORE_LIB)
 $(BIN)/setup: LIBS = libsodium $(CORE_PKGS)
 $(BIN)/unit_tests: $(UNIT_OBJ) $(UNIT_DEPS) $(HTTP_LIB) $(DB_LIB) \

@@ -266,7 +266,7 @@ customer_of_120() {
 	done
 	[ "$(revenue_db "$cid")" = 100 ]
 	[ "$(db_last)" = "$(stream_last)" ]
-	grep -q "the stream no longer has .* rebuilding from the stream" "$T/worker.log"
+	grep -q "the stream no longer has .* rebuilding from the archive and the stream" "$T/worker.log"
 	[ "$(reconciliations)" = $((before + 1)) ]
 	# Writes go on, applied once each.
 	new_invoice "$cid" 3

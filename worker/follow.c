@@ -10,7 +10,7 @@ ask(struct follow *f, const struct stream_id *after)
 	    f->block_ms);
 }
 
-/* 0, STREAM_READ_GONE or -1, as stream_read_recv. */
+/* 0, STREAM_READ_TRIMMED, STREAM_READ_GONE or -1, as stream_read_recv. */
 static int
 receive(struct follow *f, struct stream_batch *b)
 {
@@ -35,13 +35,15 @@ follow_drop(struct follow *f)
  * A full batch: more is waiting.  Ask for it now, so that Redis prepares
  * it while this one is applied (make bench: catch-up 150,000-200,000
  * events/s without, 250,000 with).  The pace's own question to Redis
- * goes first: no other reply may come between.
+ * and the position report go first: no other reply may come between.
  */
 static void
 prefetch(struct follow *f, const struct stream_batch *b)
 {
 	if (f->pace != NULL)
 		pace_observe(f->pace, f->rc, f->stream);
+	if (f->report != NULL)
+		report_tick(f->report, f->rc);
 	f->prefetched = ask(f, &b->entries[b->n - 1].id) == 0;
 }
 
@@ -56,7 +58,11 @@ follow_step(struct follow *f)
 	f->last_n = 0;
 	switch (receive(f, &b)) {
 	case 0:
+		f->trimmed = b.trimmed;
 		break;
+	case STREAM_READ_TRIMMED:
+		f->trimmed = b.trimmed;
+		return FOLLOW_TRIMMED;
 	case STREAM_READ_GONE:
 		return FOLLOW_LOST;
 	default:
