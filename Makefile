@@ -48,8 +48,7 @@ ARCH_INC  = $(CORE_INC) -Ilib/archive
 CORE_PKGS = hiredis json-c
 HTTP_PKGS = fcgi libjwt libsodium
 DB_PKGS   = sqlite3
-# Asked of pkg-config apart: it answers nothing for a list with one
-# package missing, and the programs do not need these yet.
+# The archive's: the worker reads it (docs/archive.md).
 ARCH_PKGS = libzstd zlib libsodium
 pkg       = $(shell pkg-config --$(1) $(2) 2>/dev/null)
 
