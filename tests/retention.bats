@@ -212,13 +212,7 @@ health_matches() {
 	new_invoice "$cid" 100 >/dev/null
 	new_invoice "$cid" 20 >/dev/null
 	db_caught_up
-	rcli XDEL event-stream "$(stream_last)" >/dev/null
-	rcli CLIENT KILL USER worker >/dev/null
-	for i in $(seq 100); do
-		[ "$(revenue_db "$cid")" = 100 ] && break
-		sleep 0.1
-	done
-	[ "$(revenue_db "$cid")" = 100 ]
+	lose_last_event "$cid" 100
 	grep -q "the stream no longer has .* rebuilding from the archive and the stream" "$T/worker.log"
 	grep -q "of them from the archive" "$T/worker.log"
 	new_invoice "$cid" 3 >/dev/null

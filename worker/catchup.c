@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "catchup.h"
-#include "clock.h"
+#include "follow.h"
 
 /*
  * The one error line: what is wrong, then the entries the read model
@@ -82,7 +82,6 @@ catchup_step(struct catchup *c)
 {
 	struct archive_batch b;
 	enum catchup_result res = CATCHUP_APPLIED;
-	int64_t started;
 	int full;
 
 	c->last_n = 0;
@@ -102,17 +101,11 @@ catchup_step(struct catchup *c)
 	 * archive takes the CPU and the disk from the services too. */
 	if ((full = b.batch.n == c->count) && c->pace != NULL)
 		pace_observe(c->pace, c->rc, c->stream);
-	projector_set_catching_up(c->proj, full);
-	started = clock_monotonic_us();
-	switch (projector_apply_batch(c->proj, &b.batch)) {
+	switch (follow_apply(c->proj, c->pace, &b.batch, full, &c->pos,
+	    &c->last_n)) {
 	case PROJECTOR_OK:
-		c->pos = b.batch.entries[b.batch.n - 1].id;
-		c->last_n = b.batch.n;
-		if (full && c->pace != NULL)
-			pace_rest(c->pace, clock_monotonic_us() - started);
 		break;
 	case PROJECTOR_MOVED:
-		c->pos = c->proj->last;
 		res = CATCHUP_MOVED;
 		break;
 	default:

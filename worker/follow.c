@@ -47,12 +47,37 @@ prefetch(struct follow *f, const struct stream_batch *b)
 	f->prefetched = ask(f, &b->entries[b->n - 1].id) == 0;
 }
 
+enum projector_result
+follow_apply(struct projector *p, struct pace *pace,
+    const struct stream_batch *b, int full, struct stream_id *pos,
+    size_t *applied)
+{
+	enum projector_result res;
+	int64_t started;
+
+	projector_set_catching_up(p, full);
+	started = clock_monotonic_us();
+	switch ((res = projector_apply_batch(p, b))) {
+	case PROJECTOR_OK:
+		*pos = b->entries[b->n - 1].id;
+		*applied = b->n;
+		if (full && pace != NULL)
+			pace_rest(pace, clock_monotonic_us() - started);
+		break;
+	case PROJECTOR_MOVED:
+		*pos = p->last;
+		break;
+	default:
+		break;
+	}
+	return res;
+}
+
 enum follow_result
 follow_step(struct follow *f)
 {
 	struct stream_batch b;
 	enum follow_result res = FOLLOW_APPLIED;
-	int64_t started;
 	int full;
 
 	f->last_n = 0;
@@ -74,18 +99,12 @@ follow_step(struct follow *f)
 	}
 	if ((full = b.n == (size_t)f->count))
 		prefetch(f, &b);
-	projector_set_catching_up(f->proj, full);
-	started = clock_monotonic_us();
-	switch (projector_apply_batch(f->proj, &b)) {
+	switch (follow_apply(f->proj, f->pace, &b, full, &f->pos,
+	    &f->last_n)) {
 	case PROJECTOR_OK:
-		f->pos = b.entries[b.n - 1].id;
-		f->last_n = b.n;
-		if (full && f->pace != NULL)
-			pace_rest(f->pace, clock_monotonic_us() - started);
 		break;
 	case PROJECTOR_MOVED:
 		follow_drop(f);
-		f->pos = f->proj->last;
 		res = FOLLOW_MOVED;
 		break;
 	default:

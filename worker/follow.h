@@ -44,6 +44,16 @@ enum follow_result {
 
 enum follow_result follow_step(struct follow *f);
 
+/*
+ * A batch applied, by follow_step and by the archive's reader alike: pos
+ * and applied moved past it (PROJECTOR_OK), pos set to the database's
+ * id (PROJECTOR_MOVED), or nothing (PROJECTOR_FAILED); a full batch
+ * rests as pace says.
+ */
+enum projector_result follow_apply(struct projector *p, struct pace *pace,
+	    const struct stream_batch *b, int full, struct stream_id *pos,
+	    size_t *applied);
+
 /* Drops a read in flight (before f->pos is set anew, or at the end). */
 void	follow_drop(struct follow *f);
 
