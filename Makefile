@@ -68,6 +68,7 @@ $(BUILD)/obj/lib/http/%.o:      INC = $(HTTP_INC)
 $(BUILD)/obj/db/%.o:            INC = $(DB_INC)
 $(BUILD)/obj/lib/archive/%.o:   INC = $(ARCH_INC)
 $(BUILD)/obj/worker/%.o:        INC = $(DB_INC) -Ilib/archive -Iworker
+$(BUILD)/obj/archiver/%.o:      INC = $(ARCH_INC) -Iarchiver
 $(BUILD)/obj/tools/%.o:         INC = $(CORE_INC)
 $(BUILD)/obj/cgi/customers/%.o: INC = $(HTTP_INC)
 $(BUILD)/obj/cgi/accounts/%.o:  INC = $(HTTP_INC) -Idb -Icgi/accounts
@@ -84,6 +85,7 @@ ARCH_LIB  = $(BUILD)/libevarchive.a
 CUST_OBJ  = $(call obj,$(wildcard cgi/customers/*.c))
 ACCT_OBJ  = $(call obj,$(wildcard cgi/accounts/*.c))
 WORK_OBJ  = $(call obj,$(wildcard worker/*.c))
+ARCV_OBJ  = $(call obj,$(wildcard archiver/*.c))
 UNIT_OBJ  = $(call obj,$(wildcard tests/unit/*.c))
 # Parts of the worker and of the accounts service are unit-tested too.
 UNIT_DEPS = $(filter-out %/main.o,$(WORK_OBJ)) \
@@ -91,7 +93,7 @@ UNIT_DEPS = $(filter-out %/main.o,$(WORK_OBJ)) \
 
 BIN       = $(BUILD)/bin
 PROGRAMS  = $(BIN)/customers.fcgi $(BIN)/accounts.fcgi $(BIN)/worker \
-            $(BIN)/setup
+            $(BIN)/setup $(BIN)/archiver
 FUZZ_TARGETS = request event segment
 FUZZ_BINS = $(patsubst %,$(BIN)/fuzz_%,$(FUZZ_TARGETS))
 
@@ -149,6 +151,8 @@ $(BIN)/accounts.fcgi: $(ACCT_OBJ) $(HTTP_LIB) $(DB_LIB) $(CORE_LIB)
 $(BIN)/accounts.fcgi: LIBS = $(HTTP_PKGS) $(DB_PKGS) libsodium $(CORE_PKGS)
 $(BIN)/worker: $(WORK_OBJ) $(DB_LIB) $(ARCH_LIB) $(CORE_LIB)
 $(BIN)/worker: LIBS = $(DB_PKGS) $(ARCH_PKGS) $(CORE_PKGS)
+$(BIN)/archiver: $(ARCV_OBJ) $(ARCH_LIB) $(CORE_LIB)
+$(BIN)/archiver: LIBS = $(ARCH_PKGS) $(CORE_PKGS)
 $(BIN)/setup: $(call obj,tools/setup.c tools/redis_acl.c) $(CORE_LIB)
 $(BIN)/setup: LIBS = libsodium $(CORE_PKGS)
 $(BIN)/unit_tests: $(UNIT_OBJ) $(UNIT_DEPS) $(HTTP_LIB) $(DB_LIB) \
@@ -189,13 +193,15 @@ deps:
 # The man pages, one per program, from man/*.8.in and the one table of
 # the variables the programs read (man/environment; man/build fails when
 # the code reads one the table lacks).
-MAN_PAGES = customers.fcgi.8 accounts.fcgi.8 microsvc-worker.8 microsvc-setup.8
+MAN_PAGES = customers.fcgi.8 accounts.fcgi.8 microsvc-worker.8 microsvc-setup.8 \
+            microsvc-archiver.8
 man: $(BUILD)/man/customers.fcgi.8
 $(BUILD)/man/customers.fcgi.8: man/build man/environment $(wildcard man/*.8.in) \
     lib/core/config.c
 	man/build $(@D) $(VERSION)
 
-# Programs to bin/ (microsvc-worker, microsvc-setup) and libexec/microsvc/
+# Programs to bin/ (microsvc-worker, microsvc-archiver, microsvc-setup) and
+# libexec/microsvc/
 # (the FastCGI programs); the Redis Function library, the schema and the
 # systemd units to share/microsvc/; the configs (lighttpd's, the
 # nftables ruleset) to CONFDIR, share/microsvc/ unless told (the Debian
@@ -208,6 +214,7 @@ install: programs man $(GEN)/events.lua
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/microsvc \
 	    $(SHARE)/systemd $(DESTDIR)$(CONFDIR) $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 755 $(BIN)/worker $(DESTDIR)$(PREFIX)/bin/microsvc-worker
+	install -m 755 $(BIN)/archiver $(DESTDIR)$(PREFIX)/bin/microsvc-archiver
 	install -m 755 $(BIN)/setup $(DESTDIR)$(PREFIX)/bin/microsvc-setup
 	install -m 755 $(BIN)/customers.fcgi $(BIN)/accounts.fcgi \
 	    $(DESTDIR)$(PREFIX)/libexec/microsvc/
@@ -325,7 +332,7 @@ bench-deps: deps
 check:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	    --std=c11 -Ilib/core -Ilib/http -Ilib/archive -Idb --suppress=missingIncludeSystem \
-	    lib cgi worker tools db tests/unit tests/fuzz bench
+	    lib cgi worker archiver tools db tests/unit tests/fuzz bench
 	scripts/check-shape.sh $(TEST_BUILD)/bin
 
 clean:

@@ -23,7 +23,7 @@ CUSTOMERS=${BENCH_BOUND_CUSTOMERS:-100000}
 ROUNDS=${BENCH_VICTIM_ROUNDS:-200}
 PAGES=300
 
-stack_start_user1
+stack_start_user1 RUN_ARCHIVER=0
 trap 'attack_stop; stack_stop' EXIT
 victims_ready
 

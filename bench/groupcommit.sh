@@ -61,7 +61,7 @@ stack() {
 	chmod 755 "$d"
 	local rp cp ap
 	rp=$(free_port) cp=$(free_port) ap=$(free_port)
-	env VAR_DIR="$d/var" BIN_DIR="$(cd "$bin" && pwd)" RUN_WORKER=0 \
+	env VAR_DIR="$d/var" BIN_DIR="$(cd "$bin" && pwd)" RUN_WORKER=0 RUN_ARCHIVER=0 \
 	    REDIS_TCP=1 REDIS_PORT="$rp" CUSTOMERS_PORT="$cp" ACCOUNTS_PORT="$ap" \
 	    REDIS_APPENDFSYNC="$fsync" CUSTOMERS_PROCS="$procs" \
 	    REDIS_WAIT_REPLICAS="$wait" "${limits[@]}" \

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Runs the whole system in the foreground: a private redis-server, the
-# projector worker, and lighttpd with the two FastCGI services.  Ctrl-C or
+# projector worker, the archiver, and lighttpd with the two FastCGI services.  Ctrl-C or
 # SIGTERM stops everything it started.  `make run` builds first and calls
 # this; the tests call it too, on free ports in a temporary folder.
 #
@@ -118,6 +118,7 @@ if [ "$(id -u)" = 0 ]; then
 	make_var_dir
 	reach "$VAR_DIR" -w
 	reach "$BIN_DIR/worker" -x
+	reach "$BIN_DIR/archiver" -x
 	reach "$ROOT/lighttpd.conf" -r
 	reach "$WWW_DIR/index.html" -r
 	export RUN_USER
@@ -144,13 +145,14 @@ if [ "$(printf %s "$SOCK_DIR/customers.sock-999" | wc -c)" -gt 107 ]; then
 fi
 
 # Start order; stop_all goes the other way.  Each process has a pid file.
-order=(redis worker lighttpd)
+order=(redis archiver worker lighttpd)
 declare -A pid_of=()
 nap=
 sock_mine=
 stop_all() {
 	local i name pid
 	# Newest first: lighttpd, then the worker (it finishes its batch),
+	# the archiver (it commits its open segment, which needs Redis),
 	# then Redis.  Each gets five seconds, then is killed.
 	for ((i = ${#order[@]} - 1; i >= 0; i--)); do
 		name=${order[$i]}
@@ -244,6 +246,10 @@ start_worker() {
 	"$BIN_DIR/worker" &
 	started worker $!
 }
+start_archiver() {
+	"$BIN_DIR/archiver" &
+	started archiver $!
+}
 
 # Until PONG, for as long as Redis lives: a large AOF takes a while to
 # load, and Redis answers LOADING (redis-cli still exits 0) meanwhile.
@@ -265,7 +271,11 @@ start_redis
 redis_ready
 "$BIN_DIR/setup"
 
-# RUN_WORKER=0 leaves the worker to the caller (the tests stop and start it).
+# RUN_WORKER=0 leaves the worker to the caller (the tests stop and start
+# it); RUN_ARCHIVER=0 the archiver.
+if [ "${RUN_ARCHIVER:-1}" = 1 ]; then
+	start_archiver
+fi
 if [ "${RUN_WORKER:-1}" = 1 ]; then
 	start_worker
 fi
@@ -297,9 +307,10 @@ run: ready (data in $VAR_DIR)
   Ctrl-C stops everything.
 MSG
 
-# Redis and the worker are restarted when they exit: Redis reloads its
-# AOF (and setup makes sure of the Function library), the worker resumes
-# from the database's id, and meanwhile the services answer writes with
+# Redis, the worker and the archiver are restarted when they exit: Redis
+# reloads its AOF (and setup makes sure of the Function library), the
+# worker resumes from the database's id, the archiver from its archive's
+# last segment, and meanwhile the services answer writes with
 # 503 and keep serving reads.  lighttpd respawns its own FastCGI
 # processes; if lighttpd itself exits, nothing is served, so everything
 # stops.
@@ -312,7 +323,7 @@ while :; do
 		[ "${pid_of[$n]}" = "$died" ] && name=$n
 	done
 	case $name in
-	redis|worker)
+	redis|worker|archiver)
 		say "$name exited (status $rc); restarting it in ${RESTART_DELAY}s"
 		# In the background, so that a stop request is not kept waiting.
 		sleep "$RESTART_DELAY" &

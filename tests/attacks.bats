@@ -178,7 +178,7 @@ window_ends() {
 
 @test "started as root, nothing runs as root; the data folder and secret are private" {
 	[ "$(id -u)" = 0 ] || skip "the suite is not running as root"
-	for name in redis worker lighttpd; do
+	for name in redis worker archiver lighttpd; do
 		pid=$(cat "$VAR_DIR/$name.pid")
 		[ "$(ps -o user= -p "$pid")" != root ] || { echo "$name runs as root" >&2; false; }
 	done

@@ -17,13 +17,13 @@ teardown_file() {
 
 @test "make install puts programs, configs and systemd units under PREFIX" {
 	make -s -C "$ROOT" install BUILD="${BIN_DIR%/bin}" SANITIZE=1 PREFIX="$T/prefix" >/dev/null
-	for f in bin/microsvc-worker bin/microsvc-setup libexec/microsvc/customers.fcgi \
+	for f in bin/microsvc-worker bin/microsvc-archiver bin/microsvc-setup libexec/microsvc/customers.fcgi \
 	    libexec/microsvc/accounts.fcgi share/microsvc/lighttpd-spawn.conf \
 	    share/microsvc/events.lua share/microsvc/systemd/microsvc.env \
 	    share/microsvc/microsvc.nft; do
 		[ -e "$T/prefix/$f" ] || { echo "missing $f" >&2; false; }
 	done
-	for u in redis setup worker customers customers-read accounts login lighttpd; do
+	for u in redis setup worker archiver customers customers-read accounts login lighttpd; do
 		unit=$T/prefix/share/microsvc/systemd/microsvc-$u.service
 		[ -f "$unit" ]
 		! grep -q @PREFIX@ "$unit"
@@ -60,7 +60,7 @@ teardown_file() {
 }
 
 @test "every program answers --version and --help, and refuses unknown options" {
-	for p in customers.fcgi accounts.fcgi worker setup; do
+	for p in customers.fcgi accounts.fcgi worker archiver setup; do
 		run "$BIN_DIR/$p" --version
 		[ "$status" = 0 ] && [[ $output == "$p "[0-9]* ]]
 		run "$BIN_DIR/$p" --help

@@ -98,6 +98,7 @@ stack_start_user1() {
 stack_stop() {
 	[ -n "${T:-}" ] && [ -f "$T/run.pid" ] || return 0
 	worker_stop
+	archiver_stop
 	stop_pidfile "$T/run.pid"
 	sanitizers_quiet || return 1
 	[ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$T"
@@ -184,6 +185,33 @@ worker_start() {
 }
 worker_stop() {
 	stop_pidfile "$T/worker.pid"
+}
+# replica_start PORT: a replica of the file's Redis (by TCP: the stack
+# needs REDIS_TCP=1) on PORT, as the role replica; its pid in
+# $T/replica.pid.
+replica_start() {
+	{
+		echo "port $1"
+		echo "bind 127.0.0.1"
+		echo "dir $T"
+		echo "save \"\""
+		echo "aclfile $VAR_DIR/redis-users.acl"
+		echo "replicaof 127.0.0.1 $REDIS_PORT"
+		echo "masteruser replica"
+		echo "masterauth $(cat "$VAR_DIR/redis-replica.pass")"
+	} >"$T/replica.conf"
+	redis-server "$T/replica.conf" >"$T/replica.log" 2>&1 3>&- &
+	echo $! >"$T/replica.pid"
+}
+
+# The archiver, when the file runs it itself (RUN_ARCHIVER=0), with
+# extra environment: archiver_start [VAR=value ...].
+archiver_start() {
+	env "$@" "$BIN_DIR/archiver" >>"$T/archiver.log" 2>&1 3>&- &
+	echo $! >"$T/archiver.pid"
+}
+archiver_stop() {
+	stop_pidfile "$T/archiver.pid"
 }
 
 # stop_pidfile FILE [TENTHS]

@@ -148,7 +148,7 @@ run() {
 		env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
 		sh -c 'set -a; . "$0"; set +a; eval "exec $1"' "$(key "$1" EnvironmentFile)" "$2"
 }
-for u in redis setup worker customers customers-read accounts login lighttpd; do
+for u in redis setup worker archiver customers customers-read accounts login lighttpd; do
 	pre=$(key $u ExecStartPre)
 	[ -z "$pre" ] || run $u "$pre"
 	if [ "$(key $u Type)" = oneshot ]; then
@@ -241,7 +241,7 @@ new_customer() {
 @test "the man pages: one per program, no warning from man" {
 	mkdir -p "$W/x"
 	dpkg-deb -x "$DEB1" "$W/x"
-	for p in customers.fcgi accounts.fcgi microsvc-worker microsvc-setup; do
+	for p in customers.fcgi accounts.fcgi microsvc-worker microsvc-archiver microsvc-setup; do
 		page=$W/x/usr/share/man/man8/$p.8.gz
 		[ -f "$page" ]
 		run env MANWIDTH=80 LC_ALL=C.UTF-8 man --warnings -E UTF-8 -l "$page"
@@ -283,7 +283,7 @@ new_customer() {
 	done
 	# The programs run from their installed paths (their libraries are there).
 	for p in /usr/libexec/microsvc/customers.fcgi /usr/libexec/microsvc/accounts.fcgi \
-	    /usr/bin/microsvc-worker /usr/bin/microsvc-setup; do
+	    /usr/bin/microsvc-worker /usr/bin/microsvc-archiver /usr/bin/microsvc-setup; do
 		run inroot "$p" --version
 		[ "$status" = 0 ] && [[ $output == *" 0.1.0" ]]
 	done
@@ -305,13 +305,13 @@ new_customer() {
 		mount -t overlay overlay -o "lowerdir=$0/lib/systemd/system:/lib/systemd/system" \
 			/lib/systemd/system &&
 		systemd-analyze verify --man=no microsvc-redis.service microsvc-setup.service \
-			microsvc-worker.service microsvc-customers.service \
+			microsvc-worker.service microsvc-archiver.service microsvc-customers.service \
 			microsvc-customers-read.service microsvc-accounts.service microsvc-login.service \
 			microsvc-lighttpd.service' "$W/v"
 	echo "$output"
 	[ "$status" = 0 ] && [ -z "$output" ]
 	# The hardening block is in every unit.
-	for u in redis setup worker customers customers-read accounts login lighttpd; do
+	for u in redis setup worker archiver customers customers-read accounts login lighttpd; do
 		grep -q '^ProtectSystem=strict$' "$W/v/lib/systemd/system/microsvc-$u.service"
 		grep -q '^NoNewPrivileges=true$' "$W/v/lib/systemd/system/microsvc-$u.service"
 	done
@@ -326,7 +326,7 @@ new_customer() {
 	# Every program runs as the service user (ps by uid: the host's
 	# names are not the root's).
 	uid=$(inroot id -u microsvc)
-	for comm in redis-server lighttpd customers.fcgi accounts.fcgi microsvc-worker; do
+	for comm in redis-server lighttpd customers.fcgi accounts.fcgi microsvc-worker microsvc-archiv; do
 		pids=$(pgrep --ns "$NSPID" --nslist pid -x "$comm" | xargs)
 		[ -n "$pids" ] || { echo "not running: $comm" >&2; false; }
 		[ "$(ps -o uid= -p "${pids// /,}" | sort -u | xargs)" = "$uid" ]
@@ -365,7 +365,7 @@ new_customer() {
 		systemctl is-system-running --wait || true)
 	[ "$state" = running ] || [ "$state" = degraded ] ||
 		{ echo "boot: $state" >&2; cat "$W/boot.log" >&2; false; }
-	for u in redis setup worker customers customers-read accounts login lighttpd; do
+	for u in redis setup worker archiver customers customers-read accounts login lighttpd; do
 		[ "$(inboot systemctl is-active "microsvc-$u.service")" = active ] ||
 			{ inboot systemctl --no-pager status "microsvc-$u.service" >&2; false; }
 		[ "$(inboot systemctl show -p NoNewPrivileges --value "microsvc-$u.service")" = yes ]
@@ -431,7 +431,7 @@ new_customer() {
 @test "dpkg --purge removes what the package made and nothing else; the user stays" {
 	inroot dpkg --purge microsvc </dev/null
 	for p in /etc/microsvc /var/lib/microsvc /var/log/microsvc /run/microsvc \
-	    /usr/libexec/microsvc /usr/share/microsvc /usr/bin/microsvc-worker \
+	    /usr/libexec/microsvc /usr/share/microsvc /usr/bin/microsvc-worker /usr/bin/microsvc-archiver \
 	    /lib/systemd/system/microsvc-redis.service /etc/logrotate.d/microsvc; do
 		[ ! -e "$R$p" ] || { echo "left behind: $p" >&2; false; }
 	done

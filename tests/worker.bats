@@ -330,18 +330,7 @@ sentinel_start() {
 	gone=$(free_port) rep=$(free_port) s1=$(free_port) s2=$(free_port) s3=$(free_port)
 	# A replica of the primary, as an old primary back after a failover
 	# is, which a stale Sentinel still names.
-	{
-		echo "port $rep"
-		echo "bind 127.0.0.1"
-		echo "dir $T"
-		echo "save \"\""
-		echo "aclfile $VAR_DIR/redis-users.acl"
-		echo "replicaof 127.0.0.1 $REDIS_PORT"
-		echo "masteruser replica"
-		echo "masterauth $(cat "$VAR_DIR/redis-replica.pass")"
-	} >"$T/replica.conf"
-	redis-server "$T/replica.conf" >"$T/replica.log" 2>&1 3>&- &
-	echo $! >"$T/replica.pid"
+	replica_start "$rep"
 	sentinel_start 1 "$s1" "$gone"
 	sentinel_start 2 "$s2" "$REDIS_PORT"
 	sentinel_start 3 "$s3" "$rep"

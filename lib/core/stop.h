@@ -1,6 +1,6 @@
 /*
  * Stopping: SIGTERM and SIGINT set a flag that every loop of the worker
- * checks, and that ends its sleeps early.
+ * and of the archiver checks, and that ends their sleeps early.
  */
 #ifndef STOP_H
 #define STOP_H

@@ -1,0 +1,45 @@
+#include "clock.h"
+#include "report.h"
+#include "retention.h"
+
+int
+archiver_report(struct archiver *a)
+{
+	const struct config *cfg = a->cfg;
+	struct stream_id mark;
+
+	reader_drop(&a->rd);
+	a->reported_us = clock_monotonic_us();
+	if (retention_report(a->rc, cfg->stream_key, RETENTION_KIND_ARCHIVE,
+	    cfg->consumer_name, &a->committed, &mark) == -1) {
+		log_warn("the position was not reported (consumer_report); "
+		    "trying again in %d s", REPORT_MS / 1000);
+		return -1;
+	}
+	return 0;
+}
+
+void
+archiver_trim_pass(struct archiver *a)
+{
+	struct stream_id mark;
+	char id[STREAM_ID_MAX];
+	long long n = 0, got = 0;
+	int calls;
+
+	reader_drop(&a->rd);
+	for (calls = 0; calls < TRIM_CALLS; calls++) {
+		got = retention_trim_step(a->rc, a->cfg->stream_key, &mark);
+		if (got <= 0)
+			break;
+		n += got;
+	}
+	a->trim_more = got > 0;
+	if (got == -1)
+		log_warn("stream_trim failed; trying again at the next report");
+	if (n > 0) {
+		stream_id_format(&mark, id);
+		log_info("trimmed %lld entries: the stream now starts after %s",
+		    n, id);
+	}
+}
