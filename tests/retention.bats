@@ -16,7 +16,6 @@ setup_file() {
 }
 
 teardown_file() {
-	stop_pidfile "$T/archiver.pid"
 	stack_stop
 }
 
@@ -25,14 +24,12 @@ teardown_file() {
 archive_all() {
 	local want i
 	want=$(stream_last)
-	CONSUMER_NAME=a ARCHIVE_SEGMENT_SECONDS=1 "$BIN_DIR/archiver" \
-		>>"$T/archiver.log" 2>&1 3>&- &
-	echo $! >"$T/archiver.pid"
+	archiver_start CONSUMER_NAME=a ARCHIVE_SEGMENT_SECONDS=1
 	for i in $(seq 200); do
 		[ "$(archive_last)" = "$want" ] && break
 		sleep 0.05
 	done
-	stop_pidfile "$T/archiver.pid"
+	archiver_stop
 	[ "$(archive_last)" = "$want" ] || { cat "$T/archiver.log" >&2; return 1; }
 }
 archive_last() { "$BIN_DIR/archiver" --dump 2>/dev/null | tail -1 | cut -d' ' -f1; }
