@@ -211,7 +211,12 @@ health_matches() {
 	db_caught_up
 	lose_last_event "$cid" 100
 	grep -q "the stream no longer has .* rebuilding from the archive and the stream" "$T/worker.log"
-	grep -q "of them from the archive" "$T/worker.log"
+	# Logged once the new file is in place, which the total above may precede.
+	for i in $(seq 50); do
+		grep -q "of them from the archive" "$T/worker.log" && break
+		sleep 0.1
+	done
+	grep -q "rebuilt .* entries ([1-9][0-9]* of them from the archive)" "$T/worker.log"
 	new_invoice "$cid" 3 >/dev/null
 	db_caught_up
 	[ "$(revenue_db "$cid")" = 103 ]
