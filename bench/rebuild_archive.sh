@@ -24,11 +24,11 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN_DIR=$(cd "${BIN_DIR:-$ROOT/build/release/bin}" && pwd)
-. "$ROOT/tests/fixtures.bash"
+# The fixtures and say.
+. "$ROOT/bench/lib.sh"
 EVENTS=${BENCH_EVENTS:-300000}
 RUNS=${BENCH_RUNS:-3}
 STREAM=event-stream
-say() { printf 'bench: %s\n' "$*" >&2; }
 
 stack_start_user1 RUN_WORKER=0 RUN_ARCHIVER=0 CONSUMER_NAME=bench
 trap 'stack_stop' EXIT
