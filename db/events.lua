@@ -36,7 +36,7 @@
 --   invoice:<id>               {customer_id, purchase_date, cents, created_date}
 --   gc:customer:<id>:invoices  a deleted customer's, going (collect_garbage)
 --   gc:queue                   the list of those sets
---   idem:<len>:<caller>:<key>  {fingerprint, type, event_id, id}, for key_ttl
+--   idem:<key_id>              a kept answer, packed (keyed()), for key_ttl
 -- and config:limits, the bounds setup stores (bounds()).  'cents' is the
 -- running total of invoices, for the limits.
 --
@@ -84,9 +84,15 @@ function KIND.key(s)
   return #s >= 1 and #s <= LIMITS.key_bytes and s:find('[^ -~]') == nil
 end
 
--- The request's fingerprint: SHA-256 in lowercase hex.
+-- The request's fingerprint: 16 bytes of its SHA-256 in lowercase hex.
 function KIND.fingerprint(s)
   return #s == LIMITS.fingerprint_hex and s:find('[^0-9a-f]') == nil
+end
+
+-- The name of a key's kept answer, as the services make it: 16 bytes of
+-- BLAKE2b of caller and key, in unpadded base64url.
+function KIND.key_id(s)
+  return #s == LIMITS.key_id_chars and s:find('[^%w_-]') == nil
 end
 
 function KIND.cents(s)
@@ -183,9 +189,10 @@ local TAKES = {}
 local function takes(type_name)
   local t = TAKES[type_name]
   if not t then
-    -- key, fingerprint and key_ttl: optional, together (keyed()).
-    t = { kinds = { caller = 'user', key = 'key', fingerprint = 'fingerprint',
-      key_ttl = 'count' }, required = { 'caller' }, callers = {} }
+    -- key, key_id, fingerprint and key_ttl: optional, together (keyed()).
+    t = { kinds = { caller = 'user', key = 'key', key_id = 'key_id',
+      fingerprint = 'fingerprint', key_ttl = 'count' },
+      required = { 'caller' }, callers = {} }
     for _, f in ipairs(CATALOGUE[type_name].fields) do
       if f.source == 'request' then
         t.kinds[f.name] = f.kind
@@ -593,27 +600,112 @@ end
 -- a retry with the key gets the same answer, and nothing is appended;
 -- the key with another request is refused, REUSED.  A refusal keeps
 -- nothing: nothing changed, so the retry runs afresh.
-local function keyed(stream, v, fn)
-  if v.key == nil and v.fingerprint == nil and v.key_ttl == nil then
-    return fn(stream, v)
+--
+-- What is kept is one string, SET with EX, under idem:<key_id> (the
+-- services' 22-character hash of caller and key), packed:
+--   16 bytes  the fingerprint (binary)
+--    1 byte   the event type's index in EVENT_TYPES
+--    6 bytes  the event id's milliseconds, big-endian
+--   the rest  "<the event id's sequence> <record id>"
+-- 24 bytes and the digits of sequence and id: 44 at most while they have
+-- 20 digits between them (ids below 10^16), which Redis keeps in one
+-- 64-byte allocation with its header.  MEMORY USAGE (name, value and
+-- entry) is 120 bytes then, 104 while the digits are 4 or fewer, and
+-- 128 past 10^16; whatever the key's and the caller's lengths.  The
+-- hash of four fields under idem:<len>:<caller>:<key> kept before took
+-- 264 for a 36-character key of an 8-character caller.
+-- 16 bytes of fingerprint: a retry whose request differs from the kept
+-- one passes for it once in 2^128.
+--
+-- Keys kept in that older layout are still read, until IDEMPOTENCY_TTL
+-- after an upgrade has passed (they all expire by then): a retry across
+-- the upgrade must not be done twice.  Their fingerprint is the whole
+-- SHA-256, whose first 16 bytes the services now send.
+local TYPE_INDEX = {}
+local function type_index(type_name)
+  if not TYPE_INDEX[type_name] then
+    for i, t in ipairs(EVENT_TYPES) do
+      TYPE_INDEX[t] = i
+    end
   end
-  check(v.key and v.fingerprint and v.key_ttl,
-    'key, fingerprint and key_ttl go together')
+  return TYPE_INDEX[type_name]
+end
+
+local function from_hex(hex)
+  return (hex:gsub('%x%x', function(h)
+    return string.char(tonumber(h, 16))
+  end))
+end
+
+-- n (below 2^48) in 6 bytes, big-endian, and back.
+local function bytes6(n)
+  local b = {}
+  for i = 6, 1, -1 do
+    b[i] = string.char(n % 256)
+    n = math.floor(n / 256)
+  end
+  return table.concat(b)
+end
+local function number6(s, at)
+  local n = 0
+  for i = at, at + 5 do
+    n = n * 256 + s:byte(i)
+  end
+  return n
+end
+
+local function answer_pack(fp, answer)
+  local ms, seq = answer[2]:match('^(%d+)%-(%d+)$')
+  return fp .. string.char(type_index(answer[1])) ..
+    bytes6(tonumber(ms)) .. seq .. ' ' .. answer[3]
+end
+
+-- The kept answer, if its fingerprint is fp's; else REUSED.
+local function answer_unpack(kept, fp)
+  if kept:sub(1, 16) ~= fp then
+    fail(REFUSAL.REUSED, 'this Idempotency-Key was used for another request')
+  end
+  local seq, id = kept:sub(24):match('^(%d+) (%d+)$')
+  return { EVENT_TYPES[kept:byte(17)],
+    string.format('%d', number6(kept, 18)) .. '-' .. seq, id, 'replayed' }
+end
+
+-- The answer kept in the older layout (above), or nil; the key's name.
+local function answer_before(v)
   local k = 'idem:' .. #v.caller .. ':' .. v.caller .. ':' .. v.key
   local kept = redis.call('HMGET', k, 'fingerprint', 'type', 'event_id', 'id')
-  if kept[1] then
-    if kept[1] ~= v.fingerprint then
-      fail(REFUSAL.REUSED, 'this Idempotency-Key was used for another request')
-    end
+  if not kept[1] then
+    return nil
+  end
+  if kept[1]:sub(1, #v.fingerprint) ~= v.fingerprint then
+    fail(REFUSAL.REUSED, 'this Idempotency-Key was used for another request')
+  end
+  return { kept[2], kept[3], kept[4], 'replayed' }, k
+end
+
+local function keyed(stream, v, fn)
+  if v.key == nil and v.key_id == nil and v.fingerprint == nil and
+      v.key_ttl == nil then
+    return fn(stream, v)
+  end
+  check(v.key and v.key_id and v.fingerprint and v.key_ttl,
+    'key, key_id, fingerprint and key_ttl go together')
+  local k, fp = 'idem:' .. v.key_id, from_hex(v.fingerprint)
+  local kept = redis.call('GET', k)
+  local answer, at
+  if kept then
+    answer, at = answer_unpack(kept, fp), k
+  else
+    answer, at = answer_before(v)
+  end
+  if answer then
     -- A write, so that the caller's WAIT covers the kept event too: WAIT
     -- counts replicas that have all this connection wrote.
-    redis.call('EXPIRE', k, v.key_ttl)
-    return { kept[2], kept[3], kept[4], 'replayed' }
+    redis.call('EXPIRE', at, v.key_ttl)
+    return answer
   end
-  local answer = fn(stream, v)
-  redis.call('HSET', k, 'fingerprint', v.fingerprint, 'type', answer[1],
-    'event_id', answer[2], 'id', answer[3])
-  redis.call('EXPIRE', k, v.key_ttl)
+  answer = fn(stream, v)
+  redis.call('SET', k, answer_pack(fp, answer), 'EX', v.key_ttl)
   return answer
 end
 

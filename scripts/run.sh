@@ -230,7 +230,8 @@ sock_mine=1
 # Redis's crash, and a power cut can lose up to that second.
 # REDIS_APPENDFSYNC=always fsyncs before each reply, as deploy/ does; it
 # costs about 45 % of POST throughput here (docs/design.md, "What a
-# 201 survives"), so make run keeps everysec.
+# 201 survives"), so make run keeps everysec.  Its maxmemory
+# (REDIS_MAXMEMORY, noeviction) is setup's to set, at every start below.
 start_redis() {
 	local tcp=(--port 0)
 	if [ "$REDIS_TCP" = 1 ]; then

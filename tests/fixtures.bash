@@ -51,11 +51,14 @@ sanitizers_quiet() {
 }
 
 # stack_start [VAR=value ...]: starts the stack with extra environment;
-# its data in $T/var, or in $T/$STACK_VAR when that is set.
+# its data in $T/var, or in $T/$STACK_VAR when that is set.  With
+# STACK_PREPARE set, that command runs first, once VAR_DIR is chosen
+# (tests/backup.bats restores a backup into it).
 stack_start() {
 	test_dir
 	export VAR_DIR=$T/${STACK_VAR:-var}
 	mkdir -p "$(dirname "$VAR_DIR")"
+	[ -z "${STACK_PREPARE:-}" ] || $STACK_PREPARE
 	export REDIS_PORT=$(free_port) CUSTOMERS_PORT=$(free_port) ACCOUNTS_PORT=$(free_port)
 	export C=http://127.0.0.1:$CUSTOMERS_PORT A=http://127.0.0.1:$ACCOUNTS_PORT
 	# 3>&-: bats waits on fd 3 until every process holding it has gone.

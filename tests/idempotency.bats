@@ -39,6 +39,12 @@ posted_twice() {
 		grep -qi '^Idempotent-Replayed: true' "$T/headers" || return 1
 	id=$(jq -r .id <<<"$first")
 }
+# idem_key CALLER KEY: the name of the key's kept answer in Redis, as
+# the services make it (lib/http/idempotency.c).
+idem_key() {
+	printf 'idem:%s' "$(printf '%s\0%s' "$1" "$2" | b2sum -l 128 | cut -c1-32 |
+		xxd -r -p | basenc --base64url | tr -d '=')"
+}
 # A key no other test uses.
 new_key() { echo "key-$BATS_TEST_NUMBER-$RANDOM$RANDOM"; }
 
@@ -124,13 +130,59 @@ new_key() { echo "key-$BATS_TEST_NUMBER-$RANDOM$RANDOM"; }
 	k=$(new_key)
 	keyed POST "$A/accounts" "$k" '{"name":"ttl","description":"d"}'
 	first=$(jq -r .id <<<"$body")
-	ttl=$(rcli TTL "idem:5:user1:$k")
+	ttl=$(rcli TTL "$(idem_key user1 "$k")")
 	[ "$ttl" -gt 86000 ] && [ "$ttl" -le 86400 ]
-	rcli PEXPIRE "idem:5:user1:$k" 1 >/dev/null
+	rcli PEXPIRE "$(idem_key user1 "$k")" 1 >/dev/null
 	sleep 0.1
 	keyed POST "$A/accounts" "$k" '{"name":"ttl","description":"d"}'
 	[ "$code" = 201 ]
 	[ "$(jq -r .id <<<"$body")" != "$first" ]
+}
+
+@test "a kept key takes at most 128 bytes of Redis (MEMORY USAGE), a 36-character key of an 8-character caller" {
+	k=$(cat /proc/sys/kernel/random/uuid)
+	[ "${#k}" = 36 ]
+	rcli HSET user:user0008 password_hash x >/dev/null
+	acc=$(rcli --raw FCALL account_create 1 event-stream caller user0008 \
+		name n description d | sed -n 3p)
+	fp=$(printf 'request' | sha256sum | cut -c1-32)
+	id=$(idem_key user0008 "$k")
+	# The largest answer the layout keeps in 44 bytes: a 16-digit id.
+	rcli SET seq:customer 999999999999999 >/dev/null
+	rcli --raw FCALL customer_create 1 event-stream caller user0008 \
+		name Eight account_id "$acc" key "$k" key_id "${id#idem:}" \
+		fingerprint "$fp" key_ttl 86400 >/dev/null
+	bytes=$(rcli MEMORY USAGE "$id")
+	note "a kept key of customer 10^15: $bytes bytes (MEMORY USAGE)"
+	[ "$bytes" -le 128 ]
+	# The retry gets the same answer from what is kept.
+	rcli --raw FCALL customer_create 1 event-stream caller user0008 \
+		name Eight account_id "$acc" key "$k" key_id "${id#idem:}" \
+		fingerprint "$fp" key_ttl 86400 | tail -1 | grep -qx replayed
+	rcli DEL user:user0008 >/dev/null
+}
+
+@test "a key kept in the layout before (a hash under idem:<len>:<caller>:<key>) still answers its retry" {
+	k=$(new_key)
+	cid=$(new_customer Before)
+	data="{\"customer_id\":\"$cid\",\"purchase_date\":\"2019-01-06\",\"purchase_price_cents\":3}"
+	keyed POST "$C/invoices" "$k" "$data"
+	[ "$code" = 201 ]
+	first=$body
+	# The same answer, as the version before kept it: the full SHA-256.
+	old="idem:5:user1:$k"
+	fp=$(rcli --raw GET "$(idem_key user1 "$k")" | head -c16 | xxd -p | tr -d '\n')
+	rcli HSET "$old" fingerprint "${fp}$(printf '0%.0s' $(seq 32))" type InvoiceCreated \
+		event_id "$(jq -r .event_id <<<"$first")" id "$(jq -r .id <<<"$first")" >/dev/null
+	rcli EXPIRE "$old" 600 >/dev/null
+	rcli DEL "$(idem_key user1 "$k")" >/dev/null
+	before=$(stream_len)
+	keyed POST "$C/invoices" "$k" "$data"
+	[ "$code" = 201 ] && [ "$body" = "$first" ]
+	grep -qi '^Idempotent-Replayed: true' "$T/headers"
+	[ "$(stream_len)" = "$before" ]
+	keyed POST "$C/invoices" "$k" "${data/:3/:4}"
+	[ "$code" = 422 ]
 }
 
 @test "ten requests at once with one key: one event, ten times the same answer" {

@@ -157,10 +157,15 @@ redis.register_function('x', function() return 1 end)"
 	refused_to customers ACL LIST
 }
 
-@test "the accounts role: its Functions, the users' hashes, XINFO; nothing else" {
+@test "the accounts role: its Functions, the users' hashes, XINFO, INFO memory; nothing else" {
 	[ "$(role_cli accounts FCALL account_create 1 event-stream caller user1 name role description d | head -1)" = AccountCreated ]
 	[[ $(role_cli accounts HGET user:user1 password_hash) == '$argon2id$'* ]]
 	role_cli accounts XINFO STREAM event-stream | grep -q entries-added
+	# INFO's memory section for /metrics and /status, and no other.
+	role_cli accounts INFO memory | grep -q '^maxmemory:'
+	for section in '' all clients replication keyspace server commandstats; do
+		refused_to accounts INFO $section
+	done
 	refused_to accounts HSET user:user1 password_hash x
 	refused_to accounts CONFIG GET appendfsync
 	refused_to accounts XREAD STREAMS event-stream 0

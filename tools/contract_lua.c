@@ -139,10 +139,11 @@ main(void)
 	printf("local LIMITS = {\n  text_bytes = %d,\n  user_bytes = %d,\n"
 	    "  cents_max = '%lld',\n  id_max = '%" PRId64 "',\n"
 	    "  page_default = %d,\n  page_max = %d,\n"
-	    "  key_bytes = %d,\n  fingerprint_hex = %d,\n}\n\n",
+	    "  key_bytes = %d,\n  key_id_chars = %d,\n"
+	    "  fingerprint_hex = %d,\n}\n\n",
 	    CONTRACT_TEXT_MAX, CONTRACT_USER_MAX, CONTRACT_CENTS_MAX,
 	    (int64_t)CONTRACT_ID_MAX, CONTRACT_PAGE_DEFAULT, CONTRACT_PAGE_MAX,
-	    CONTRACT_KEY_MAX, CONTRACT_FINGERPRINT_HEX);
+	    CONTRACT_KEY_MAX, CONTRACT_KEY_ID_CHARS, CONTRACT_FINGERPRINT_HEX);
 	print_bounds();
 	return fflush(stdout) == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

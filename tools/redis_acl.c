@@ -56,16 +56,17 @@ static const struct {
 	{ REDIS_ROLE_CUSTOMERS, ON_REDIS, 1, "+ping +fcall +fcall_ro "
 	    "~seq:customer ~seq:invoice ~account:* ~customer:* ~invoice:* "
 	    "~gc:* ~idem:* %R~config:limits "
-	    "+time +incr +get +exists +hget +hmget +hset +hincrby +del +expire "
+	    "+time +incr +get +set +exists +hget +hmget +hset +hincrby +del +expire "
 	    "+zadd +zrem +zrange +zcard +zpopmin +rename +rpush +lindex +lpop "
 	    "+xadd +wait +role "
 	    "(%R~user:* +exists)" },
-	/* The account and login Functions (idem:* as above), XINFO for
-	 * /status and /metrics, the users' password hashes for the login
+	/* The account and login Functions (idem:* as above), XINFO and
+	 * INFO's memory section alone for /status and /metrics, the users' password hashes for the login
 	 * itself, and the names of the user:* keys that change
 	 * (cgi/accounts/user_watch.c), and the stream's consumers for
 	 * /status and /metrics (retention_state). */
 	{ REDIS_ROLE_ACCOUNTS, ON_REDIS, 1, "+ping +fcall +fcall_ro +xinfo|stream "
+	    "+info|memory "
 	    "+client|id +client|tracking +subscribe &__redis__:invalidate "
 	    "~seq:account ~account:* ~login:* ~idem:* "
 	    "+time +incr +decr +get +set +exists +hget +hmget +hset +del "

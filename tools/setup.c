@@ -157,7 +157,8 @@ static const char usage[] =
     "  --keys      before Redis starts: the JWT secret, each Redis role's\n"
     "              password, the ACL file Redis loads (REDIS_ACL_FILE) and,\n"
     "              beside it, the Sentinels' (sentinel-users.acl)\n"
-    "  (no option) against Redis, as admin: the Redis Function library,\n"
+    "  (no option) against Redis, as admin: maxmemory (REDIS_MAXMEMORY,\n"
+    "              noeviction), the Redis Function library,\n"
     "              the users, and once in the stream's life the\n"
     "              pre-loaded accounts\n";
 
@@ -215,6 +216,30 @@ retention_store(struct redis_conn *rc, const struct config *cfg)
 }
 
 /*
+ * REDIS_MAXMEMORY, with noeviction: a full Redis refuses the commands
+ * (OOM, before a Function runs: nothing half done), and the services
+ * answer 503, rather than evict a key (an invoice, a kept answer) or
+ * grow until the kernel kills it.  Set here at every start too, so that
+ * a Redis whose own configuration lacks it is bounded all the same; the
+ * redis-server lines (deploy/) carry it for a replica that is promoted.
+ */
+static int
+memory_store(struct redis_conn *rc, const struct config *cfg)
+{
+	redisReply *r;
+	int ok;
+
+	r = redis_conn_command(rc, "CONFIG SET maxmemory %lld "
+	    "maxmemory-policy noeviction", cfg->redis_maxmemory);
+	ok = r != NULL && r->type == REDIS_REPLY_STATUS;
+	if (r != NULL && !ok)
+		log_warn("CONFIG SET maxmemory: %s", r->type ==
+		    REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+	freeReplyObject(r);
+	return ok ? 0 : -1;
+}
+
+/*
  * Redis may still be starting, or loading its append-only file: under
  * systemd, Type=simple orders only its fork before this unit.  So wait
  * for its PONG (LOADING is an error reply), polling every 200 ms, at
@@ -249,6 +274,7 @@ against_redis(struct config *cfg)
 
 	if (redis_conn_open(&rc, cfg, REDIS_ROLE_ADMIN,
 	    cfg->redis_timeout_ms) == -1 || redis_ready(&rc) == -1 ||
+	    memory_store(&rc, cfg) == -1 ||
 	    command_load_library(&rc) == -1 || limits_store(&rc, cfg) == -1 ||
 	    retention_store(&rc, cfg) == -1)
 		goto out;

@@ -36,8 +36,11 @@ void	auth_login(const struct route_call *call);
 
 /*
  * throttle.c: seconds to wait, or 0 after counting this attempt; -1 when
- * Redis cannot tell.  A success takes its attempt back.
+ * Redis cannot tell, LOGIN_STORE_FULL when it is at its maxmemory (the
+ * attempt cannot be counted, so no password is checked).  A success
+ * takes its attempt back.
  */
+#define LOGIN_STORE_FULL	(-2)
 int	login_throttle_wait(struct service *svc, const char *user,
 	    const char *addr);
 void	login_throttle_succeeded(struct service *svc, const char *user,
@@ -54,6 +57,15 @@ void	projector_metrics(struct service *svc, FILE *out);
  */
 void	consumers_metrics(struct service *svc, FILE *out);
 json_object *consumers_json(struct service *svc);
+/* memory.c: Redis's INFO used_memory and maxmemory, in bytes. */
+struct redis_memory {
+	long long	used;
+	long long	max;	/* 0: no maxmemory */
+};
+int	redis_memory(struct service *svc, struct redis_memory *m);
+/* "ok", "nearly full" (90 % of maxmemory), "full" or "unbounded". */
+const char *redis_memory_state(const struct redis_memory *m);
+void	memory_metrics(struct service *svc, FILE *out);
 /* status.c: entries in the stream not yet applied; -1 if Redis is down. */
 long long projection_lag(struct service *svc, long long seen,
 	    struct stream_info *info);

@@ -10,6 +10,7 @@
 #include <sodium.h>
 
 #include "accounts.h"
+#include "commands.h"
 #include "decode.h"
 
 int
@@ -77,7 +78,12 @@ throttled(struct service *svc, struct http_request *req, const char *user)
 	char retry[48];
 	int wait;
 
-	if ((wait = login_throttle_wait(svc, user, req->remote_addr)) == -1) {
+	if ((wait = login_throttle_wait(svc, user, req->remote_addr)) ==
+	    LOGIN_STORE_FULL) {
+		commands_answer_full(req);
+		return -1;
+	}
+	if (wait == -1) {
 		http_respond_error(req, 503, "user store unavailable");
 		return -1;
 	}

@@ -2,7 +2,8 @@
  * GET /metrics of the accounts service: its own request counters (the
  * service's), and the projector's figures, which the worker keeps in the
  * read model (projector_state, projector_events, dead_letters) in the
- * same transactions as the projection itself.
+ * same transactions as the projection itself; and Redis's memory
+ * (memory.c).
  */
 #include <stdio.h>
 
@@ -97,6 +98,7 @@ projector_metrics(struct service *svc, FILE *out)
 	struct stream_id last;
 	long long seen, lag;
 
+	memory_metrics(svc, out);
 	if (reader_position(r, &last, &seen) == -1) {
 		fprintf(out, "# the read model is not there yet\n");
 		return;

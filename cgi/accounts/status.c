@@ -44,6 +44,32 @@ status_json(int known, long long lag, const char *last_id, const char *worker)
 	return body;
 }
 
+/*
+ * "redis_memory": {"state", "used_bytes", "max_bytes"}; past 90 % of
+ * maxmemory the status is degraded: at 100 % every write answers 503.
+ */
+static void
+memory_json(struct service *svc, json_object *body)
+{
+	struct redis_memory m;
+	json_object *o;
+	const char *state;
+
+	if (redis_memory(svc, &m) == -1 ||
+	    (o = json_object_new_object()) == NULL)
+		return;
+	state = redis_memory_state(&m);
+	json_object_object_add(o, "state", json_object_new_string(state));
+	json_object_object_add(o, "used_bytes", json_object_new_int64(m.used));
+	json_object_object_add(o, "max_bytes", json_object_new_int64(m.max));
+	json_object_object_add(body, "redis_memory", o);
+	if ((strcmp(state, "full") == 0 || strcmp(state, "nearly full") == 0)
+	    && json_object_object_get_ex(body, "status", &o) &&
+	    strcmp(json_object_get_string(o), "ok") == 0)
+		json_object_object_add(body, "status",
+		    json_object_new_string("degraded"));
+}
+
 void
 status_get(const struct route_call *call)
 {
@@ -65,8 +91,10 @@ status_get(const struct route_call *call)
 		http_respond_error(call->req, 500, "out of memory");
 		return;
 	}
-	if (lag >= 0)
+	if (lag >= 0) {
 		json_object_object_add(body, "stream", consumers_json(svc));
+		memory_json(svc, body);
+	}
 	http_respond_json(call->req, known && lag >= 0 ? 200 : 503, body);
 	json_object_put(body);
 }

@@ -23,6 +23,7 @@ login_throttle_wait(struct service *svc, const char *user, const char *addr)
 {
 	const struct config *cfg = &svc->cfg;
 	struct command_args args = { .n = 0 };
+	struct command_result res;
 	char n[8][16], key[ADDR_KEY_MAX];
 	redisReply *r;
 	int wait = -1;
@@ -39,8 +40,11 @@ login_throttle_wait(struct service *svc, const char *user, const char *addr)
 	count_arg(&args, "strangers", cfg->login_strangers, n[7]);
 	r = command_call(&svc->redis, cfg->stream_key, "login_attempt", NULL,
 	    &args);
+	command_result_of(r, 0, &res);
 	if (r != NULL && r->type == REDIS_REPLY_INTEGER && r->integer >= 0)
 		wait = r->integer > 86400 ? 86400 : (int)r->integer;
+	else if (res.full)
+		wait = LOGIN_STORE_FULL;
 	else if (r != NULL)
 		log_warn("login_attempt: %s", r->type == REDIS_REPLY_ERROR ?
 		    r->str : "unexpected reply");

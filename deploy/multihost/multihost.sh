@@ -277,6 +277,7 @@ exec ${AS_SERVICE[*]} redis-server $WORK_DIR/$h/var/redis-secret.conf \\
 	--dir $WORK_DIR/$h/var/data --appendonly yes --appendfsync always --save "" \\
 	--min-replicas-to-write 1 --min-replicas-max-lag 2 \\
 	--repl-diskless-sync-delay 0 \\
+	--maxmemory ${REDIS_MAXMEMORY:-1gb} --maxmemory-policy noeviction \\
 	--daemonize no $*
 START
 	chmod 755 "$WORK_DIR/$h/start-redis"

@@ -93,6 +93,9 @@ error_result(const char *str, struct command_result *res)
 	for (i = 0; i < sizeof(passing_states) / sizeof(passing_states[0]); i++)
 		if (strncmp(str, passing_states[i], strlen(passing_states[i])) == 0)
 			res->outcome = COMMAND_UNAVAILABLE;
+	/* maxmemory with noeviction: Redis refuses a call that may write
+	 * before it runs, FCALL_RO and allow-oom Functions excepted. */
+	res->full = strncmp(str, "OOM ", 4) == 0;
 }
 
 static int

@@ -52,6 +52,9 @@ struct command_result {
 	enum refusal		 refusal;
 	const char		*message;	/* unless COMMAND_DONE */
 	int			 unreachable;	/* no reply at all (logged already) */
+	/* Redis at maxmemory refused the call before it ran ("OOM ..."):
+	 * nothing changed.  COMMAND_UNAVAILABLE too. */
+	int			 full;
 	/* COMMAND_DONE of a function that appends: */
 	enum event_type		 appended;
 	const char		*event_id;

@@ -28,6 +28,9 @@ struct config {
 	 * that many replicas, at most REDIS_WAIT_TIMEOUT_MS (500), else 503. */
 	int		 wait_replicas;
 	int		 wait_timeout_ms;
+	/* REDIS_MAXMEMORY, 1gb, in bytes: setup sets Redis's maxmemory to it,
+	 * with maxmemory-policy noeviction (full: writes refused, 503). */
+	long long	 redis_maxmemory;
 	const char	*stream_key;	/* STREAM_KEY, event-stream */
 	const char	*var_dir;	/* VAR_DIR, var */
 	const char	*redis_auth_dir; /* REDIS_AUTH_DIR, $VAR_DIR: redis-<role>.pass */

@@ -23,11 +23,15 @@
 
 /*
  * A command's Idempotency-Key: 1 to CONTRACT_KEY_MAX bytes of printable
- * ASCII; and the fingerprint of the request it names, kept with it: the
- * SHA-256 of the request in CONTRACT_FINGERPRINT_HEX lowercase hex digits.
+ * ASCII.  Its answer is kept under a name the service makes: the
+ * BLAKE2b of caller and key, 16 bytes, in CONTRACT_KEY_ID_CHARS of
+ * unpadded base64url; with the fingerprint of the request it names: the
+ * first 16 bytes of the request's SHA-256, in CONTRACT_FINGERPRINT_HEX
+ * lowercase hex digits (db/events.lua, keyed(), says why 16).
  */
 #define CONTRACT_KEY_MAX		255
-#define CONTRACT_FINGERPRINT_HEX	64
+#define CONTRACT_KEY_ID_CHARS		22
+#define CONTRACT_FINGERPRINT_HEX	32
 
 /*
  * The bounds a command keeps (the Redis Functions refuse past them, 422),

@@ -4,12 +4,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "commands.h"
 #include "event.h"
 #include "idempotency.h"
 #include "log.h"
 #include "page.h"
 #include "service.h"
+
+#define STRING(x)	#x
+#define NUMBER(x)	STRING(x)
 
 static const int refusal_status[REFUSALS] = {
 	[REFUSAL_INVALID] =	 400,
@@ -34,6 +38,41 @@ commands_status(const struct command_result *res)
 	}
 }
 
+/*
+ * A full Redis stays full until the archiver trims the stream or someone
+ * raises maxmemory: minutes, not milliseconds.  Its refusal costs Redis
+ * next to nothing (it comes before the Function runs), but a client
+ * that retries at once only adds to the log and the load: 30 s.  The
+ * log line comes once a minute with the count since the last one: a
+ * line per request would fill the disk faster than Redis filled up.
+ */
+#define FULL_RETRY_S	30
+#define FULL_LOG_S	60
+
+void
+commands_answer_full(struct http_request *req)
+{
+	static int64_t logged_us;
+	static unsigned long refused;
+	static int logged;
+	int64_t now = clock_monotonic_us();
+
+	refused++;
+	if (!logged || now - logged_us >= FULL_LOG_S * 1000000LL) {
+		log_warn("redis is at its maxmemory (REDIS_MAXMEMORY): %lu "
+		    "writes answered 503 in this process since the last "
+		    "such line, the latest %s %s", refused, req->method,
+		    req->path);
+		logged_us = now;
+		logged = 1;
+		refused = 0;
+	}
+	http_respond_error_ext(req, 503, "Retry-After: "
+	    NUMBER(FULL_RETRY_S) "\r\n", "the event store is full: it "
+	    "takes no writes until space is freed; nothing was done, retry "
+	    "later");
+}
+
 int
 commands_answer_failure(struct http_request *req,
     const struct command_result *res)
@@ -42,6 +81,10 @@ commands_answer_failure(struct http_request *req,
 
 	if (res->outcome == COMMAND_DONE)
 		return 0;
+	if (res->full) {
+		commands_answer_full(req);
+		return 1;
+	}
 	if (res->outcome != COMMAND_REFUSED && !res->unreachable)
 		log_warn("%s %s: redis: %s", req->method, req->path,
 		    res->message);

@@ -29,5 +29,11 @@ int	commands_status(const struct command_result *res);
  */
 int	commands_answer_failure(struct http_request *req,
 	    const struct command_result *res);
+/*
+ * 503 with Retry-After for a write Redis refused at its maxmemory
+ * (command_result's full); logged once a FULL_LOG_S per process, not
+ * once a request.
+ */
+void	commands_answer_full(struct http_request *req);
 
 #endif

@@ -30,6 +30,7 @@ void	test_sentinel(void);
 void	test_limiter(void);
 void	test_addr_key(void);
 void	test_redis_socket(void);
+void	test_maxmemory(void);
 void	test_archive(void);
 void	test_archive_damage(void);
 void	test_archive_projector(void);

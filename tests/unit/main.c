@@ -49,6 +49,7 @@ main(int argc, char **argv)
 	test_limiter();
 	test_addr_key();
 	test_redis_socket();
+	test_maxmemory();
 	test_archive();
 	test_archive_damage();
 	test_archive_projector();

@@ -1,0 +1,96 @@
+# What scripts/backup and scripts/restore share: where the data is (the
+# same variables as the programs, so make run's VAR_DIR and the systemd
+# units' /var/lib/microsvc alike), the names of the archive's segments,
+# fsync, and a Redis of their own on a private socket, which loads an
+# RDB file and nothing else.
+# shellcheck shell=bash
+
+VAR_DIR=${VAR_DIR:-$ROOT/var}
+case $VAR_DIR in /*) ;; *) VAR_DIR=$PWD/$VAR_DIR ;; esac
+ARCHIVE_DIR=${ARCHIVE_DIR:-$VAR_DIR/archive}
+ACCOUNTS_DB=${ACCOUNTS_DB:-$VAR_DIR/accounts.db}
+REDIS_AUTH_DIR=${REDIS_AUTH_DIR:-$VAR_DIR}
+JWT_SECRET_FILE=${JWT_SECRET_FILE:-$VAR_DIR/jwt.secret}
+STREAM_KEY=${STREAM_KEY:-event-stream}
+
+# The manifest's format; a restore refuses another.
+export MANIFEST_FORMAT=1
+
+# A segment's name: its first and last ids, each two 20-digit numbers
+# (docs/archive.md); anything else in the folder (writing.part) is not
+# part of the archive.
+export SEGMENT_RE='^[0-9]{20}-[0-9]{20}_[0-9]{20}-[0-9]{20}\.seg$'
+
+die() { printf '%s: %s\n' "$PROG" "$*" >&2; exit 1; }
+say() { printf '%s: %s\n' "$PROG" "$*" >&2; }
+
+# id_key ID: the id as 41 characters that sort as the ids do, the way
+# segment names write them ("1-2" -> 00000000000000000001-00000000000000000002).
+id_key() { printf '%020d-%020d' "${1%-*}" "${1#*-}"; }
+
+# id_plain KEY: id_key's form back to an id (00...01-00...02 -> 1-2).
+id_plain() {
+	local k=$1
+	echo "$((10#${k%-*}))-$((10#${k#*-}))"
+}
+
+# segment_last NAME: a segment's last id, in id_key's form.
+segment_last() { local n=${1%.seg}; echo "${n#*_}"; }
+
+# durable PATH...: fsync each file, then each one's folder: a backup or a
+# restore that said it was done survives a power cut.
+durable() {
+	[ "$#" -gt 0 ] || return 0
+	sync -- "$@"
+	local d
+	for d in $(printf '%s\n' "$@" | xargs -d '\n' -n1 dirname | sort -u); do
+		sync -- "$d"
+	done
+}
+
+OWN_PID=
+# redis_own_start DIR FILE [AS_USER]: a redis-server on DIR/FILE, on a
+# socket in a private folder, no port, no AOF, no save: it only loads
+# the file.  Sets OWN_SOCK and OWN_PID; waits until it answers (LOADING
+# lasts as long as the file takes to load).  Redis's own errors go to
+# OWN_LOG.
+redis_own_start() {
+	local dir=$1 file=$2 user=${3:-} run=() answer
+	OWN_TMP=$(mktemp -d "${TMPDIR:-/tmp}/microsvc-$PROG.XXXXXX")
+	OWN_SOCK=$OWN_TMP/redis.sock OWN_LOG=$OWN_TMP/redis.log
+	if [ -n "$user" ]; then
+		chown "$user:" "$OWN_TMP"
+		run=(setpriv --reuid="$user" --regid="$(id -g "$user")" --init-groups --)
+	fi
+	"${run[@]}" redis-server --port 0 --unixsocket "$OWN_SOCK" --unixsocketperm 700 \
+		--dir "$dir" --dbfilename "$file" --appendonly no --save "" \
+		--daemonize no --logfile "$OWN_LOG" &
+	OWN_PID=$!
+	while :; do
+		answer=$(own_cli ping 2>/dev/null || true)
+		[ "$answer" = PONG ] && return 0
+		kill -0 "$OWN_PID" 2>/dev/null ||
+			die "redis-server could not load $dir/$file: $(tail -1 "$OWN_LOG" 2>/dev/null)"
+		sleep 0.05
+	done
+}
+own_cli() { redis-cli -s "$OWN_SOCK" "$@"; }
+redis_own_stop() {
+	[ -n "$OWN_PID" ] || return 0
+	own_cli shutdown nosave >/dev/null 2>&1 || kill "$OWN_PID" 2>/dev/null || true
+	wait "$OWN_PID" 2>/dev/null || true
+	OWN_PID=
+	rm -rf "$OWN_TMP"
+}
+
+# stream_facts: what the loaded copy holds, one "key value" a line: the
+# stream's last entry, its length, and the trimmed mark (0-0: nothing
+# was ever trimmed).
+stream_facts() {
+	local last
+	last=$(own_cli --raw XREVRANGE "$STREAM_KEY" + - COUNT 1 | head -1)
+	echo "stream_last_id ${last:-0-0}"
+	echo "stream_length $(own_cli XLEN "$STREAM_KEY")"
+	last=$(own_cli --raw GET retention:trimmed)
+	echo "trimmed ${last:-0-0}"
+}
