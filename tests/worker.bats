@@ -187,7 +187,14 @@ read_model_rows() {
 	owner=$(stat -c %U "$DB")
 	runuser -u "$owner" -- sqlite3 "$DB" "$layout4" 2>/dev/null || sqlite3 "$DB" "$layout4"
 	rebuilt=$(grep -c "another version's layout; rebuilding it" "$T/worker.log")
+	swapped=$(grep -c "rebuilt $DB from" "$T/worker.log" || true)
 	worker_start
+	# The old file already has the stream's last id: wait_projected alone
+	# would not wait for the new one.
+	for i in $(seq 100); do
+		[ "$(grep -c "rebuilt $DB from" "$T/worker.log")" -gt "$swapped" ] && break
+		sleep 0.1
+	done
 	wait_projected
 	[ "$(grep -c "another version's layout; rebuilding it" "$T/worker.log")" = $((rebuilt + 1)) ]
 	[ "$(sql "$DB" "SELECT count(*) FROM sqlite_schema WHERE type = 'trigger'")" = 0 ]
