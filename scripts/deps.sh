@@ -8,17 +8,16 @@ set -eu
 
 # To build and run.
 RUN_PACKAGES="build-essential pkg-config libfcgi-dev libhiredis-dev libjson-c-dev
-libsqlite3-dev libjwt-dev libsodium-dev lighttpd redis-server redis-sentinel redis-tools
+libsqlite3-dev libjwt-dev libsodium-dev libzstd-dev zlib1g-dev lighttpd redis-server redis-sentinel redis-tools
 sqlite3 curl jq openssl spawn-fcgi logrotate"
 # To test: the suites and their tools (cppcheck, clang's fuzzer, chromium
 # for the dashboard, nft for the firewall, promtool from prometheus for
 # /metrics), and for the Debian package (make deb) and tests/package.bats:
 # dpkg-buildpackage and debhelper, lintian, mmdebstrap for the Debian 12
 # root, man for the man pages, ip, pgrep, systemd-analyze and
-# systemd-nspawn.  zstd and zlib: lib/archive (docs/archive.md), which
-# only its unit tests, its fuzz target and bench/archive_size link so far.
+# systemd-nspawn.
 # multiwatch: the package's customers unit forks its processes with it.
-TEST_PACKAGES="bats strace cppcheck clang libclang-rt-14-dev libzstd-dev zlib1g-dev multiwatch
+TEST_PACKAGES="bats strace cppcheck clang libclang-rt-14-dev multiwatch
 chromium nftables prometheus
 debhelper dpkg-dev lintian mmdebstrap man-db iproute2 procps systemd systemd-container"
 

@@ -333,6 +333,22 @@ db_caught_up() {
 	return 1
 }
 
+# lose_last_event CUSTOMER CENTS: the stream's last entry deleted, as a
+# failover drops what had not reached the replica, and the worker's
+# connection cut, so that its next read finds out; waits (10 s) until
+# the customer's total in the read model is CENTS again.
+lose_last_event() {
+	local i
+	rcli XDEL event-stream "$(stream_last)" >/dev/null
+	rcli CLIENT KILL USER worker >/dev/null
+	for i in $(seq 100); do
+		[ "$(revenue_db "$1")" = "$2" ] && return 0
+		sleep 0.1
+	done
+	echo "customer $1: $(revenue_db "$1"), want $2" >&2
+	return 1
+}
+
 # The checkpoint file says ID: it follows the database within a second
 # while events flow, and at once when the stream goes quiet.
 checkpoint_is() {

@@ -10,7 +10,7 @@ ask(struct follow *f, const struct stream_id *after)
 	    f->block_ms);
 }
 
-/* 0, STREAM_READ_GONE or -1, as stream_read_recv. */
+/* 0, STREAM_READ_TRIMMED, STREAM_READ_GONE or -1, as stream_read_recv. */
 static int
 receive(struct follow *f, struct stream_batch *b)
 {
@@ -35,14 +35,42 @@ follow_drop(struct follow *f)
  * A full batch: more is waiting.  Ask for it now, so that Redis prepares
  * it while this one is applied (make bench: catch-up 150,000-200,000
  * events/s without, 250,000 with).  The pace's own question to Redis
- * goes first: no other reply may come between.
+ * and the position report go first: no other reply may come between.
  */
 static void
 prefetch(struct follow *f, const struct stream_batch *b)
 {
 	if (f->pace != NULL)
 		pace_observe(f->pace, f->rc, f->stream);
+	if (f->report != NULL)
+		report_tick(f->report, f->rc);
 	f->prefetched = ask(f, &b->entries[b->n - 1].id) == 0;
+}
+
+enum projector_result
+follow_apply(struct projector *p, struct pace *pace,
+    const struct stream_batch *b, int full, struct stream_id *pos,
+    size_t *applied)
+{
+	enum projector_result res;
+	int64_t started;
+
+	projector_set_catching_up(p, full);
+	started = clock_monotonic_us();
+	switch ((res = projector_apply_batch(p, b))) {
+	case PROJECTOR_OK:
+		*pos = b->entries[b->n - 1].id;
+		*applied = b->n;
+		if (full && pace != NULL)
+			pace_rest(pace, clock_monotonic_us() - started);
+		break;
+	case PROJECTOR_MOVED:
+		*pos = p->last;
+		break;
+	default:
+		break;
+	}
+	return res;
 }
 
 enum follow_result
@@ -50,13 +78,16 @@ follow_step(struct follow *f)
 {
 	struct stream_batch b;
 	enum follow_result res = FOLLOW_APPLIED;
-	int64_t started;
 	int full;
 
 	f->last_n = 0;
 	switch (receive(f, &b)) {
 	case 0:
+		f->trimmed = b.trimmed;
 		break;
+	case STREAM_READ_TRIMMED:
+		f->trimmed = b.trimmed;
+		return FOLLOW_TRIMMED;
 	case STREAM_READ_GONE:
 		return FOLLOW_LOST;
 	default:
@@ -68,18 +99,12 @@ follow_step(struct follow *f)
 	}
 	if ((full = b.n == (size_t)f->count))
 		prefetch(f, &b);
-	projector_set_catching_up(f->proj, full);
-	started = clock_monotonic_us();
-	switch (projector_apply_batch(f->proj, &b)) {
+	switch (follow_apply(f->proj, f->pace, &b, full, &f->pos,
+	    &f->last_n)) {
 	case PROJECTOR_OK:
-		f->pos = b.entries[b.n - 1].id;
-		f->last_n = b.n;
-		if (full && f->pace != NULL)
-			pace_rest(f->pace, clock_monotonic_us() - started);
 		break;
 	case PROJECTOR_MOVED:
 		follow_drop(f);
-		f->pos = f->proj->last;
 		res = FOLLOW_MOVED;
 		break;
 	default:

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catchup.h"
 #include "checkpoint.h"
 #include "clock.h"
 #include "fault.h"
@@ -11,6 +12,7 @@
 #include "log.h"
 #include "rebuild.h"
 #include "reconcile.h"
+#include "report.h"
 #include "stop.h"
 
 #define BACKOFF_MIN_MS	100
@@ -31,9 +33,12 @@ struct live {
 	struct projector	 proj;
 	struct pace		 pace;
 	struct follow		 follow;
+	struct report		 report;	/* the position, to Redis */
 	struct stream_id	 written;	/* what the checkpoint file says */
 	int64_t			 written_ms;	/* and since when */
 	int			 backoff_ms;	/* the next wait for Redis */
+	int			 archive_backoff_ms; /* for the archive */
+	char			 archive_shown[CATCHUP_ERROR_MAX]; /* its trouble */
 };
 
 static int
@@ -126,6 +131,7 @@ checkpoint_keep(struct live *l, int now)
 	if (checkpoint_write(l->cfg->checkpoint_path, &l->proj.last) == 0) {
 		l->written = l->proj.last;
 		l->written_ms = ms;
+		report_set(&l->report, &l->proj.last);
 	}
 }
 
@@ -167,6 +173,105 @@ lost(struct live *l)
 	}
 }
 
+/*
+ * The archive lacks some of what the stream no longer has, or a segment
+ * of it fails its check: said once (the log line names the folder, or
+ * the file, and the entries missing), and in the health line; nothing
+ * past them is applied, and the archive is read again after a nap.
+ */
+static void
+archive_trouble(struct live *l, const struct catchup *c)
+{
+	char pos[STREAM_ID_MAX], need[STREAM_ID_MAX], problem[HEALTH_MAX];
+
+	if (strcmp(c->error, l->archive_shown) != 0) {
+		log_warn("%s", c->error);
+		snprintf(l->archive_shown, sizeof(l->archive_shown), "%s",
+		    c->error);
+	}
+	stream_id_format(&c->pos, pos);
+	stream_id_format(&c->need, need);
+	snprintf(problem, sizeof(problem), "archive: the entries after %s "
+	    "through %s are missing or damaged in %s", pos, need, c->dir);
+	health_report(l->cfg->status_path, problem);
+	worker_nap(l->archive_backoff_ms);
+	l->archive_backoff_ms = backoff_next(l->archive_backoff_ms);
+}
+
+/* The archive read as far as was asked, after trouble or not. */
+static void
+archive_fine(struct live *l)
+{
+	if (l->archive_shown[0] != '\0')
+		log_info("the archive reads again");
+	l->archive_shown[0] = '\0';
+	l->archive_backoff_ms = BACKOFF_MIN_MS;
+}
+
+/* A batch of the archive applied: as one of the stream is. */
+static void
+archive_applied(struct live *l)
+{
+	archive_fine(l);
+	health_report(l->cfg->status_path, NULL);
+	fault_after_commit();
+	checkpoint_keep(l, 0);
+	report_tick(&l->report, l->rc);
+}
+
+/*
+ * What follows the position was trimmed from the stream (follow.h): it
+ * is read from the archive, batch by batch, up to the trimmed mark, and
+ * the reading goes back to the stream after the last id applied.
+ */
+static int
+from_archive(struct live *l)
+{
+	struct catchup c = { .dir = l->cfg->archive_dir,
+	    .stream = l->cfg->stream_key, .proj = &l->proj, .rc = l->rc,
+	    .pace = &l->pace, .count = (size_t)l->cfg->batch_size,
+	    .pos = l->follow.pos, .need = l->follow.trimmed };
+	enum catchup_result res;
+	char pos[STREAM_ID_MAX], need[STREAM_ID_MAX];
+	long long n = 0;
+
+	stream_id_format(&c.pos, pos);
+	stream_id_format(&c.need, need);
+	if (l->archive_shown[0] == '\0')
+		log_info("the stream was trimmed past %s, through %s: reading "
+		    "the archive %s", pos, need, c.dir);
+	res = catchup_open(&c);
+	while (res == CATCHUP_APPLIED && !worker_stopping)
+		if ((res = catchup_step(&c)) == CATCHUP_APPLIED) {
+			n += (long long)c.last_n;
+			archive_applied(l);
+		}
+	catchup_close(&c);
+	l->follow.pos = c.pos;
+	switch (res) {
+	case CATCHUP_DONE:
+		archive_fine(l);
+		stream_id_format(&c.pos, pos);
+		log_info("applied %lld entries from the archive, up to %s; "
+		    "reading the stream after it", n, pos);
+		break;
+	case CATCHUP_SHORT:
+		archive_trouble(l, &c);
+		break;
+	case CATCHUP_MOVED:
+		log_warn("read model moved by another writer; rereading");
+		break;
+	case CATCHUP_DB_FAILED:
+		report_db_trouble(l->cfg, l->proj.error);
+		worker_nap(1000);
+		return reopen(l);
+	default:
+		break;		/* stopping */
+	}
+	checkpoint_keep(l, 1);
+	return 0;
+}
+
 /* What a step's result asks for; -1 to stop. */
 static int
 after_step(struct live *l, enum follow_result res)
@@ -191,6 +296,8 @@ after_step(struct live *l, enum follow_result res)
 	case FOLLOW_MOVED:
 		log_warn("read model moved by another writer; rereading");
 		break;
+	case FOLLOW_TRIMMED:
+		return from_archive(l);
 	case FOLLOW_LOST:
 		return lost(l);
 	default:
@@ -208,14 +315,17 @@ live_start(struct live *l, const struct config *cfg, struct redis_conn *rc)
 	memset(l, 0, sizeof(*l));
 	l->cfg = cfg;
 	l->rc = rc;
-	l->backoff_ms = BACKOFF_MIN_MS;
+	l->backoff_ms = l->archive_backoff_ms = BACKOFF_MIN_MS;
 	if (open_projector(l) == -1)
 		return -1;
 	pace_init(&l->pace, cfg->catchup_share);
+	report_init(&l->report, cfg->stream_key, cfg->consumer_name);
 	l->follow = (struct follow){ .rc = rc, .stream = cfg->stream_key,
-	    .proj = &l->proj, .pace = &l->pace, .count = cfg->batch_size,
-	    .block_ms = cfg->block_ms };
+	    .proj = &l->proj, .pace = &l->pace, .report = &l->report,
+	    .count = cfg->batch_size, .block_ms = cfg->block_ms };
 	l->follow.pos = l->written = start_position(cfg, &l->proj);
+	/* Heard from at once: trimming waits for this worker again. */
+	report_set(&l->report, &l->follow.pos);
 	return 0;
 }
 
@@ -228,9 +338,12 @@ live_run(const struct config *cfg, struct redis_conn *rc)
 		while (!worker_stopping) {
 			if (after_step(&l, follow_step(&l.follow)) == -1)
 				break;
+			if (!l.follow.prefetched)
+				report_tick(&l.report, rc);
 		}
 		follow_drop(&l.follow);
 		checkpoint_keep(&l, 1);
+		report_tick(&l.report, rc);
 		projector_close(&l.proj);
 	}
 	health_report(cfg->status_path, "stopped");

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "catchup.h"
 #include "checkpoint.h"
 #include "clock.h"
 #include "follow.h"
@@ -17,8 +18,12 @@
 #define SWAP_WAIT_MS 60000
 
 struct progress {
-	long long	total;		/* XLEN when the replay started */
-	long long	done;
+	/* XLEN when the replay started; with an archive, every entry the
+	 * stream ever had (XINFO's entries-added), in the archive or still
+	 * in the stream */
+	long long	total;
+	long long	done;		/* from the archive and the stream */
+	long long	archived;	/* of which from the archive */
 	double		started, shown;	/* seconds */
 	int		tty;		/* shown only on a terminal */
 };
@@ -44,7 +49,54 @@ progress_show(struct progress *pg, int final)
 	    pg->done, final ? pg->done : total, rate, left, final ? "\n" : "");
 }
 
-/* Every entry of the stream into scratch: 0, or -1 if it stopped short. */
+/*
+ * The archive after *pos into scratch, to its end; it must reach need
+ * (the trimmed mark).  0, or -1 if it stopped short (said).
+ */
+static int
+from_archive(struct projector *scratch, const struct config *cfg,
+    struct stream_id *pos, const struct stream_id *need,
+    struct progress *pg)
+{
+	struct catchup c = { .dir = cfg->archive_dir,
+	    .stream = cfg->stream_key, .proj = scratch,
+	    .count = REBUILD_BATCH, .pos = *pos, .need = *need, .whole = 1 };
+	enum catchup_result res;
+
+	res = catchup_open(&c);
+	while (res == CATCHUP_APPLIED && !worker_stopping)
+		if ((res = catchup_step(&c)) == CATCHUP_APPLIED) {
+			pg->done += (long long)c.last_n;
+			pg->archived += (long long)c.last_n;
+			progress_show(pg, 0);
+		}
+	catchup_close(&c);
+	*pos = c.pos;
+	if (res == CATCHUP_SHORT)
+		log_warn("%s", c.error);
+	else if (res == CATCHUP_DB_FAILED)
+		log_warn("%s", scratch->error);
+	return res == CATCHUP_DONE ? 0 : -1;
+}
+
+/* How many entries there are to replay, for the progress line; -1. */
+static long long
+total_of(const struct config *cfg, struct redis_conn *rc, int archive)
+{
+	struct stream_info info;
+
+	if (!archive)
+		return stream_length(rc, cfg->stream_key);
+	return stream_info(rc, cfg->stream_key, &info) == -1 ? -1 :
+	    info.entries_added;
+}
+
+/*
+ * Every entry into scratch: the archive's, when ARCHIVE_DIR has segments,
+ * then the stream's after the last of them (follow_step's guard says
+ * whether the stream was trimmed past it meanwhile: then the archive
+ * again, up to the mark).  0, or -1 if it stopped short.
+ */
 static int
 replay(struct projector *scratch, const struct config *cfg,
     struct redis_conn *rc, struct progress *pg)
@@ -52,15 +104,24 @@ replay(struct projector *scratch, const struct config *cfg,
 	struct follow f = { .rc = rc, .stream = cfg->stream_key,
 	    .proj = scratch, .count = REBUILD_BATCH, .block_ms = -1 };
 	enum follow_result res = FOLLOW_NO_REDIS;
+	int archive = catchup_has_archive(cfg->archive_dir);
 
 	pg->tty = isatty(STDERR_FILENO);
 	pg->started = now_s();
-	if ((pg->total = stream_length(rc, cfg->stream_key)) < 0)
+	if ((pg->total = total_of(cfg, rc, archive)) < 0)
 		return -1;
-	while (!worker_stopping &&
-	    (res = follow_step(&f)) == FOLLOW_APPLIED) {
-		pg->done += (long long)f.last_n;
-		progress_show(pg, 0);
+	if (archive && from_archive(scratch, cfg, &f.pos, &f.pos, pg) == -1)
+		return -1;
+	for (;;) {
+		while (!worker_stopping &&
+		    (res = follow_step(&f)) == FOLLOW_APPLIED) {
+			pg->done += (long long)f.last_n;
+			progress_show(pg, 0);
+		}
+		/* Each pass ends at the mark or past it: it moves on. */
+		if (worker_stopping || res != FOLLOW_TRIMMED ||
+		    from_archive(scratch, cfg, &f.pos, &f.trimmed, pg) == -1)
+			break;
 	}
 	follow_drop(&f);
 	progress_show(pg, 1);
@@ -135,8 +196,9 @@ rebuild_run(const struct config *cfg, struct redis_conn *rc)
 	    swap_in(&scratch, live) == 0 &&
 	    checkpoint_write(cfg->checkpoint_path, &scratch.last) == 0) {
 		stream_id_format(&scratch.last, last);
-		log_info("rebuilt %s from %lld entries, up to %s", cfg->db_path,
-		    pg.done, last);
+		log_info("rebuilt %s from %lld entries (%lld of them from the "
+		    "archive), up to %s", cfg->db_path, pg.done, pg.archived,
+		    last);
 		status = EXIT_SUCCESS;
 	}
 	sqlite3_close(live);

@@ -1,5 +1,6 @@
 /*
- * worker --rebuild: replays the stream from its first entry into a
+ * worker --rebuild: replays the archive (ARCHIVE_DIR), if it has
+ * segments, then the stream after the archive's last entry, into a
  * scratch file, then copies it over the live read model with SQLite's
  * backup API, which swaps the content in one write transaction: readers
  * see the old model or the new one, never a mix.  A worker running

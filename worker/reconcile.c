@@ -50,7 +50,7 @@ reconcile(const struct config *cfg, struct redis_conn *rc,
 	stream_id_format(&p->last, last);
 	log_warn("the stream no longer has %s, the last event this read model "
 	    "applied (a failover lost it, or an older backup came back); "
-	    "rebuilding from the stream", last);
+	    "rebuilding from the archive and the stream", last);
 	before = count_of(p->db);
 	if (rebuild_run(cfg, rc) != EXIT_SUCCESS)
 		return RECONCILE_UNKNOWN;

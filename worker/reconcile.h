@@ -5,7 +5,7 @@
  * failover that lost the newest events, a node that resynced under an
  * open connection, or a stream restored from an older backup leaves the
  * read model with events the stream no longer has: then the read model
- * is rebuilt from the stream as it is, with the same atomic swap as
+ * is rebuilt from the archive and the stream as they are, with the same atomic swap as
  * worker --rebuild, and projector_state counts it.
  */
 #ifndef RECONCILE_H

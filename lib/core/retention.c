@@ -26,8 +26,9 @@ refused(const char *function, const redisReply *r)
 }
 
 int
-retention_report(struct redis_conn *rc, const char *stream, const char *kind,
-    const char *name, const struct stream_id *pos, struct stream_id *trimmed)
+retention_report_quiet(struct redis_conn *rc, const char *stream,
+    const char *kind, const char *name, const struct stream_id *pos,
+    struct stream_id *trimmed, char *why, size_t whylen)
 {
 	char id[STREAM_ID_MAX];
 	const char *argv[] = { "FCALL", "consumer_report", "1", stream, kind,
@@ -37,12 +38,31 @@ retention_report(struct redis_conn *rc, const char *stream, const char *kind,
 
 	stream_id_format(pos, id);
 	if ((r = redis_conn_argv(rc, sizeof(argv) / sizeof(argv[0]), argv,
-	    NULL)) == NULL)
+	    NULL)) == NULL) {
+		/* The connection logs its own failures (redis.c). */
+		if (whylen > 0)
+			why[0] = '\0';
 		return -1;
+	}
 	if ((res = mark_parse(r, trimmed)) == -1)
-		refused("consumer_report", r);
+		snprintf(why, whylen, "%s", r->type == REDIS_REPLY_ERROR ?
+		    r->str : "unexpected reply");
 	freeReplyObject(r);
 	return res;
+}
+
+int
+retention_report(struct redis_conn *rc, const char *stream, const char *kind,
+    const char *name, const struct stream_id *pos, struct stream_id *trimmed)
+{
+	char why[200];
+
+	if (retention_report_quiet(rc, stream, kind, name, pos, trimmed, why,
+	    sizeof(why)) == 0)
+		return 0;
+	if (why[0] != '\0')
+		log_warn("consumer_report: %s", why);
+	return -1;
 }
 
 long long

@@ -26,6 +26,15 @@
 int	retention_report(struct redis_conn *rc, const char *stream,
 	    const char *kind, const char *name, const struct stream_id *pos,
 	    struct stream_id *trimmed);
+/*
+ * The same, not logged: why it failed in why, Redis's refusal, or ""
+ * when Redis was unreachable (the connection says that itself); for a
+ * caller that reports often and says each kind of failure once (the
+ * worker's heartbeat).
+ */
+int	retention_report_quiet(struct redis_conn *rc, const char *stream,
+	    const char *kind, const char *name, const struct stream_id *pos,
+	    struct stream_id *trimmed, char *why, size_t whylen);
 
 /*
  * FCALL stream_trim, once: the entries it removed (0: none may go now)
