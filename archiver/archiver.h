@@ -10,7 +10,7 @@
 
 #include "config.h"
 #include "log.h"
-#include "reader.h"
+#include "stream_reader.h"
 #include "segment_write.h"
 
 #define PROBLEM_MAX	512
@@ -18,7 +18,7 @@
 struct archiver {
 	const struct config	*cfg;
 	struct redis_conn	*rc;
-	struct reader		 rd;
+	struct stream_reader		 rd;
 	struct segment_writer	*w;		/* the open segment; NULL: none */
 	struct stream_id	 committed;	/* the archive's last id */
 	struct stream_id	 pos;		/* the last id appended */

@@ -8,7 +8,7 @@
 void
 archiver_discard(struct archiver *a)
 {
-	reader_drop(&a->rd);
+	stream_reader_drop(&a->rd);
 	segment_writer_close(a->w);
 	a->w = NULL;
 	a->pos = a->committed;
@@ -82,7 +82,7 @@ archiver_commit(struct archiver *a)
 	char name[ARCHIVE_NAME_MAX];
 	size_t n = segment_writer_count(a->w);
 
-	reader_drop(&a->rd);
+	stream_reader_drop(&a->rd);
 	if (durable(a) == -1)
 		return -1;
 	if (segment_writer_commit(a->w, name) == -1) {

@@ -8,7 +8,7 @@ archiver_report(struct archiver *a)
 	const struct config *cfg = a->cfg;
 	struct stream_id mark;
 
-	reader_drop(&a->rd);
+	stream_reader_drop(&a->rd);
 	a->reported_us = clock_monotonic_us();
 	if (retention_report(a->rc, cfg->stream_key, RETENTION_KIND_ARCHIVE,
 	    cfg->consumer_name, &a->committed, &mark) == -1) {
@@ -27,7 +27,7 @@ archiver_trim_pass(struct archiver *a)
 	long long n = 0, got = 0;
 	int calls;
 
-	reader_drop(&a->rd);
+	stream_reader_drop(&a->rd);
 	for (calls = 0; calls < TRIM_CALLS; calls++) {
 		got = retention_trim_step(a->rc, a->cfg->stream_key, &mark);
 		if (got <= 0)

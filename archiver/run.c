@@ -102,7 +102,7 @@ step(struct archiver *a)
 	struct stream_batch b;
 	int full = 0;
 
-	switch (reader_next(&a->rd, &a->pos, &b)) {
+	switch (stream_reader_next(&a->rd, &a->pos, &b)) {
 	case 0:
 		break;
 	case STREAM_READ_TRIMMED:
@@ -117,7 +117,7 @@ step(struct archiver *a)
 	}
 	a->backoff_ms = BACKOFF_MIN_MS;
 	if (b.n == (size_t)a->rd.count)
-		reader_prefetch(&a->rd, &b.entries[b.n - 1].id);
+		stream_reader_prefetch(&a->rd, &b.entries[b.n - 1].id);
 	if (b.n > 0)
 		full = append(a, &b);
 	stream_batch_free(&b);
@@ -155,7 +155,7 @@ due(struct archiver *a, int full)
 static void
 finish(struct archiver *a)
 {
-	reader_drop(&a->rd);
+	stream_reader_drop(&a->rd);
 	if (a->w != NULL && segment_writer_count(a->w) > 0)
 		archiver_commit(a);
 	segment_writer_close(a->w);
@@ -172,7 +172,7 @@ archiver_run(const struct config *cfg, struct redis_conn *rc)
 	memset(&a, 0, sizeof(a));
 	a.cfg = cfg;
 	a.rc = rc;
-	a.rd = (struct reader){ .rc = rc, .stream = cfg->stream_key,
+	a.rd = (struct stream_reader){ .rc = rc, .stream = cfg->stream_key,
 	    .count = READ_COUNT, .block_ms = ARCHIVER_BLOCK_MS };
 	a.backoff_ms = BACKOFF_MIN_MS;
 	if (archiver_start(&a) == -1)

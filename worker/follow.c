@@ -1,34 +1,10 @@
 #include "clock.h"
 #include "follow.h"
 
-/* Asks for the entries after after; f->asked keeps it for the answer. */
-static int
-ask(struct follow *f, const struct stream_id *after)
-{
-	f->asked = *after;
-	return stream_read_send(f->rc, f->stream, after, f->count,
-	    f->block_ms);
-}
-
-/* 0, STREAM_READ_TRIMMED, STREAM_READ_GONE or -1, as stream_read_recv. */
-static int
-receive(struct follow *f, struct stream_batch *b)
-{
-	if (!f->prefetched && ask(f, &f->pos) == -1)
-		return -1;
-	f->prefetched = 0;
-	return stream_read_recv(f->rc, f->stream, &f->asked, b);
-}
-
 void
 follow_drop(struct follow *f)
 {
-	struct stream_batch b;
-
-	if (f->prefetched &&
-	    stream_read_recv(f->rc, f->stream, &f->asked, &b) == 0)
-		stream_batch_free(&b);
-	f->prefetched = 0;
+	stream_reader_drop(&f->rd);
 }
 
 /*
@@ -41,10 +17,10 @@ static void
 prefetch(struct follow *f, const struct stream_batch *b)
 {
 	if (f->pace != NULL)
-		pace_observe(f->pace, f->rc, f->stream);
+		pace_observe(f->pace, f->rd.rc, f->rd.stream);
 	if (f->report != NULL)
-		report_tick(f->report, f->rc);
-	f->prefetched = ask(f, &b->entries[b->n - 1].id) == 0;
+		report_tick(f->report, f->rd.rc);
+	stream_reader_prefetch(&f->rd, &b->entries[b->n - 1].id);
 }
 
 enum projector_result
@@ -81,7 +57,7 @@ follow_step(struct follow *f)
 	int full;
 
 	f->last_n = 0;
-	switch (receive(f, &b)) {
+	switch (stream_reader_next(&f->rd, &f->pos, &b)) {
 	case 0:
 		f->trimmed = b.trimmed;
 		break;
@@ -97,7 +73,7 @@ follow_step(struct follow *f)
 		stream_batch_free(&b);
 		return FOLLOW_QUIET;
 	}
-	if ((full = b.n == (size_t)f->count))
+	if ((full = b.n == (size_t)f->rd.count))
 		prefetch(f, &b);
 	switch (follow_apply(f->proj, f->pace, &b, full, &f->pos,
 	    &f->last_n)) {

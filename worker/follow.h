@@ -14,18 +14,14 @@
 #include "redis.h"
 #include "report.h"
 #include "stream_id.h"
+#include "stream_reader.h"
 
 struct follow {
-	struct redis_conn	*rc;
-	const char		*stream;
+	struct stream_reader	 rd;		/* its connection, stream, counts */
 	struct projector	*proj;
 	struct pace		*pace;		/* NULL: never rest */
 	struct report		*report;	/* NULL: never report */
-	int			 count;		/* XREAD COUNT */
-	int			 block_ms;	/* XREAD BLOCK; -1: do not wait */
 	struct stream_id	 pos;		/* read the entries after this */
-	struct stream_id	 asked;		/* the read in flight is after this */
-	int			 prefetched;	/* the next read is in flight */
 	size_t			 last_n;	/* entries the last step applied */
 	struct stream_id	 trimmed;	/* the mark the last read saw */
 };

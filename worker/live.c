@@ -320,9 +320,10 @@ live_start(struct live *l, const struct config *cfg, struct redis_conn *rc)
 		return -1;
 	pace_init(&l->pace, cfg->catchup_share);
 	report_init(&l->report, cfg->stream_key, cfg->consumer_name);
-	l->follow = (struct follow){ .rc = rc, .stream = cfg->stream_key,
-	    .proj = &l->proj, .pace = &l->pace, .report = &l->report,
-	    .count = cfg->batch_size, .block_ms = cfg->block_ms };
+	l->follow = (struct follow){ .rd = { .rc = rc,
+	    .stream = cfg->stream_key, .count = cfg->batch_size,
+	    .block_ms = cfg->block_ms }, .proj = &l->proj, .pace = &l->pace,
+	    .report = &l->report };
 	l->follow.pos = l->written = start_position(cfg, &l->proj);
 	/* Heard from at once: trimming waits for this worker again. */
 	report_set(&l->report, &l->follow.pos);
@@ -338,7 +339,7 @@ live_run(const struct config *cfg, struct redis_conn *rc)
 		while (!worker_stopping) {
 			if (after_step(&l, follow_step(&l.follow)) == -1)
 				break;
-			if (!l.follow.prefetched)
+			if (!l.follow.rd.prefetched)
 				report_tick(&l.report, rc);
 		}
 		follow_drop(&l.follow);

@@ -101,8 +101,8 @@ static int
 replay(struct projector *scratch, const struct config *cfg,
     struct redis_conn *rc, struct progress *pg)
 {
-	struct follow f = { .rc = rc, .stream = cfg->stream_key,
-	    .proj = scratch, .count = REBUILD_BATCH, .block_ms = -1 };
+	struct follow f = { .rd = { .rc = rc, .stream = cfg->stream_key,
+	    .count = REBUILD_BATCH, .block_ms = -1 }, .proj = scratch };
 	enum follow_result res = FOLLOW_NO_REDIS;
 	int archive = catchup_has_archive(cfg->archive_dir);
 
