@@ -345,9 +345,10 @@ failover() {
 	# "start code seconds", by start.
 	cat "$T"/r*.reads | sort -n >"$T/reads"
 	failed=$(awk '$2 != 200' "$T/reads" | wc -l)
-	# A read sent to acct1 just before the cut is lost with it; so, once
-	# in ten runs, was one begun just after it (curl gave up after 5 s).
-	# At most one per reader: past that, lighttpd did not move on.
+	# A read sent to acct1 just before the cut is lost with it: lighttpd
+	# neither sends it again nor times it out (docs/scaling.md); curl
+	# gives up after 5 s.  At most one per reader: past that, lighttpd
+	# did not move on.
 	late=$(awk -v t="$t_cut" '$1 > t && $2 != 200' "$T/reads" | wc -l)
 	# Each failed read: when it began against the cut, its code and time.
 	failures=$(awk -v t="$t0" '$2 != 200 { printf "%+.2f s %s %.2f s; ", $1 - t, $2, $3 }' "$T/reads")
