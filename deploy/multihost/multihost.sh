@@ -31,7 +31,7 @@
 # connections per client address bounded on the HTTP, Redis and Sentinel
 # ports (the probes' ports are not).
 #
-# Failover: three Sentinels (quorum 2, down after 1 s) watch the primary
+# Failover: three Sentinels (quorum 2, down after 0.5 s) watch the primary
 # and promote a replica if it goes, the other replica following it; the
 # programs ask them where the primary is (REDIS_SENTINELS), and a command
 # answers 201 only once its event is on a replica too
