@@ -13,6 +13,8 @@ load fixtures
 curl_from web 10
 
 setup_file() {
+	# Trimmed as soon as both archives and both workers hold it.
+	export STREAM_RETAIN_SECONDS=0 ARCHIVE_SEGMENT_SECONDS=1
 	multihost_up
 	[ -z "${MH_SKIP:-}" ] || return 0
 	export TOKEN=$(login user1 password1)
@@ -122,6 +124,50 @@ setup() {
 	s2=$(runuser -u microsvc -- sqlite3 -readonly "$T/hosts/acct2/var/accounts.db" "$q")
 	[ -n "$s1" ]
 	[ "$s1" = "$s2" ]
+}
+
+# archive_ids HOST: the ids of HOST's archive, one a line.
+archive_ids() {
+	ARCHIVE_DIR=$T/hosts/$1/var/archive "$BIN_DIR/archiver" --dump | cut -d' ' -f1
+}
+
+@test "each accounts host keeps an archive; the stream is trimmed only of what both archives and both workers hold" {
+	req POST "$C/customers" '{"name": "Kept", "account_id": "1"}'
+	[ "$code" = 201 ]
+	cid=$(jq -r .id <<<"$body")
+	for i in $(seq 10); do
+		req POST "$C/invoices" "{\"customer_id\": \"$cid\", \"purchase_date\": \"2019-01-06\", \"purchase_price_cents\": 100}"
+		[ "$code" = 201 ]
+	done
+	last=$(jq -r .event_id <<<"$body")
+	wait_projected "$A1"
+	wait_projected "$A2"
+	# Both archivers commit within a second or so, then trim.
+	for i in $(seq 150); do
+		mark=$(rcli GET retention:trimmed)
+		[ -n "$mark" ] && [ "${mark%-*}" -ge "${last%-*}" ] && break
+		sleep 0.1
+	done
+	[ "${mark%-*}" -ge "${last%-*}" ] || { rcli --raw FCALL_RO retention_state 1 event-stream >&2; false; }
+	# Nothing up to the mark is left in the stream, and both archives
+	# hold all of it, alike, checked whole.
+	[ -z "$(rcli --raw XRANGE event-stream - "$mark")" ]
+	one=$(archive_ids acct1 | sed "/^$mark\$/q")
+	[ "$(tail -1 <<<"$one")" = "$mark" ]
+	[ "$one" = "$(archive_ids acct2 | sed "/^$mark\$/q")" ]
+	grep -qx "$last" <<<"$one"
+	for h in acct1 acct2; do
+		ARCHIVE_DIR=$T/hosts/$h/var/archive "$BIN_DIR/archiver" --verify
+	done
+	# Each host's archive and worker, heard from, none stale.
+	req GET "$A1/status"
+	[ "$(jq -c '[.stream.consumers[] | "\(.kind):\(.name):\(.stale)"] | sort' <<<"$body")" = \
+	    '["archive:acct1:false","archive:acct2:false","worker:acct1:false","worker:acct2:false"]' ]
+	# The read models still agree, and a new write reads back.
+	req GET "$A1/accounts/1"
+	one=$body
+	req GET "$A2/accounts/1"
+	[ "$body" = "$one" ]
 }
 
 # sentinel_cli USER PASSFILE SENTINEL ARG...: redis-cli to SENTINEL

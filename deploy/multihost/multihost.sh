@@ -19,8 +19,11 @@
 #   cust   10.77.0.3  customers.fcgi under spawn-fcgi on :9000
 #   acct1  10.77.0.4  accounts.fcgi under spawn-fcgi on :9000 (and one for
 #                     logins on :9001), its own worker and its own SQLite
-#                     replica of the read model
-#   acct2  10.77.0.5  the same, with its own replica
+#                     replica of the read model, and an archiver with its
+#                     own copy of the archive
+#   acct2  10.77.0.5  the same, with its own replica and archive: the
+#                     stream is trimmed only of what both archives hold
+#                     (ARCHIVE_COPIES="acct1 acct2")
 #   web    10.77.0.6  lighttpd (deploy/lighttpd-tcp.conf): :8080 -> cust,
 #                     :8090 -> acct1 and acct2 (either may go: lighttpd
 #                     sends to the other); and two probes that each
@@ -167,7 +170,8 @@ on() {
 	nsenter --net="/run/netns/$PFX-$h" env FCGI_WEB_SERVER_ADDRS="${ADDR[web]}" \
 		REDIS_HOST="${ADDR[redis]}" REDIS_PORT=6379 REDIS_SOCKET= \
 		REDIS_SENTINELS="$SENTINELS" REDIS_MASTER_NAME="$MASTER_NAME" \
-		REDIS_WAIT_REPLICAS=${REDIS_WAIT_REPLICAS:-1} \
+		REDIS_WAIT_REPLICAS=${REDIS_WAIT_REPLICAS:-1} CONSUMER_NAME="$h" \
+		ARCHIVE_COPIES="acct1 acct2" \
 		VAR_DIR="$WORK_DIR/$h/var" REDIS_AUTH_DIR="$WORK_DIR/$h/var" "$@"
 }
 # bg HOST NAME CMD...: the same, in the background, logging to HOST/NAME.log,
@@ -239,8 +243,10 @@ for h in "${SENTINEL_HOSTS[@]}"; do
 	give "$h" sentinel-users.acl redis-sentinel.pass redis-monitor.pass
 done
 give cust redis-customers.pass redis-admin.pass redis-discovery.pass
-give acct1 redis-accounts.pass redis-worker.pass redis-discovery.pass
-give acct2 redis-accounts.pass redis-worker.pass redis-discovery.pass
+for h in acct1 acct2; do
+	give "$h" redis-accounts.pass redis-worker.pass redis-archiver.pass \
+		redis-discovery.pass
+done
 
 # private HOST FILE: writes stdin to HOST's FILE, mode 0600, as the service
 # user: the secrets in it stay off command lines (ps shows those).
@@ -342,6 +348,7 @@ bg cust customers-nowait env REDIS_WAIT_REPLICAS=0 spawn-fcgi -n -u "$RUN_USER" 
 	-g "$RUN_GROUP" -p 9002 -a "${ADDR[cust]}" -- "$BIN_DIR/customers.fcgi"
 for h in acct1 acct2; do
 	bg "$h" worker "$BIN_DIR/worker"
+	bg "$h" archiver "$BIN_DIR/archiver"
 	bg "$h" accounts "${spawn[@]}" -a "${ADDR[$h]}" -- "$BIN_DIR/accounts.fcgi"
 done
 # Logins have a process of their own (lighttpd.conf says why), on each
