@@ -101,8 +101,8 @@ metric() {
 	[ "$(metric "$A" stream_trimmed_through_timestamp_seconds)" = 0.000 ]
 	run curl -s "$A/status"
 	[ "$(jq -r '.stream.trimmed_through' <<<"$output")" = 0-0 ]
-	[ "$(jq -c '[.stream.consumers[] | select(.kind == "worker") | [.name, .stale]] | sort' <<<"$output")" = '[["fresh",false],["old",true]]' ]
-	rcli DEL retention:workers >/dev/null
+	[ "$(jq -c '[.stream.consumers[] | select(.kind == "worker" and (.name == "fresh" or .name == "old")) | [.name, .stale]] | sort' <<<"$output")" = '[["fresh",false],["old",true]]' ]
+	rcli HDEL retention:workers fresh old >/dev/null
 }
 
 @test "the lag shows while the worker is paused" {
