@@ -119,6 +119,8 @@ events() {
 	[ "$(stream_len)" = "$len" ]
 	[ -z "$(trimmed_mark)" ]
 	archiver_stop
+	# The log says why, once.
+	[ "$(grep -c 'nothing is trimmed: archive b has not reported' "$T/archiver.log")" = 1 ]
 }
 
 @test "the stream is trimmed to what the archive and the workers have not both got" {

@@ -67,7 +67,7 @@ retention_report(struct redis_conn *rc, const char *stream, const char *kind,
 
 long long
 retention_trim_step(struct redis_conn *rc, const char *stream,
-    struct stream_id *trimmed)
+    struct stream_id *trimmed, char why[RETENTION_WHY_MAX])
 {
 	const char *argv[] = { "FCALL", "stream_trim", "1", stream };
 	redisReply *r;
@@ -78,9 +78,13 @@ retention_trim_step(struct redis_conn *rc, const char *stream,
 	/* {removed, mark, why none} */
 	if (r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
 	    r->element[0]->type == REDIS_REPLY_INTEGER &&
-	    mark_parse(r->element[1], trimmed) == 0)
+	    mark_parse(r->element[1], trimmed) == 0) {
 		removed = r->element[0]->integer;
-	else
+		if (why != NULL)
+			snprintf(why, RETENTION_WHY_MAX, "%s",
+			    r->element[2]->type == REDIS_REPLY_STRING ?
+			    r->element[2]->str : "");
+	} else
 		refused("stream_trim", r);
 	freeReplyObject(r);
 	return removed;

@@ -40,9 +40,11 @@ int	retention_report_quiet(struct redis_conn *rc, const char *stream,
  * FCALL stream_trim, once: the entries it removed (0: none may go now)
  * and the trimmed mark (if trimmed is not NULL), or -1 (logged).  Call
  * again while it removes some; each call is bounded (db/retention.lua).
+ * When none went, why says why if it is not NULL ("" when some went).
  */
+#define RETENTION_WHY_MAX	128
 long long retention_trim_step(struct redis_conn *rc, const char *stream,
-	    struct stream_id *trimmed);
+	    struct stream_id *trimmed, char why[RETENTION_WHY_MAX]);
 
 /* A consumer's last report, as retention_state gives it. */
 struct retention_consumer {
