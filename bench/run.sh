@@ -14,7 +14,7 @@
 #
 # Environment: BIN_DIR, BENCH_BIN (the Makefile sets them), the process
 # counts (FCGI_PROCS, LOGIN_PROCS and any other *_PROCS, passed through
-# to every instance and printed), BENCH_SECONDS (8; 15 minutes in all
+# to every instance and printed), BENCH_SECONDS (8; 18 minutes in all
 # on a quiet 2-core machine), BENCH_RUNS (3),
 # BENCH_EVENTS (1000000), BENCH_BOUNDS=0 to leave out bench/bounds.sh
 # (a few minutes, a stack of its own), BENCH_RETENTION=0 to leave out
