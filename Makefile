@@ -312,7 +312,7 @@ faults:
 	    bats --timing tests/faults/ | $(TAP_SUM)
 
 # Not part of `make test`: a release build on a private instance, about
-# fifteen minutes on 2 cores; see bench/run.sh.  Sanitizers would measure themselves.
+# eighteen minutes on 2 cores; see bench/run.sh.  Sanitizers would measure themselves.
 bench: bench-deps
 	@$(MAKE) --no-print-directory BUILD=build/release SANITIZE=0 \
 	    programs bench-programs

@@ -168,3 +168,43 @@ paired() {
 		    for (j = i - 1; j >= 1 && v[j] > x; j--) v[j + 1] = v[j]; v[j + 1] = x }
 		printf "%.3f\n", v[int((k + 1) / 2)] }'
 }
+
+# --- the archive's figures (rebuild_archive.sh, retention.sh) ----------
+
+# pid_ticks PID: its user + system clock ticks.
+pid_ticks() { awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
+
+# xadd_invoices N FIRST K: N InvoiceCreated events, for the customers
+# FIRST to FIRST + K - 1 in turn, appended to $STREAM by pipelined XADD
+# (the protocol itself, as bench/run.sh appends them).
+xadd_invoices() {
+	awk -v n="$1" -v first="$2" -v k="$3" -v s="$STREAM" 'BEGIN {
+		for (i = 1; i <= n; i++) {
+			p = sprintf("{\"id\":\"%d\",\"customer_id\":\"%d\"," \
+			    "\"purchase_price_cents\":100,\"created_date\":\"2026-11-30T12:00:00Z\"," \
+			    "\"purchase_date\":\"2019-01-06\"}", 100000000 + i, first + (i - 1) % k)
+			printf "*7\r\n$4\r\nXADD\r\n$%d\r\n%s\r\n$1\r\n*\r\n" \
+			    "$13\r\nEventTypeName\r\n$14\r\nInvoiceCreated\r\n" \
+			    "$7\r\nPayload\r\n$%d\r\n%s\r\n", length(s), s, length(p), p
+		}
+	    }' | rcli --pipe >/dev/null
+}
+
+# rebuild WAY DIR RUN: one `worker --rebuild` into a new file under $T
+# with ARCHIVE_DIR=DIR, which must reach $LAST; prints "WAY RUN events/s
+# worker_us redis_us": $ALL events over its wall clock (its scratch
+# file, the swap and the checkpoint included), and the CPU an event of
+# the worker and of Redis ($REDIS_PID).  Its log in $T/rebuild.log.
+rebuild() {
+	local r0 r1 out
+	r0=$(pid_ticks "$REDIS_PID")
+	out=$( { TIMEFORMAT='%R %U %S'; time env ARCHIVE_DIR="$2" \
+	    ACCOUNTS_DB="$T/$1$3.db" CHECKPOINT_FILE="$T/$1$3.checkpoint" \
+	    "$BIN_DIR/worker" --rebuild 2>>"$T/rebuild.log" 3>&-; } 2>&1)
+	r1=$(pid_ticks "$REDIS_PID")
+	[ "$(db_last "$T/$1$3.db")" = "$LAST" ] || { say "$1 run $3 did not reach $LAST"; exit 1; }
+	awk -v way="$1" -v run="$3" -v n="$ALL" -v r="$((r1 - r0))" -v hz="$CLK_TCK" '{
+		printf "%s %d %.0f %.2f %.2f\n", way, run, n / $1, ($2 + $3) * 1e6 / n,
+		    r * 1e6 / hz / n }' <<<"$out"
+	rm -f "$T/$1$3".db*
+}

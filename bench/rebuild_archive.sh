@@ -24,7 +24,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN_DIR=$(cd "${BIN_DIR:-$ROOT/build/release/bin}" && pwd)
-# The fixtures and say.
+# The fixtures, say, xadd_invoices, rebuild.
 . "$ROOT/bench/lib.sh"
 EVENTS=${BENCH_EVENTS:-300000}
 RUNS=${BENCH_RUNS:-3}
@@ -33,21 +33,11 @@ STREAM=event-stream
 stack_start_user1 RUN_WORKER=0 RUN_ARCHIVER=0 CONSUMER_NAME=bench
 trap 'stack_stop' EXIT
 worker_stop
-HZ=$(getconf CLK_TCK)
 
 first=$(new_customer "Bench 1")
 for i in $(seq 2 100); do new_customer "Bench $i" >/dev/null; done
 say "appending $EVENTS InvoiceCreated events (pipelined XADD)"
-awk -v n="$EVENTS" -v first="$first" -v s="$STREAM" 'BEGIN {
-	for (i = 1; i <= n; i++) {
-		p = sprintf("{\"id\":\"%d\",\"customer_id\":\"%d\"," \
-		    "\"purchase_price_cents\":100,\"created_date\":\"2026-11-30T12:00:00Z\"," \
-		    "\"purchase_date\":\"2019-01-06\"}", 100000000 + i, first + (i - 1) % 100)
-		printf "*7\r\n$4\r\nXADD\r\n$%d\r\n%s\r\n$1\r\n*\r\n" \
-		    "$13\r\nEventTypeName\r\n$14\r\nInvoiceCreated\r\n" \
-		    "$7\r\nPayload\r\n$%d\r\n%s\r\n", length(s), s, length(p), p
-	}
-    }' | rcli --pipe >/dev/null
+xadd_invoices "$EVENTS" "$first" 100
 LAST=$(stream_last)
 ALL=$(stream_len)
 LAST_NAME=$(printf '%020d-%020d' "${LAST%-*}" "${LAST#*-}")
@@ -65,24 +55,6 @@ kill -TERM "$pid"
 wait "$pid" || true
 "$BIN_DIR/archiver" --verify >/dev/null
 mkdir -p "$T/none"
-
-# ticks PID: its user + system clock ticks.
-ticks() { awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
-
-# rebuild WAY DIR RUN: one rebuild into a new file, its figures on stdout.
-rebuild() {
-	local r0 r1 out
-	r0=$(ticks "$REDIS_PID")
-	out=$( { TIMEFORMAT='%R %U %S'; time env ARCHIVE_DIR="$2" \
-	    ACCOUNTS_DB="$T/$1$3.db" CHECKPOINT_FILE="$T/$1$3.checkpoint" \
-	    "$BIN_DIR/worker" --rebuild 2>>"$T/rebuild.log" 3>&-; } 2>&1)
-	r1=$(ticks "$REDIS_PID")
-	[ "$(db_last "$T/$1$3.db")" = "$LAST" ] || { say "$1 run $3 did not reach $LAST"; exit 1; }
-	awk -v way="$1" -v run="$3" -v n="$ALL" -v r="$((r1 - r0))" -v hz="$HZ" '{
-		printf "%s %d %.0f %.2f %.2f\n", way, run, n / $1, ($2 + $3) * 1e6 / n,
-		    r * 1e6 / hz / n }' <<<"$out"
-	rm -f "$T/$1$3".db*
-}
 
 say "worker --rebuild of $ALL entries, $RUNS runs each way, in turns"
 echo "# way run events/s worker_cpu_us_per_event redis_cpu_us_per_event" >&2

@@ -14,11 +14,14 @@
 #
 # Environment: BIN_DIR, BENCH_BIN (the Makefile sets them), the process
 # counts (FCGI_PROCS, LOGIN_PROCS and any other *_PROCS, passed through
-# to every instance and printed), BENCH_SECONDS (8; 15 minutes in all
+# to every instance and printed), BENCH_SECONDS (8; 18 minutes in all
 # on a quiet 2-core machine), BENCH_RUNS (3),
 # BENCH_EVENTS (1000000), BENCH_BOUNDS=0 to leave out bench/bounds.sh
-# (a few minutes, a stack of its own), BENCH_PUBLISH=1 to copy the table and plot to
-# docs/bench/ (docs/performance.md links them).
+# (a few minutes, a stack of its own), BENCH_RETENTION=0 to leave out
+# bench/retention.sh (the archive and the trim, about 3 minutes, a stack
+# of its own; BENCH_RETENTION_INVOICES, BENCH_RETENTION_EVENTS),
+# BENCH_PUBLISH=1 to copy the table and plot to docs/bench/
+# (docs/performance.md links them).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -511,6 +514,16 @@ else
 	echo "(The bounds were not measured: BENCH_BOUNDS=0.)" >"$RES/bounds.md"
 fi
 
+# --- the archive and the trim (a stack of their own) -----------------
+
+if [ "${BENCH_RETENTION:-1}" = 1 ]; then
+	say "the archive and the trim: archiver, rebuilds, the trim, POST beside it, memory"
+	mkdir -p "$RES/raw/retention"
+	BENCH_RETENTION_RAW=$RES/raw/retention "$ROOT/bench/retention.sh" >"$RES/retention.md"
+else
+	echo "(The archive and the trim were not measured: BENCH_RETENTION=0.)" >"$RES/retention.md"
+fi
+
 # --- the table --------------------------------------------------------
 
 say "writing $RES"
@@ -550,6 +563,7 @@ awk -v date="$(date -u '+%Y-%m-%d %H:%M UTC')" -v machine="$MACHINE" -v load="$L
     -v events="$EVENTS" -f "$ROOT/bench/table.awk" \
     "$RES/figures.txt" "$RES/memory.txt" >"$RES/table.md"
 cat "$RES/bounds.md" >>"$RES/table.md"
+cat "$RES/retention.md" >>"$RES/table.md"
 
 gnuplot -e "data='$RES/concurrency.dat'; out='$RES/concurrency.svg'" "$ROOT/bench/plot.gp"
 cat "$RES/table.md"
