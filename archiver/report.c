@@ -1,4 +1,5 @@
 #include "clock.h"
+#include "fault.h"
 #include "report.h"
 #include "retention.h"
 
@@ -33,6 +34,7 @@ archiver_trim_pass(struct archiver *a)
 		if (got <= 0)
 			break;
 		n += got;
+		archiver_fault_at(ARCHIVER_FAULT_MID_TRIM);
 	}
 	a->trim_more = got > 0;
 	if (got == -1)

@@ -1,0 +1,131 @@
+#!/usr/bin/env bats
+# The archive under faults, with the stream trimmed as soon as it may
+# be (STREAM_RETAIN_SECONDS=0) and a segment committed every second:
+# the archiver killed at each step of write -> commit (fsync, rename) ->
+# report -> trim (ARCHIVER_FAULT), a full Redis freed by the trim, and a
+# worker silent past CONSUMER_TIMEOUT that catches up from the archive.
+# After each: the archive checks, archive then stream hold every 201's
+# event once, and the read model is a rebuild's.  The file runs the
+# worker and the archiver itself.
+
+load faults
+
+setup_file() {
+	# RATE_PER_USER=0: the fill of a full Redis is one user's.
+	stack_start_user1 RUN_WORKER=0 RUN_ARCHIVER=0 STREAM_RETAIN_SECONDS=0 \
+		ARCHIVE_SEGMENT_SECONDS=1 CONSUMER_TIMEOUT=10 RATE_PER_USER=0
+	export ARCHIVE=$VAR_DIR/archive
+}
+
+teardown_file() {
+	load_stop 2>/dev/null || true
+	stack_stop
+}
+
+teardown() {
+	load_stop 2>/dev/null || true
+	archiver_stop
+	[ -f "$T/worker.pid" ] || worker_start
+}
+
+archiving() { archiver_start ARCHIVE_SEGMENT_SECONDS=1 "$@"; }
+
+# The last id the stream was given, trimmed or not.
+stream_top() {
+	rcli --raw XINFO STREAM event-stream | awk 'prev == "last-generated-id" { print } { prev = $0 }'
+}
+archive_last() { "$BIN_DIR/archiver" --dump 2>/dev/null | tail -1 | cut -d' ' -f1; }
+trimmed_mark() { rcli --raw GET retention:trimmed; }
+
+# settled: the archive ends at the stream's last id, and the read model
+# has applied it (the stream may be empty: everything trimmed).
+settled() {
+	local top i
+	top=$(stream_top)
+	for i in $(seq 400); do
+		[ "$(archive_last)" = "$top" ] && [ "$(db_last)" = "$top" ] && return 0
+		sleep 0.05
+	done
+	echo "stream at $top, archive at $(archive_last), read model at $(db_last)" >&2
+	tail -n 20 "$T/archiver.log" "$T/worker.log" >&2
+	return 1
+}
+
+# check_all WHAT: the archive verifies; what it holds, then what the
+# stream holds after it, is each id once, ascending, with every 201 of
+# the load; nothing was trimmed that the archive lacks; the worker saw
+# each entry once; the read model is a fresh rebuild's, row for row.
+check_all() {
+	local last mark posted
+	"$BIN_DIR/archiver" --verify
+	"$BIN_DIR/archiver" --dump | cut -d' ' -f1 >"$T/ids"
+	last=$(tail -1 "$T/ids")
+	rcli --raw XRANGE event-stream "(${last:-0-0}" + | grep -E '^[0-9]+-[0-9]+$' >>"$T/ids" || true
+	mark=$(trimmed_mark)
+	posted=$(load_count 201)
+	note "$1: $posted 201s after $(load_retries) retries; archive+stream $(grep -c . "$T/ids") ids, archive" \
+		"$(ls "$ARCHIVE" | grep -c '\.seg$') segments; stream $(stream_len) entries, trimmed to ${mark:-nothing}"
+	[ "$posted" -gt 0 ]
+	# Trimming ran, and never past the archive's end.
+	[ -n "$mark" ]
+	[ "$(printf '%s\n' "$mark" "$last" | sort -t- -k1,1n -k2,2n | tail -1)" = "$last" ]
+	# Ascending, no id twice.
+	sort -t- -k1,1n -k2,2n -u "$T/ids" | diff - "$T/ids"
+	# Every 201's event is there.
+	awk '$1 == 201 { print $4 }' "$T/load.all" | sort >"$T/posted.ids"
+	[ "$(sort "$T/ids" | comm -13 - "$T/posted.ids" | wc -l)" = 0 ]
+	# The worker counted each entry once: the archive then the stream.
+	[ "$(sql "$DB" 'SELECT events_seen FROM projector_state')" = "$(wc -l <"$T/ids")" ]
+	rebuild_copy "$T/rebuilt.db"
+	diff <(model_dump "$DB") <(model_dump "$T/rebuilt.db")
+}
+
+# The read model's rows but the timings.
+model_dump() {
+	sql "$1" 'SELECT * FROM accounts ORDER BY id' \
+		'SELECT * FROM customers ORDER BY id' \
+		'SELECT * FROM projector_events ORDER BY 1, 2' \
+		'SELECT last_event_id, events_seen, unknown_skipped FROM projector_state'
+}
+
+# killed_at POINT: the archiver, under load, kills itself at POINT;
+# restarted, it archives on.  Then everything is checked.
+killed_at() {
+	local i pid
+	for i in 1 2 3 4; do ids+=("$(new_customer "Fault $1 $i")"); done
+	archiving ARCHIVER_FAULT="$1"
+	pid=$(cat "$T/archiver.pid")
+	load_start 3 "${ids[@]}"
+	for i in $(seq 1200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+	wait "$pid" 2>/dev/null || true
+	grep -q "ARCHIVER_FAULT: killing myself $1" "$T/archiver.log" ||
+		{ tail -n 20 "$T/archiver.log" >&2; false; }
+	# Restarted, as a supervisor would, while the load goes on.
+	archiving
+	sleep 2
+	load_stop
+	settled
+	check_all "killed $1"
+}
+
+@test "archiver killed after writing a segment, before its commit: nothing lost or doubled" {
+	killed_at before-commit
+}
+
+@test "archiver killed after a commit, before reporting it: nothing lost or doubled" {
+	killed_at after-commit
+}
+
+@test "archiver killed after reporting, before the trim: nothing lost or doubled" {
+	killed_at after-report
+}
+
+@test "archiver killed in the middle of a trim pass: nothing lost or doubled" {
+	killed_at mid-trim
+}
+
+@test "an unknown ARCHIVER_FAULT stops the archiver at its start" {
+	run env ARCHIVER_FAULT=sometime "$BIN_DIR/archiver" 3>&-
+	[ "$status" != 0 ]
+	[[ $output == *ARCHIVER_FAULT* ]]
+}
