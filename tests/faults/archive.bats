@@ -129,3 +129,42 @@ killed_at() {
 	[ "$status" != 0 ]
 	[[ $output == *ARCHIVER_FAULT* ]]
 }
+
+# The worker's entry in GET /status's consumers: "<stale> <position>".
+worker_consumer() {
+	curl -s "$A/status" | jq -r '.stream.consumers[] | select(.kind == "worker") | "\(.stale) \(.position)"'
+}
+
+@test "a worker stopped past CONSUMER_TIMEOUT: shown stale, trimmed past by the archiver, caught up from the archive when back" {
+	for i in 1 2 3; do ids+=("$(new_customer "Away $i")"); done
+	archiving
+	load_start 2 "${ids[@]}"
+	sleep 1
+	worker_stop
+	stopped_at=$(db_last)
+	# CONSUMER_TIMEOUT=10: stale after 10 s of silence, then no longer
+	# holding the trim back.
+	for i in $(seq 400); do
+		[[ $(worker_consumer) == true* ]] && break
+		sleep 0.05
+	done
+	curl -s "$A/status" | jq -c .stream >"$T/stream.status"
+	[[ $(worker_consumer) == true* ]] || { cat "$T/stream.status" >&2; false; }
+	# The archiver trims past the silent worker's position.
+	for i in $(seq 200); do
+		mark=$(trimmed_mark)
+		[ "$(printf '%s\n' "$stopped_at" "$mark" | sort -t- -k1,1n -k2,2n | tail -1)" = "$mark" ] &&
+			[ "$mark" != "$stopped_at" ] && break
+		sleep 0.05
+	done
+	note "worker stopped at $stopped_at, shown stale; the stream trimmed to $mark"
+	[ "$mark" != "$stopped_at" ]
+	[ "$(printf '%s\n' "$stopped_at" "$mark" | sort -t- -k1,1n -k2,2n | tail -1)" = "$mark" ]
+	[ "$(rcli --raw XRANGE event-stream - "$stopped_at" COUNT 1)" = "" ]
+	load_stop
+	worker_start
+	settled
+	grep -q "the stream was trimmed past $stopped_at, through .*: reading the archive $ARCHIVE" "$T/worker.log"
+	[[ $(worker_consumer) == false* ]]
+	check_all "worker away"
+}
