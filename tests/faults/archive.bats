@@ -168,3 +168,52 @@ worker_consumer() {
 	[[ $(worker_consumer) == false* ]]
 	check_all "worker away"
 }
+
+info_memory() { rcli INFO memory | tr -d '\r' | awk -F: -v f="$1" '$1 == f { print $2 }'; }
+
+@test "a Redis full of stream: POSTs 503; the archiver's trim frees it, POSTs 201 again, nothing lost" {
+	for i in 1 2 3; do ids+=("$(new_customer "Full $i")"); done
+	archiving
+	settled
+	archiver_stop
+	max=$(rcli CONFIG GET maxmemory | tail -1)
+	base=$(info_memory used_memory)
+	stream_before=$(rcli MEMORY USAGE event-stream)
+	# 1 MiB over what it holds now, with nothing trimming the stream.
+	rcli CONFIG SET maxmemory $((base + 1024 * 1024)) >/dev/null
+	# The clients retry each 503 until it is taken.
+	LOAD_RETRIES=100000 load_start 3 "${ids[@]}"
+	for i in $(seq 1200); do
+		cat "$T"/attempts.[0-9]* 2>/dev/null | grep -q '^503 ' && break
+		sleep 0.05
+	done
+	stream_full=$(rcli MEMORY USAGE event-stream)
+	state=$(curl -s "$A/status" | jq -r .redis_memory.state)
+	top=$(stream_top)
+	archiving
+	# Taken again once the trim has freed the stream's memory.
+	for i in $(seq 600); do
+		[ "$(stream_top)" != "$top" ] && break
+		sleep 0.05
+	done
+	sleep 1
+	load_stop
+	rcli CONFIG SET maxmemory "$max" >/dev/null
+	refused=$(grep -c '^503 ' "$T/attempts.all" || true)
+	after=$(awk -v top="$top" '$1 == 201 { split($4, a, "-"); split(top, b, "-");
+		if (a[1] > b[1] || (a[1] == b[1] && a[2] > b[2])) n++ } END { print n + 0 }' "$T/load.all")
+	note "full: $refused POST attempts refused with 503, the stream grew by" \
+		"$(( (stream_full - stream_before) / 1024 )) KiB of the 1024 KiB;" \
+		"after the trim, $after POSTs 201"
+	[ "$refused" -gt 0 ]
+	[ "$state" = full ]
+	# The stream took the largest share of the room (490 KiB of 1024
+	# measured; the kept Idempotency-Keys and the commands' state the
+	# rest), so that only its trim can free it.
+	[ $((stream_full - stream_before)) -gt $((384 * 1024)) ]
+	[ "$after" -gt 0 ]
+	# Every invoice was taken in the end, and only once.
+	[ "$(load_other)" = 0 ]
+	settled
+	check_all "full Redis"
+}
