@@ -30,10 +30,6 @@ teardown() {
 
 archiving() { archiver_start ARCHIVE_SEGMENT_SECONDS=1 "$@"; }
 
-# The last id the stream was given, trimmed or not.
-stream_top() {
-	rcli --raw XINFO STREAM event-stream | awk 'prev == "last-generated-id" { print } { prev = $0 }'
-}
 archive_last() { "$BIN_DIR/archiver" --dump 2>/dev/null | tail -1 | cut -d' ' -f1; }
 trimmed_mark() { rcli --raw GET retention:trimmed; }
 
