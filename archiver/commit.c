@@ -2,6 +2,7 @@
 
 #include "clock.h"
 #include "commit.h"
+#include "fault.h"
 #include "report.h"
 #include "retention.h"
 
@@ -85,6 +86,7 @@ archiver_commit(struct archiver *a)
 	stream_reader_drop(&a->rd);
 	if (durable(a) == -1)
 		return -1;
+	archiver_fault_at(ARCHIVER_FAULT_BEFORE_COMMIT);
 	if (segment_writer_commit(a->w, name) == -1) {
 		archiver_problem(a, LOG_ERROR, "%s: the segment was not "
 		    "committed: %s; its entries will be read again",
@@ -99,7 +101,9 @@ archiver_commit(struct archiver *a)
 	    "before", name, n, (long long)(clock_monotonic_us() -
 	    a->opened_us) / 1000);
 	archiver_clear(a);
-	archiver_report(a);
+	archiver_fault_at(ARCHIVER_FAULT_AFTER_COMMIT);
+	if (archiver_report(a) == 0)
+		archiver_fault_at(ARCHIVER_FAULT_AFTER_REPORT);
 	a->trim_more = 1;
 	return 0;
 }

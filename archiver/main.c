@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "fault.h"
 #include "inspect.h"
 #include "log.h"
 #include "privdrop.h"
@@ -51,6 +52,8 @@ main(int argc, char *argv[])
 		return archiver_dump(&cfg, argc == 3 ? argv[2] : NULL);
 	if (argc == 2)
 		return archiver_verify(&cfg);
+	if (archiver_fault_init() == -1)
+		return EXIT_FAILURE;
 	stop_on_signals();
 	/* The command timeout must outlast XREAD's BLOCK (run.c). */
 	if (redis_conn_open(&rc, &cfg, REDIS_ROLE_ARCHIVER,

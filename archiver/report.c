@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "fault.h"
 #include "report.h"
 #include "retention.h"
 
@@ -54,6 +55,7 @@ archiver_trim_pass(struct archiver *a)
 		if (got <= 0)
 			break;
 		n += got;
+		archiver_fault_at(ARCHIVER_FAULT_MID_TRIM);
 	}
 	if (got == 0)
 		say_why(why);

@@ -53,7 +53,7 @@ anchors() {
 # and ${NAME:-...} or ${NAME-...} in scripts/.
 code_vars() {
 	local f
-	find "$ROOT/lib" "$ROOT/cgi" "$ROOT/worker" "$ROOT/tools" -name '*.[ch]' |
+	find "$ROOT/lib" "$ROOT/cgi" "$ROOT/worker" "$ROOT/archiver" "$ROOT/tools" -name '*.[ch]' |
 	while read -r f; do
 		tr '\n' ' ' <"$f" | grep -oE \
 		    '\b(getenv|env_or|env_int|env_number)\( *"[A-Z][A-Z0-9_]*"|\bpath_in_var\([^";{}]*"[A-Z][A-Z0-9_]*"|\.env = "[A-Z][A-Z0-9_]*"' |

@@ -13,7 +13,12 @@
 # catches up when it returns.  Each case's figures are printed and
 # appended to build/test-artifacts/failover.txt (FAILOVER_RESULTS): the
 # times are printed, not asserted (docs/scaling.md gives them over ten
-# runs).  Needs root and network namespaces; skips otherwise.
+# runs).  The stream is trimmed as soon as both archives and both
+# workers hold an entry (STREAM_RETAIN_SECONDS=0, a segment a second),
+# so that each failover happens while trimming runs: the checks read
+# the archive, then the stream after it, both archives must check, and
+# no consumer may be left stale.  Needs root and network namespaces;
+# skips otherwise.
 
 load fixtures
 
@@ -21,6 +26,7 @@ load fixtures
 curl_from web 5
 
 setup_file() {
+	export STREAM_RETAIN_SECONDS=0 ARCHIVE_SEGMENT_SECONDS=1
 	multihost_up
 	[ -z "${MH_SKIP:-}" ] || return 0
 	export TOKEN=$(login user1 password1)
@@ -170,10 +176,9 @@ verify() {
 	failed=$(awk '$2 != 201' "$T/done" | wc -l)
 	retries=$(cat "$T"/w*.tries | wc -l)
 	retries=$((retries - answered - failed))
-	# The new primary's stream: the writers' invoices, "id customer event_id".
-	rcli --raw XRANGE event-stream - + >"$T/stream.raw"
-	awk '/^[0-9]+-[0-9]+$/ { id = $0; next } prev == "Payload" { print id "\t" $0 } { prev = $0 }' \
-		"$T/stream.raw" | grep '"purchase_price_cents"' |
+	# What acct1's archive holds, then the new primary's stream after
+	# it: the writers' invoices, "id customer event_id".
+	events_all | grep '"purchase_price_cents"' |
 		jq -rR --arg c " ${CUSTOMERS[*]} " 'split("\t") as $f | ($f[1] | fromjson) as $p |
 			select($c | contains(" " + $p.customer_id + " ")) | "\($p.id) \($p.customer_id) \($f[0])"' \
 		>"$T/stream.invoices"
@@ -181,7 +186,7 @@ verify() {
 	lost=$(awk '$2 == 201 { print $4 }' "$T/done" | sort | comm -23 - <(cut -d' ' -f3 "$T/stream.invoices" | sort) | wc -l)
 	dups=$((events - answered))
 	twice=$(cut -d' ' -f1 "$T/stream.invoices" | sort | uniq -d | wc -l)
-	result "$name: $2; 201s $answered (after $retries retries, $failed never), events in the stream $events, lost $lost, duplicates $dups, ids twice $twice"
+	result "$name: $2; 201s $answered (after $retries retries, $failed never), events in archive+stream $events, lost $lost, duplicates $dups, ids twice $twice"
 	[ "$failed" = 0 ]
 	[ "$lost" = 0 ]
 	[ "$dups" = 0 ]
@@ -192,7 +197,27 @@ verify() {
 	replicas_equal_rebuild
 }
 
-# Both accounts hosts' read models equal a rebuild from the stream as it is.
+# Every event, "<id>\t<payload>": acct1's archive, then the stream after
+# its end.  Both archives check, and no id is there twice.
+events_all() {
+	local h last
+	for h in acct1 acct2; do
+		ARCHIVE_DIR=$T/hosts/$h/var/archive "$BIN_DIR/archiver" --verify >&2 || return 1
+	done
+	ARCHIVE_DIR=$T/hosts/acct1/var/archive "$BIN_DIR/archiver" --dump >"$T/archive.dump"
+	last=$(tail -1 "$T/archive.dump" | cut -d' ' -f1)
+	rcli --raw XRANGE event-stream "(${last:-0-0}" + >"$T/stream.raw"
+	{
+		awk '{ id = $1; $1 = $2 = ""; sub(/^  /, ""); print id "\t" $0 }' "$T/archive.dump"
+		awk '/^[0-9]+-[0-9]+$/ { id = $0; next } prev == "Payload" { print id "\t" $0 } { prev = $0 }' \
+			"$T/stream.raw"
+	} | tee "$T/events.all"
+	[ -z "$(cut -f1 "$T/events.all" | sort | uniq -d)" ] || { echo "an id twice in archive+stream" >&2; return 1; }
+	note "archive+stream: $(wc -l <"$T/archive.dump") events in acct1's archive, then $(grep -cE '^[0-9]+-[0-9]+$' "$T/stream.raw") in the stream; trimmed to $(rcli --raw GET retention:trimmed)"
+}
+
+# Both accounts hosts' read models equal a rebuild from the archive and
+# the stream as they are, and no consumer is stale.
 replicas_equal_rebuild() {
 	local h q='SELECT id, account_id, name, total_revenue_cents FROM customers ORDER BY id;
 		SELECT id, owned_by, total_revenue_cents FROM accounts ORDER BY id;'
@@ -212,6 +237,9 @@ replicas_equal_rebuild() {
 		runuser -u microsvc -- sqlite3 -readonly "$T/hosts/$h/var/accounts.db" "$q" >"$T/$h.txt"
 		diff "$T/rebuilt.txt" "$T/$h.txt"
 	done
+	curl -s "$A1/status" | jq -c '[.stream.consumers[] | "\(.kind):\(.name):\(.stale)"] | sort' >"$T/consumers"
+	[ "$(cat "$T/consumers")" = '["archive:acct1:false","archive:acct2:false","worker:acct1:false","worker:acct2:false"]' ] ||
+		{ cat "$T/consumers" >&2; false; }
 }
 
 @test "what WAIT 1 costs a POST, against WAIT 0 on the same hosts" {

@@ -303,12 +303,22 @@ stream_last() { rcli --raw XREVRANGE event-stream + - COUNT 1 | head -1; }
 # db_last [DB]: the last id the read model file has applied.
 db_last() { sql "${1:-$DB}" 'SELECT last_event_id FROM projector_state'; }
 
+# stream_top: the stream's last entry, or, when it has none (trimmed
+# whole: STREAM_RETAIN_SECONDS=0), the last id it gave.
+stream_top() {
+	local last
+	last=$(stream_last)
+	[ -n "$last" ] || last=$(rcli --raw XINFO STREAM event-stream |
+		awk 'prev == "last-generated-id" { print } { prev = $0 }')
+	echo "$last"
+}
+
 # wait_projected [URL]: waits until the accounts service at URL ($A
-# unless told) has applied everything in the stream.
+# unless told) has applied everything in the stream (or trimmed from it).
 wait_projected() {
 	local url=${1:-$A} i last
 	for i in $(seq 200); do
-		last=$(stream_last)
+		last=$(stream_top)
 		[ "$(curl -s "$url/status" | jq -r .last_event_id)" = "$last" ] && return 0
 		sleep 0.05
 	done
