@@ -244,8 +244,11 @@ say "  $N invoices: Redis $CMD_BPI B an invoice, archive $ARCH_BPI B; stream par
     "XLEN median $L_MED1 then $L_MED2"
 
 # The samples and the rebuilds, for bench/run.sh's raw figures.
-[ -z "${BENCH_RETENTION_RAW:-}" ] || cp "$RES/memory.dat" "$RES/rebuild.dat" \
-    "$T/archiver.log" "$BENCH_RETENTION_RAW/"
+if [ -n "${BENCH_RETENTION_RAW:-}" ]; then
+	mkdir -p "$BENCH_RETENTION_RAW"
+	cp "$RES/memory.dat" "$RES/rebuild.dat" "$T/archiver.log" \
+	    "$BENCH_RETENTION_RAW/"
+fi
 
 # --- the section --------------------------------------------------------
 
