@@ -22,39 +22,26 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN_DIR=$(cd "${BIN_DIR:-$ROOT/build/release/bin}" && pwd)
-. "$ROOT/tests/fixtures.bash"
+# The fixtures, say, xadd_invoices, pid_ticks, CLK_TCK.
+. "$ROOT/bench/lib.sh"
 EVENTS=${BENCH_EVENTS:-300000}
 RUNS=${BENCH_RUNS:-3}
 STREAM=event-stream
-say() { printf 'bench: %s\n' "$*" >&2; }
 
 stack_start RUN_WORKER=0 RUN_ARCHIVER=0 CONSUMER_NAME=bench
 trap 'stack_stop' EXIT
-HZ=$(getconf CLK_TCK)
 
 say "appending $EVENTS InvoiceCreated events (pipelined XADD)"
-awk -v n="$EVENTS" -v s="$STREAM" 'BEGIN {
-	for (i = 1; i <= n; i++) {
-		p = sprintf("{\"id\":\"%d\",\"customer_id\":\"%d\"," \
-		    "\"purchase_price_cents\":100,\"created_date\":\"2026-11-30T12:00:00Z\"," \
-		    "\"purchase_date\":\"2019-01-06\"}", 100000000 + i, 1 + (i - 1) % 10000)
-		printf "*7\r\n$4\r\nXADD\r\n$%d\r\n%s\r\n$1\r\n*\r\n" \
-		    "$13\r\nEventTypeName\r\n$14\r\nInvoiceCreated\r\n" \
-		    "$7\r\nPayload\r\n$%d\r\n%s\r\n", length(s), s, length(p), p
-	}
-    }' | rcli --pipe >/dev/null
+xadd_invoices "$EVENTS" 1 10000
 LAST=$(stream_last)
 # As a segment's name writes it.
 LAST_NAME=$(printf '%020d-%020d' "${LAST%-*}" "${LAST#*-}")
 REDIS_PID=$(cat "$VAR_DIR/redis.pid")
 
-# ticks PID: its user + system clock ticks.
-ticks() { awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
-
 for run in $(seq "$RUNS"); do
 	dir=$T/archive$run
 	log=$T/archiver$run.log
-	r0=$(ticks "$REDIS_PID")
+	r0=$(pid_ticks "$REDIS_PID")
 	env CONSUMER_NAME=bench ARCHIVE_SEGMENT_SECONDS=1 ARCHIVE_DIR="$dir" \
 	    "$BIN_DIR/archiver" 2>"$log" 3>&- &
 	pid=$!
@@ -66,14 +53,14 @@ for run in $(seq "$RUNS"); do
 		fi
 		sleep 0.05
 	done
-	a=$(ticks "$pid")
-	r1=$(ticks "$REDIS_PID")
+	a=$(pid_ticks "$pid")
+	r1=$(pid_ticks "$REDIS_PID")
 	kill -TERM "$pid"
 	wait "$pid" || true
 	[ "$done_" = 1 ] || { cat "$log" >&2; say "run $run: not archived"; exit 1; }
 	# The segments but the last: each was open while entries came.
 	segs=$(grep -o 'committed [^"]*' "$log" | sed 's/.*: \([0-9]*\) entries.*appended \([0-9]*\) ms.*/\1 \2/')
-	awk -v a="$a" -v r="$((r1 - r0))" -v hz="$HZ" -v all="$EVENTS" -v run="$run" \
+	awk -v a="$a" -v r="$((r1 - r0))" -v hz="$CLK_TCK" -v all="$EVENTS" -v run="$run" \
 	    -v bytes="$(du -sb "$dir" | cut -f1)" '
 		{ n[NR] = $1; ms[NR] = $2 }
 		END {
