@@ -22,6 +22,8 @@ stream_read_send(struct redis_conn *rc, const char *key,
 {
 	char id[STREAM_ID_MAX], count_s[16], block_s[16];
 	const char *argv[8];
+	const char *guard[] = { "XRANGE", key, id, id };
+	const char *mark[] = { "GET", RETENTION_TRIMMED_KEY };
 	int argc = 0;
 
 	stream_id_format(after, id);
@@ -37,19 +39,10 @@ stream_read_send(struct redis_conn *rc, const char *key,
 	argv[argc++] = "STREAMS";
 	argv[argc++] = key;
 	argv[argc++] = id;
-	if (redis_conn_send(rc, argc, argv, NULL) == -1)
+	if (redis_conn_send(rc, argc, argv, NULL) == -1 ||
+	    (!from_start(after) && redis_conn_send(rc, 4, guard, NULL) == -1))
 		return -1;
-	if (!from_start(after)) {
-		const char *guard[] = { "XRANGE", key, id, id };
-
-		if (redis_conn_send(rc, 4, guard, NULL) == -1)
-			return -1;
-	}
-	{
-		const char *mark[] = { "GET", RETENTION_TRIMMED_KEY };
-
-		return redis_conn_send(rc, 2, mark, NULL);
-	}
+	return redis_conn_send(rc, 2, mark, NULL);
 }
 
 /* The value of field name among [field, value, ...], with its length. */
