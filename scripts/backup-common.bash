@@ -51,18 +51,27 @@ durable() {
 OWN_PID=
 # redis_own_start DIR FILE [AS_USER]: a redis-server on DIR/FILE, on a
 # socket in a private folder, no port, no AOF, no save: it only loads
-# the file.  Sets OWN_SOCK and OWN_PID; waits until it answers (LOADING
-# lasts as long as the file takes to load).  Redis's own errors go to
-# OWN_LOG.
+# the file.  Sets OWN_SOCK, OWN_PID, OWN_TMP (which holds its password as
+# redis-admin.pass) and OWN_RUN (what runs a program as AS_USER); waits
+# until it answers (LOADING lasts as long as the file takes to load).
+# Redis's own errors go to OWN_LOG.
 redis_own_start() {
-	local dir=$1 file=$2 user=${3:-} run=() answer
+	local dir=$1 file=$2 user=${3:-} answer
 	OWN_TMP=$(mktemp -d "${TMPDIR:-/tmp}/microsvc-$PROG.XXXXXX")
 	OWN_SOCK=$OWN_TMP/redis.sock OWN_LOG=$OWN_TMP/redis.log
+	# A password of its own, in a file (not on a command line, which
+	# every local user can read), as the admin role's: the programs run
+	# on it (archiver --restore-until) find it with REDIS_AUTH_DIR.
+	REDISCLI_AUTH=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+	export REDISCLI_AUTH
+	echo "requirepass $REDISCLI_AUTH" >"$OWN_TMP/redis.conf"
+	printf '%s' "$REDISCLI_AUTH" >"$OWN_TMP/redis-admin.pass"
+	OWN_RUN=()
 	if [ -n "$user" ]; then
-		chown "$user:" "$OWN_TMP"
-		run=(setpriv --reuid="$user" --regid="$(id -g "$user")" --init-groups --)
+		chown -R "$user:" "$OWN_TMP"
+		OWN_RUN=(setpriv --reuid="$user" --regid="$(id -g "$user")" --init-groups --)
 	fi
-	"${run[@]}" redis-server --port 0 --unixsocket "$OWN_SOCK" --unixsocketperm 700 \
+	"${OWN_RUN[@]}" redis-server "$OWN_TMP/redis.conf" --port 0 --unixsocket "$OWN_SOCK" --unixsocketperm 700 \
 		--dir "$dir" --dbfilename "$file" --appendonly no --save "" \
 		--daemonize no --logfile "$OWN_LOG" &
 	OWN_PID=$!

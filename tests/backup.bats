@@ -54,6 +54,10 @@ setup_file() {
 			rcli --pipe >/dev/null
 	done
 	wait_projected
+	# The early events' ids: the 1,000th and the last.
+	local early
+	early=$(rcli --raw XRANGE event-stream - + COUNT 1000 | awk 'NR % 5 == 1' | tail -1)
+	early=$(printf '%s\n%s' "$early" "$(stream_last)")
 	posting "$c" 3>&- &
 	local poster=$!
 	posts_past 20
@@ -83,6 +87,17 @@ setup_file() {
 		echo "$kind $id $(curl -s "$C/$kind/$id" -H "Authorization: Bearer $TOKEN")"
 	done <"$BK/posts" >"$BK/gets.a"
 	echo "$TOKEN" >"$BK/token.a"
+	# A copy whose stream was trimmed past the early invoices: those are
+	# in its archive only.
+	echo "$early" >"$BK/early"
+	rcli HSET config:retention retain_seconds 0 >/dev/null
+	for k in $(seq 400); do
+		last=$(rcli --raw GET retention:trimmed)
+		[ -n "$last" ] && id_le "$(tail -1 "$BK/early")" "$last" && break
+		sleep 0.05
+	done
+	"$ROOT/scripts/backup" "$BK/trimmed" 2>>"$BK/backup.log" 3>&- || { cat "$BK/backup.log" >&2; return 1; }
+	id_le "$(tail -1 "$BK/early")" "$(fact "$BK/trimmed" trimmed)"
 	note "$n events: backup $(awk '{ printf "%.1f", $1 / 1000 }' "$BK/backup.ms") s" \
 		"($(fact "$BK/plain" seconds) s inside), $(du -sk "$BK/plain" | cut -f1) KiB," \
 		"$(grep -c '^file segment' "$BK/plain/manifest" || true) segments"
@@ -99,6 +114,29 @@ teardown() {
 
 restore_plain() { "$ROOT/scripts/restore" "$BK/plain" 2>"$T/restore.log" 3>&-; }
 restore_keys() { "$ROOT/scripts/restore" "$BK/keys" 2>"$T/restore.log" 3>&-; }
+restore_until() { "$ROOT/scripts/restore" --until "$UNTIL" "$BK/$FROM" 2>"$T/restore.log" 3>&-; }
+
+# status_at ID: waits (10 s at most) until the accounts service has
+# applied up to ID.
+status_at() {
+	local i
+	for i in $(seq 200); do
+		[ "$(curl -s "$A/status" | jq -r .last_event_id)" = "$1" ] && return 0
+		sleep 0.05
+	done
+	echo "the worker is at $(curl -s "$A/status" | jq -r .last_event_id), not $1" >&2
+	return 1
+}
+
+# same_as_rebuild: the read model is what worker --rebuild of archive and
+# stream makes, row for row.
+same_as_rebuild() {
+	local q='SELECT id, account_id, name, total_revenue_cents FROM customers ORDER BY id;
+		SELECT id, owned_by, total_revenue_cents FROM accounts ORDER BY id;'
+	ACCOUNTS_DB=$T/rebuilt.db CHECKPOINT_FILE=$T/rebuilt.checkpoint WORKER_STATUS_FILE=$T/rebuilt.status \
+		"$BIN_DIR/worker" --rebuild 2>>"$T/worker.log" 3>&-
+	diff <(sql "$T/rebuilt.db" "$q") <(sql "$DB" "$q")
+}
 
 @test "a backup taken while POSTs come in restores on a fresh VAR_DIR: the stream to its last id, every customer and invoice up to it, none after, the worker resumes, new POSTs work" {
 	local p r start
@@ -133,11 +171,7 @@ restore_keys() { "$ROOT/scripts/restore" "$BK/keys" 2>"$T/restore.log" 3>&-; }
 
 	# The read model, restored and caught up, is what a rebuild of the
 	# restored stream makes.
-	local q='SELECT id, account_id, name, total_revenue_cents FROM customers ORDER BY id;
-		SELECT id, owned_by, total_revenue_cents FROM accounts ORDER BY id;'
-	ACCOUNTS_DB=$T/rebuilt.db CHECKPOINT_FILE=$T/rebuilt.checkpoint WORKER_STATUS_FILE=$T/rebuilt.status \
-		"$BIN_DIR/worker" --rebuild 2>>"$T/worker.log" 3>&-
-	diff <(sql "$T/rebuilt.db" "$q") <(sql "$DB" "$q")
+	same_as_rebuild
 
 	# The segments, when this build has the archiver.
 	local segs
@@ -160,6 +194,93 @@ restore_keys() { "$ROOT/scripts/restore" "$BK/keys" 2>"$T/restore.log" 3>&-; }
 	if [ -x "$BIN_DIR/archiver" ]; then
 		archived_past "$(stream_last)"
 	fi
+}
+
+# posts_split ID: each POST of the first stack answered as before if its
+# event is at most ID, 404 if after it; prints "before after".
+posts_split() {
+	local kind code id ev before=0 after=0
+	while read -r kind code id ev; do
+		[ "$code" = 201 ] || continue
+		if id_le "$ev" "$1"; then
+			[ "$(grep "^$kind $id " "$BK/gets.a")" = "$kind $id $(curl -s "$C/$kind/$id" -H "Authorization: Bearer $TOKEN")" ] ||
+				{ echo "$kind $id (event $ev, up to $1): not as before" >&2; return 1; }
+			before=$((before + 1))
+		else
+			req GET "$C/$kind/$id"
+			[ "$code" = 404 ] || { echo "$kind $id (event $ev, after $1): $code" >&2; return 1; }
+			after=$((after + 1))
+		fi
+	done <"$BK/posts"
+	echo "$before $after"
+}
+
+@test "restore --until ID: the instance as it was just after ID; every POST up to it answered as before, none after; the read model made again; no id given twice" {
+	local p
+	p=$(fact "$BK/plain" stream_last_id)
+	# ID: the middle one of the POSTs the copy holds.
+	mapfile -t evs < <(awk '$2 == 201 { print $4 }' "$BK/posts" | while read -r e; do ! id_le "$e" "$p" || echo "$e"; done)
+	export UNTIL=${evs[$((${#evs[@]} / 2))]} FROM=plain
+	STACK_PREPARE=restore_until stack_start_user1 ARCHIVE_SEGMENT_SECONDS=1
+	note "restore --until: $(grep -o '[0-9.]* s;' "$T/restore.log" | tr -d ';')"
+	grep -q "restored up to $UNTIL, its last event $UNTIL" "$T/restore.log"
+	[ "$(stream_last)" = "$UNTIL" ]
+	status_at "$UNTIL"
+	read -r before after < <(posts_split "$UNTIL")
+	note "POSTs of the copy: $before up to the id, $after after it"
+	[ "$before" -gt 0 ] && [ "$after" -gt 0 ]
+	same_as_rebuild
+	ARCHIVE_DIR=$VAR_DIR/archive "$BIN_DIR/archiver" --verify
+
+	# The command state is the events': the posting customer's invoices,
+	# as the customers service lists them, are the stream's.
+	local c
+	c=$(awk '$1 == "invoices" && $2 == 201 { print $3; exit }' "$BK/posts")
+	c=$(grep "^invoices $c " "$BK/gets.a" | cut -d' ' -f3- | jq -r .customer_id)
+	[ "$(curl -s "$C/customers/$c/invoices?limit=1000" -H "Authorization: Bearer $TOKEN" | jq length)" = \
+		"$(rcli --raw XRANGE event-stream - + | grep -c "^{\"id\":\"[0-9]*\",\"customer_id\":\"$c\"" || true)" ]
+
+	# New ids come after every id the first stack gave, the event's too.
+	local max_c max_i c2 i2
+	max_c=$(awk '$1 == "customers" && $2 == 201 { print $3 }' "$BK/posts" | sort -n | tail -1)
+	max_i=$(awk '$1 == "invoices" && $2 == 201 { print $3 }' "$BK/posts" | sort -n | tail -1)
+	c2=$(new_customer "after restore")
+	i2=$(new_invoice "$c2" 77)
+	[ "$c2" -gt "$max_c" ] && [ "$i2" -gt "$max_i" ]
+	id_le "$(fact "$BK/plain" stream_last_id)" "$(stream_last)"
+	wait_projected
+	[ "$(revenue_api "$c2")" = 77 ]
+}
+
+@test "restore --until an id that only the archive holds: its segment cut after it, the command state made from the archive, the stream empty" {
+	export UNTIL=$(head -1 "$BK/early") FROM=trimmed
+	STACK_PREPARE=restore_until stack_start_user1 ARCHIVE_SEGMENT_SECONDS=1
+	grep -q "restored up to $UNTIL, its last event $UNTIL: [1-9][0-9]* events from the archive and 0 from the stream" "$T/restore.log"
+	grep -q "cut after $UNTIL" "$T/restore.log"
+	[ "$(stream_len)" = 0 ]
+	[ "$(rcli --raw GET retention:trimmed)" = "$UNTIL" ]
+	ARCHIVE_DIR=$VAR_DIR/archive "$BIN_DIR/archiver" --verify
+	[ "$(ARCHIVE_DIR=$VAR_DIR/archive "$BIN_DIR/archiver" --dump | tail -1 | cut -d' ' -f1)" = "$UNTIL" ]
+	status_at "$UNTIL"
+	same_as_rebuild
+
+	# Each customer's invoices, as the customers service lists them (the
+	# command state), and its total in the read model: the archive's.
+	local c want got
+	ARCHIVE_DIR=$VAR_DIR/archive "$BIN_DIR/archiver" --dump >"$T/dump"
+	for c in $(awk '$2 == "CustomerCreated"' "$T/dump" | grep -o '"id":"[0-9]*"' | grep -o '[0-9]*'); do
+		want=$(awk '$2 == "InvoiceCreated"' "$T/dump" | grep -c "\"customer_id\":\"$c\"" || true)
+		got=$(curl -s "$C/customers/$c/invoices?limit=1000" -H "Authorization: Bearer $TOKEN" | jq length)
+		[ "$got" = "$want" ] || { echo "customer $c: $got invoices listed, $want in the archive" >&2; false; }
+		want=$(awk '$2 == "InvoiceCreated"' "$T/dump" | grep "\"customer_id\":\"$c\"" |
+			grep -o '"purchase_price_cents":[0-9]*' | cut -d: -f2 | awk '{ s += $1 } END { print s + 0 }')
+		[ "$(revenue_db "$c")" = "$want" ]
+	done
+	# A write on it: past every id, applied.
+	local i
+	i=$(new_invoice "$c" 5)
+	[ -n "$i" ]
+	wait_projected
 }
 
 # archived_past ID: waits (10 s at most) for a segment that ends at ID
