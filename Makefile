@@ -104,17 +104,17 @@ all: programs
 programs: $(PROGRAMS)
 
 # The Redis Function library: the contract as Lua, from the C table
-# (tools/contract_lua), then db/events.lua, db/login.lua and
-# db/retention.lua.
+# (tools/contract_lua), then db/events.lua, db/login.lua,
+# db/retention.lua and db/restore.lua.
 $(GEN)/contract_lua: tools/contract_lua.c lib/core/contract.c \
     lib/core/contract.h
 	@mkdir -p $(@D)
 	$(HOSTCC) -std=c11 -Wall -Wextra -Werror $(CORE_INC) -o $@ \
 	    tools/contract_lua.c lib/core/contract.c
 $(GEN)/events.lua: $(GEN)/contract_lua db/events.lua db/login.lua \
-    db/retention.lua
+    db/retention.lua db/restore.lua
 	{ $(GEN)/contract_lua && cat db/events.lua db/login.lua \
-	    db/retention.lua; } > $@.tmp && \
+	    db/retention.lua db/restore.lua; } > $@.tmp && \
 	    mv $@.tmp $@
 
 # A C string literal from a text file, so that the programs carry the

@@ -27,9 +27,8 @@
 -- then the state the next command checks.  Redis does not roll a function
 -- back; if XADD fails, all that is left behind is an unused id.
 --
--- Keys (all derived from the stream, so they could be rebuilt from it):
---   seq:<record>               last id given out, per kind of record
---   user:<name>                {password_hash}  (made by setup, not events)
+-- Keys.  Derived from the events: state_clear (db/restore.lua) deletes
+-- them and state_replay rebuilds them, each event's EFFECT in order:
 --   account:<id>               {owned_by, name, customers, cents}
 --   customer:<id>              {account_id, name, created_date, cents,
 --                               invoices}
@@ -39,14 +38,31 @@
 --   invoice:bucket:<id / 100>  {id mod 100: customer id}
 --   customer:<id>:invoices     sorted set of ids \ invoices kept before,
 --   invoice:<id>               {customer_id, ...} / until invoices_migrate
+--                               (a replay makes chunks of them)
 --   gc:customer:<id>:chunks    a deleted customer's (or its :invoices),
 --                               going (collect_garbage)
 --   gc:queue                   the list of those sets
+-- Deleted by state_clear too, and not rebuilt:
 --   idem:<key_id>              a kept answer, packed (keyed()), for key_ttl
--- and config:limits, the bounds setup stores (bounds()).  'cents' is the
--- running total of invoices, and a customer's 'invoices' the count of
--- those in chunks, for the limits.
---
+-- it may name an event past the restore point: after a restore, a retry
+-- with its Idempotency-Key runs afresh.  Kept as they are (not derived
+-- from events):
+--   seq:<record>               last id given out, per kind of record: an
+--                               id may have been given without its event
+--                               (XADD failed), so it is not rebuilt; a
+--                               replay only raises it to the ids it applies
+--   user:<name>                {password_hash}  (made by setup)
+--   config:*                   the bounds (config:limits, bounds()) and
+--                               the retention settings, stored by setup
+--   login:*                    the login counters (db/login.lua): windows
+--                               of seconds, not events
+--   retention:*, restore:*     positions and marks (db/retention.lua,
+--                               db/restore.lua), and the stream itself
+-- 'cents' is the running total of invoices, and a customer's 'invoices'
+-- the count of those in chunks, for the limits.
+local DERIVED_PREFIXES = { 'account:', 'customer:', 'invoice:', 'gc:',
+  'idem:' }
+
 -- Payloads are concatenated in the catalogue's field order rather than
 -- built from a Lua table, because cjson orders table keys at random and
 -- prints numbers with 14 significant digits; every string value still
@@ -632,13 +648,114 @@ local function collect_garbage()
   end
 end
 
+-- What each event does to the command state, defined once: each command
+-- calls its event's after append(), and state_replay (db/restore.lua)
+-- calls it for an event read back, so a replay makes the same keys,
+-- byte for byte (the chunk merges and the gc steps follow the order of
+-- the events).  v: the event's payload fields, as text.  at: what the
+-- command looked up already, so that its cost does not grow; nil from a
+-- replay, which looks it up here, before any write, and is refused if
+-- the state lacks it.
+local EFFECT = {}
+
+-- Refused, nothing changed: the state lacks what an event refers to (a
+-- replay with a gap, or out of order).
+local function state_has(found, what)
+  if not found then
+    fail(REFUSAL.CONFLICT, 'the state has no ' .. what)
+  end
+  return found
+end
+
+function EFFECT.AccountCreated(v)
+  redis.call('HSET', 'account:' .. v.id, 'owned_by', v.owned_by,
+    'name', v.name, 'customers', 0)
+end
+
+function EFFECT.AccountDeleted(v)
+  redis.call('DEL', 'account:' .. v.id)
+end
+
+function EFFECT.CustomerCreated(v)
+  redis.call('HSET', 'customer:' .. v.id, 'account_id', v.account_id,
+    'name', v.name, 'created_date', v.created_date)
+  redis.call('HINCRBY', 'account:' .. v.account_id, 'customers', 1)
+  collect_garbage()
+end
+
+-- The invoices go with the customer, to the gc queue.
+function EFFECT.CustomerDeleted(v)
+  for _, set in ipairs({ old_invoices(v.id), chunks_key(v.id) }) do
+    if redis.call('EXISTS', set) == 1 then
+      redis.call('RENAME', set, 'gc:' .. set)
+      redis.call('RPUSH', 'gc:queue', 'gc:' .. set)
+    end
+  end
+  add_cents('account:' .. v.account_id,
+    redis.call('HGET', 'customer:' .. v.id, 'cents'), '-')
+  redis.call('DEL', 'customer:' .. v.id)
+  redis.call('HINCRBY', 'account:' .. v.account_id, 'customers', -1)
+  collect_garbage()
+end
+
+-- at: {account_id (the customer's), secs (created_date's)}.
+function EFFECT.InvoiceCreated(v, at)
+  local customer = 'customer:' .. v.customer_id
+  at = at or { account_id = state_has(redis.call('HGET', customer,
+    'account_id'), customer), secs = time_secs(v.created_date) }
+  -- Ids only grow: the new record goes at the end of the last chunk.
+  local record = record_pack(v.id, v.purchase_price_cents, at.secs,
+    v.purchase_date)
+  local chunks = chunks_key(v.customer_id)
+  local last = redis.call('ZRANGE', chunks, '+', '-', 'BYLEX', 'REV',
+    'LIMIT', 0, 1)[1]
+  local key = last and chunk_key(v.customer_id, last)
+  local chunk = key and redis.call('GET', key)
+  if chunk and #chunk < CHUNK_BYTES then
+    redis.call('SET', key, chunk .. record)
+  else
+    redis.call('ZADD', chunks, 0, record:sub(1, 8))
+    redis.call('SET', customer .. ':c:' .. v.id, record)
+  end
+  local bucket, field = bucket_of(v.id)
+  redis.call('HSET', bucket, field, v.customer_id)
+  redis.call('HINCRBY', customer, 'invoices', 1)
+  add_cents(customer, v.purchase_price_cents, '')
+  add_cents('account:' .. at.account_id, v.purchase_price_cents, '')
+  collect_garbage()
+end
+
+-- at: invoice_at(v.id), with account_id (its customer's).
+function EFFECT.InvoiceDeleted(v, at)
+  if not at then
+    at = invoice_at(v.id)
+    state_has(at and at.customer_id == v.customer_id,
+      'invoice ' .. v.id .. ' of customer ' .. v.customer_id)
+    at.account_id = state_has(redis.call('HGET', 'customer:' ..
+      v.customer_id, 'account_id'), 'customer:' .. v.customer_id)
+  end
+  if at.old then
+    redis.call('DEL', 'invoice:' .. v.id)
+    redis.call('ZREM', old_invoices(v.customer_id), v.id)
+  else
+    chunk_store(v.customer_id, at.chunks, at.first,
+      at.chunk:sub(1, (at.i - 1) * RECORD_BYTES) ..
+      at.chunk:sub(at.i * RECORD_BYTES + 1))
+    local bucket, field = bucket_of(v.id)
+    redis.call('HDEL', bucket, field)
+    redis.call('HINCRBY', 'customer:' .. v.customer_id, 'invoices', -1)
+  end
+  add_cents('customer:' .. v.customer_id, v.purchase_price_cents, '-')
+  add_cents('account:' .. at.account_id, v.purchase_price_cents, '-')
+  collect_garbage()
+end
+
 -- v: owned_by, name, description.
 local function new_account(stream, v)
   v.id = next_id('account')
   v.created_date = now()
   local answer = append(stream, 'AccountCreated', v)
-  redis.call('HSET', 'account:' .. v.id, 'owned_by', v.owned_by,
-    'name', v.name, 'customers', 0)
+  EFFECT.AccountCreated(v)
   return answer
 end
 
@@ -654,7 +771,7 @@ local function account_delete(stream, v)
     fail(REFUSAL.CONFLICT, 'account ' .. v.id .. ' still has customers')
   end
   local answer = append(stream, 'AccountDeleted', v)
-  redis.call('DEL', 'account:' .. v.id)
+  EFFECT.AccountDeleted(v)
   return answer
 end
 
@@ -714,10 +831,7 @@ local function customer_create(stream, v)
   v.id = next_id('customer')
   v.created_date = now()
   local answer = append(stream, 'CustomerCreated', v)
-  redis.call('HSET', 'customer:' .. v.id, 'account_id', v.account_id,
-    'name', v.name, 'created_date', v.created_date)
-  redis.call('HINCRBY', 'account:' .. v.account_id, 'customers', 1)
-  collect_garbage()
+  EFFECT.CustomerCreated(v)
   return answer
 end
 
@@ -727,17 +841,7 @@ local function customer_delete(stream, v)
   check_caller(v.caller)
   v.account_id = own_customer(v.caller, v.id)
   local answer = append(stream, 'CustomerDeleted', v)
-  for _, set in ipairs({ old_invoices(v.id), chunks_key(v.id) }) do
-    if redis.call('EXISTS', set) == 1 then
-      redis.call('RENAME', set, 'gc:' .. set)
-      redis.call('RPUSH', 'gc:queue', 'gc:' .. set)
-    end
-  end
-  add_cents('account:' .. v.account_id,
-    redis.call('HGET', 'customer:' .. v.id, 'cents'), '-')
-  redis.call('DEL', 'customer:' .. v.id)
-  redis.call('HINCRBY', 'account:' .. v.account_id, 'customers', -1)
-  collect_garbage()
+  EFFECT.CustomerDeleted(v)
   return answer
 end
 
@@ -757,26 +861,7 @@ local function invoice_create(stream, v)
   local secs
   v.created_date, secs = now()
   local answer = append(stream, 'InvoiceCreated', v)
-  -- Ids only grow: the new record goes at the end of the last chunk.
-  local record = record_pack(v.id, v.purchase_price_cents, secs,
-    v.purchase_date)
-  local chunks = chunks_key(v.customer_id)
-  local last = redis.call('ZRANGE', chunks, '+', '-', 'BYLEX', 'REV',
-    'LIMIT', 0, 1)[1]
-  local key = last and chunk_key(v.customer_id, last)
-  local chunk = key and redis.call('GET', key)
-  if chunk and #chunk < CHUNK_BYTES then
-    redis.call('SET', key, chunk .. record)
-  else
-    redis.call('ZADD', chunks, 0, record:sub(1, 8))
-    redis.call('SET', customer .. ':c:' .. v.id, record)
-  end
-  local bucket, field = bucket_of(v.id)
-  redis.call('HSET', bucket, field, v.customer_id)
-  redis.call('HINCRBY', customer, 'invoices', 1)
-  add_cents(customer, v.purchase_price_cents, '')
-  add_cents('account:' .. account_id, v.purchase_price_cents, '')
-  collect_garbage()
+  EFFECT.InvoiceCreated(v, { account_id = account_id, secs = secs })
   return answer
 end
 
@@ -786,20 +871,8 @@ local function invoice_delete(stream, v)
   v.customer_id, v.purchase_price_cents, account_id, at =
     own_invoice(v.caller, v.id)
   local answer = append(stream, 'InvoiceDeleted', v)
-  if at.old then
-    redis.call('DEL', 'invoice:' .. v.id)
-    redis.call('ZREM', old_invoices(v.customer_id), v.id)
-  else
-    chunk_store(v.customer_id, at.chunks, at.first,
-      at.chunk:sub(1, (at.i - 1) * RECORD_BYTES) ..
-      at.chunk:sub(at.i * RECORD_BYTES + 1))
-    local bucket, field = bucket_of(v.id)
-    redis.call('HDEL', bucket, field)
-    redis.call('HINCRBY', 'customer:' .. v.customer_id, 'invoices', -1)
-  end
-  add_cents('customer:' .. v.customer_id, v.purchase_price_cents, '-')
-  add_cents('account:' .. account_id, v.purchase_price_cents, '-')
-  collect_garbage()
+  at.account_id = account_id
+  EFFECT.InvoiceDeleted(v, at)
   return answer
 end
 
