@@ -292,7 +292,11 @@ from_archive(struct restore *rs, struct stream_id *pos)
 	return n == -1 ? -1 : 0;
 }
 
-/* Then the stream, from where the archive ends, up to ID: 0 or -1. */
+/*
+ * Then the stream, from where the archive ends, up to ID: 0 or -1.  A
+ * stream trimmed past ID has nothing more: the copy's archive held every
+ * event up to its mark (scripts/backup checks it), so up to ID.
+ */
 static int
 from_stream(struct restore *rs, struct stream_id *pos)
 {
@@ -308,6 +312,10 @@ from_stream(struct restore *rs, struct stream_id *pos)
 		if ((got = stream_read_recv(rs->rc, key, pos, &b)) != 0) {
 			if (got == -1)
 				return -1;
+			/* Trimmed past ID: the archive held all up to it. */
+			if (got == STREAM_READ_TRIMMED &&
+			    stream_id_cmp(&b.trimmed, &rs->until) > 0)
+				return 0;
 			stream_id_format(pos, at);
 			stream_id_format(&b.trimmed, mark);
 			log_error("the archive ends at %s, and the stream %s %s: "
@@ -328,10 +336,11 @@ from_stream(struct restore *rs, struct stream_id *pos)
 }
 
 /*
- * The stream's entries past ID deleted, a batch a round trip, and the
- * trimmed mark brought back to ID if it was past it (the archive now
- * ends there).  The stream's last id stays: new events come after every
- * id the backup's instance gave out.  0 or -1.
+ * The stream's entries past ID deleted, a batch a round trip, its count
+ * of entries added made the events' up to ID, and the trimmed mark
+ * brought back to ID if it was past it (the archive now ends there).  The
+ * stream's last id stays: new events come after every id the backup's
+ * instance gave out.  0 or -1.
  */
 static int
 stream_cut(struct restore *rs)
@@ -339,6 +348,8 @@ stream_cut(struct restore *rs)
 	const char *key = rs->cfg->stream_key;
 	const char *argv[2 + RESTORE_BATCH];
 	size_t lens[2 + RESTORE_BATCH], i;
+	struct stream_info info;
+	char last[STREAM_ID_MAX];
 	redisReply *r;
 	long long n;
 
@@ -364,6 +375,17 @@ stream_cut(struct restore *rs)
 		rs->removed += n;
 		freeReplyObject(r);
 	} while (n > 0);
+	/* XDEL leaves entries-added as it was, and /status's lag is
+	 * entries-added less what the worker applied: it would stay at the
+	 * entries deleted.  The events up to ID are those replayed. */
+	if (stream_info(rs->rc, key, &info) == -1)
+		return -1;
+	stream_id_format(&info.last_generated, last);
+	if (info.last_generated.ms + info.last_generated.seq > 0 &&
+	    done(redis_conn_command(rs->rc, "XSETID %s %s ENTRIESADDED %lld "
+	    "MAXDELETEDID %s", key, last, rs->from_archive + rs->from_stream,
+	    last), "XSETID") == -1)
+		return -1;
 	r = redis_conn_command(rs->rc, "GET retention:trimmed");
 	if (failed_reply(r, "GET retention:trimmed")) {
 		freeReplyObject(r);

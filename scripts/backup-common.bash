@@ -92,14 +92,15 @@ redis_own_stop() {
 	rm -rf "$OWN_TMP"
 }
 
-# stream_facts: what the loaded copy holds, one "key value" a line: the
-# stream's last entry, its length, and the trimmed mark (0-0: nothing
-# was ever trimmed).
+# stream_facts: what the loaded copy holds, one "key value" a line: its
+# last event (the stream's last entry, or the trimmed mark when the
+# stream was trimmed whole), the stream's length, and the trimmed mark
+# (0-0: nothing was ever trimmed).
 stream_facts() {
-	local last
+	local last mark
 	last=$(own_cli --raw XREVRANGE "$STREAM_KEY" + - COUNT 1 | head -1)
-	echo "stream_last_id ${last:-0-0}"
+	mark=$(own_cli --raw GET retention:trimmed)
+	echo "stream_last_id ${last:-${mark:-0-0}}"
 	echo "stream_length $(own_cli XLEN "$STREAM_KEY")"
-	last=$(own_cli --raw GET retention:trimmed)
-	echo "trimmed ${last:-0-0}"
+	echo "trimmed ${mark:-0-0}"
 }

@@ -304,10 +304,12 @@ stream_last() { rcli --raw XREVRANGE event-stream + - COUNT 1 | head -1; }
 db_last() { sql "${1:-$DB}" 'SELECT last_event_id FROM projector_state'; }
 
 # stream_top: the stream's last entry, or, when it has none (trimmed
-# whole: STREAM_RETAIN_SECONDS=0), the last id it gave.
+# whole: STREAM_RETAIN_SECONDS=0), the last one trimmed, else the last id
+# it gave.
 stream_top() {
 	local last
 	last=$(stream_last)
+	[ -n "$last" ] || last=$(rcli --raw GET retention:trimmed)
 	[ -n "$last" ] || last=$(rcli --raw XINFO STREAM event-stream |
 		awk 'prev == "last-generated-id" { print } { prev = $0 }')
 	echo "$last"
