@@ -281,15 +281,18 @@ flip() {
 	sleep 1.5
 	[ "$(stream_len)" = 5 ]
 	[ "$(trimmed_mark)" = "$mark" ]
-	# The copy reports the last id before the damage: none, here.
+	# The copy reports the last id before the damage, none here, and
+	# /status shows it there.
 	rcli HGET retention:archives a | grep -q "^0-0 "
+	curl -s "$A/status" | jq -e '.stream.consumers[] |
+		select(.kind == "archive" and .name == "a") | .position == "0-0"'
 	# The good copy back: a round passes whole, and trimming resumes.
 	cp "$T/good.seg" "$seg"
 	rm "$T/flipped"
 	for _ in $(seq 400); do [ "$(stream_len)" = 0 ] && break; sleep 0.05; done
 	[ "$(stream_len)" = 0 ]
 	[ "$(trimmed_mark)" = "$(archive_last)" ]
-	grep -q "verified whole again: trimming past 0-0 resumes" "$T/archiver.log"
+	grep -q "verified whole again: trimming, held at 0-0, resumes" "$T/archiver.log"
 	[ "$(grep -cF "damaged segment: $seg" "$T/archiver.log")" = 1 ]
 	rcli HGET retention:archives a | grep -q "^$(archive_last) "
 }
