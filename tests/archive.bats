@@ -239,26 +239,6 @@ events() {
 	arch --verify
 }
 
-# committed ID: waits until a segment ends at ID.
-committed() {
-	local name
-	name=$(printf '_%020d-%020d.seg' "${1%-*}" "${1#*-}")
-	for _ in $(seq 200); do
-		compgen -G "$ARCHIVE/*$name" >/dev/null && return 0
-		sleep 0.05
-	done
-	echo "no segment ends at $1" >&2
-	return 1
-}
-
-# flip FILE: one byte of its middle changed.
-flip() {
-	local off b
-	off=$(($(stat -c %s "$1") / 2))
-	b=$(od -An -tu1 -j "$off" -N1 "$1" | tr -d ' ')
-	printf "\\$(printf %03o $((b ^ 1)))" | dd of="$1" bs=1 seek="$off" conv=notrunc status=none
-}
-
 @test "a segment damaged under the running archiver: named once, nothing more trimmed; put right, trimming resumes" {
 	retention retain_seconds 0 archives a consumer_timeout 3600
 	archiving
@@ -277,7 +257,7 @@ flip() {
 	# New events are committed (archived can't say so: --dump stops at
 	# the damage), and stay in the stream.
 	events 5
-	committed "$(stream_last)"
+	archived_past "$(stream_last)"
 	sleep 1.5
 	[ "$(stream_len)" = 5 ]
 	[ "$(trimmed_mark)" = "$mark" ]
