@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "scrub.h"
 #include "stream_reader.h"
 #include "segment_write.h"
 
@@ -27,6 +28,7 @@ struct archiver {
 	int			 trim_more;	/* a pass ended with more to trim */
 	int			 backoff_ms;	/* the next wait for Redis */
 	char			 shown[PROBLEM_MAX]; /* the last problem logged */
+	struct scrub		 scrub;		/* the archive re-read */
 };
 
 /* Logs a problem once, until another or archiver_clear; at level. */

@@ -26,13 +26,14 @@ static int
 replicated(struct archiver *a)
 {
 	const struct config *cfg = a->cfg;
-	struct stream_id mark;
+	struct stream_id mark, pos;
 	char last[STREAM_ID_MAX];
 	long long got = -1;
 	redisReply *r;
 
+	archiver_position(a, &pos);
 	if (retention_report(a->rc, cfg->stream_key, RETENTION_KIND_ARCHIVE,
-	    cfg->consumer_name, &a->committed, &mark) == -1)
+	    cfg->consumer_name, &pos, &mark) == -1)
 		return -1;
 	r = redis_conn_command(a->rc, "WAIT %d %d", cfg->wait_replicas,
 	    cfg->wait_timeout_ms);

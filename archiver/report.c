@@ -6,16 +6,24 @@
 #include "report.h"
 #include "retention.h"
 
+void
+archiver_position(const struct archiver *a, struct stream_id *pos)
+{
+	if (!scrub_held(a, pos))
+		*pos = a->committed;
+}
+
 int
 archiver_report(struct archiver *a)
 {
 	const struct config *cfg = a->cfg;
-	struct stream_id mark;
+	struct stream_id mark, pos;
 
 	stream_reader_drop(&a->rd);
 	a->reported_us = clock_monotonic_us();
+	archiver_position(a, &pos);
 	if (retention_report(a->rc, cfg->stream_key, RETENTION_KIND_ARCHIVE,
-	    cfg->consumer_name, &a->committed, &mark) == -1) {
+	    cfg->consumer_name, &pos, &mark) == -1) {
 		log_warn("the position was not reported (consumer_report); "
 		    "trying again in %d s", REPORT_MS / 1000);
 		return -1;

@@ -21,7 +21,14 @@
  */
 #define TRIM_CALLS	1000
 
-/* FCALL consumer_report of the position committed; 0 or -1 (logged). */
+/*
+ * The position to report: the archive's last id, or, while a segment
+ * fails its check (scrub.h), the last id before it, so that no copy
+ * trims past it and /status shows this copy stopped there.
+ */
+void	archiver_position(const struct archiver *a, struct stream_id *pos);
+
+/* FCALL consumer_report of the position; 0 or -1 (logged). */
 int	archiver_report(struct archiver *a);
 
 /* One pass of stream_trim calls; a->trim_more says whether more is due. */

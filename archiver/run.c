@@ -148,16 +148,22 @@ commit_due(const struct archiver *a, int full)
 	return full || age >= (int64_t)a->cfg->archive_segment_s * 1000000;
 }
 
-/* Commit, report, trim, each when due; -1: wait before reading on. */
+/*
+ * Commit, report, scrub, trim, each when due; -1: wait before reading
+ * on.  While a segment fails its check, nothing is trimmed (scrub.h).
+ */
 static int
 due(struct archiver *a, int full)
 {
+	struct stream_id sound;
+
 	if (commit_due(a, full) && archiver_commit(a) == -1)
 		return -1;
 	if (clock_monotonic_us() - a->reported_us >= REPORT_MS * 1000LL &&
 	    archiver_report(a) == 0)
 		a->trim_more = 1;
-	if (a->trim_more)
+	scrub_due(a);
+	if (a->trim_more && !scrub_held(a, &sound))
 		archiver_trim_pass(a);
 	if (a->w == NULL && archiver_open_segment(a) == -1)
 		return -1;
@@ -173,6 +179,7 @@ finish(struct archiver *a)
 		archiver_commit(a);
 	segment_writer_close(a->w);
 	a->w = NULL;
+	scrub_free(&a->scrub);
 }
 
 int
@@ -190,6 +197,7 @@ archiver_run(const struct config *cfg, struct redis_conn *rc)
 	a.backoff_ms = BACKOFF_MIN_MS;
 	if (archiver_start(&a) == -1)
 		return EXIT_FAILURE;
+	scrub_start(&a);
 	a.reported_us = clock_monotonic_us() - REPORT_MS * 1000LL;
 	while (!worker_stopping) {
 		if (due(&a, full) == -1) {

@@ -217,6 +217,28 @@ archiver_stop() {
 	stop_pidfile "$T/archiver.pid"
 }
 
+# archived_past ID: waits (10 s at most) for a segment that ends at ID
+# or later.
+archived_past() {
+	local i want
+	want=$(printf '%020d-%020d' "${1%-*}" "${1#*-}")
+	for i in $(seq 200); do
+		ls "$VAR_DIR/archive" | grep -E '\.seg$' | sed 's/.*_//; s/\.seg$//' |
+			awk -v w="$want" '$0 >= w { f = 1 } END { exit !f }' && return 0
+		sleep 0.05
+	done
+	echo "no segment reaches $1: $(ls "$VAR_DIR/archive" | tail -2)" >&2
+	return 1
+}
+
+# flip FILE: one byte in its middle, changed.
+flip() {
+	local off b
+	off=$(($(stat -c %s "$1") / 2))
+	b=$(od -An -tu1 -j "$off" -N1 "$1" | tr -d ' ')
+	printf "\\$(printf %03o $((b ^ 1)))" | dd of="$1" bs=1 seek="$off" conv=notrunc status=none
+}
+
 # stop_pidfile FILE [TENTHS]
 source "$ROOT/tests/pidfile.bash"
 
