@@ -97,95 +97,100 @@ own_redis(struct restore *rs)
 }
 
 /*
- * The archive up to ID: segments after it removed, the one holding it
- * written again with the entries up to ID (moved aside, read, a new
- * segment committed after the one before it, then removed).  0 or -1.
+ * The segment name (whose last id is past ID) written again with its
+ * entries up to ID: verified whole first, so that nothing of a damaged
+ * one is kept, moved aside, read, its first part committed as a segment
+ * after the one before it (prev), then removed.  0 or -1.
  */
 static int
-archive_cut(struct restore *rs)
+segment_cut(struct restore *rs, const char *name,
+    const struct stream_id *prev)
 {
 	const char *dir = rs->cfg->archive_dir, *stream = rs->cfg->stream_key;
 	char err[ARCHIVE_ERROR_MAX], aside[PATH_MAX], from[PATH_MAX],
-	    to[PATH_MAX];
-	struct archive_list list;
+	    to[PATH_MAX], id[STREAM_ID_MAX];
 	struct segment_writer *w = NULL;
 	struct segment_reader *sr = NULL;
 	struct segment_record rec;
-	struct stream_id prev = { 0, 0 };
-	const struct archive_segment *s = NULL;
+	struct stream_entry e;
 	int status = -1, got;
-	size_t i;
 
-	if (archive_list(dir, &list, err, sizeof(err)) == -1) {
+	if (path_of(aside, dir, CUT_DIR) == -1 ||
+	    path_of(from, dir, name) == -1 || path_of(to, aside, name) == -1)
+		return -1;
+	if (segment_verify(dir, name, stream, prev, err, sizeof(err)) == -1) {
 		log_error("%s", err);
 		return -1;
 	}
-	for (i = 0; i < list.n; i++) {
-		if (stream_id_cmp(&list.v[i].first, &rs->until) > 0) {
-			if (path_of(from, dir, list.v[i].name) == -1)
-				goto out;
-			if (unlink(from) == -1) {
-				log_error("%s: cannot remove it: %m", from);
-				goto out;
-			}
-		} else if (stream_id_cmp(&list.v[i].last, &rs->until) > 0)
-			s = &list.v[i];
-		else
-			prev = list.v[i].last;
-	}
-	if (s == NULL) {
-		status = 0;
-		goto out;
-	}
-	/* Verified whole first: nothing of a damaged segment is kept. */
-	if (segment_verify(dir, s->name, stream, &prev, err, sizeof(err)) == -1) {
-		log_error("%s", err);
-		goto out;
-	}
-	if (path_of(aside, dir, CUT_DIR) == -1 ||
-	    path_of(from, dir, s->name) == -1 ||
-	    path_of(to, aside, s->name) == -1)
-		goto out;
 	if (mkdir(aside, 0700) == -1 || rename(from, to) == -1) {
 		log_error("%s: cannot move it to %s: %m", from, aside);
-		goto out;
+		return -1;
 	}
+	/* Only now: the writer follows the last segment in the folder. */
 	if (segment_writer_open(&w, dir, stream, ARCHIVE_ZSTD_LEVEL, err,
-	    sizeof(err)) == -1 || segment_open(&sr, aside, s->name, stream,
-	    &prev, err, sizeof(err)) == -1) {
+	    sizeof(err)) == -1 || segment_open(&sr, aside, name, stream, prev,
+	    err, sizeof(err)) == -1) {
 		log_error("%s", err);
 		goto out;
 	}
 	while ((got = segment_next(sr, &rec)) == 1 &&
 	    stream_id_cmp(&rec.id, &rs->until) <= 0) {
-		char id[STREAM_ID_MAX];
-		struct stream_entry e = { .id = rec.id, .id_text = id,
+		stream_id_format(&rec.id, id);
+		e = (struct stream_entry){ .id = rec.id, .id_text = id,
 		    .type = rec.type, .type_len = rec.type_len,
 		    .payload = rec.payload, .payload_len = rec.payload_len };
-
-		stream_id_format(&rec.id, id);
-		if (segment_writer_add(w, &e) != 0) {
-			log_error("%s", segment_writer_error(w));
+		if (segment_writer_add(w, &e) != 0)
 			goto out;
-		}
 	}
 	if (got == -1) {
 		log_error("%s", segment_error(sr));
 		goto out;
 	}
-	if (segment_writer_count(w) > 0 && segment_writer_commit(w, NULL) == -1) {
-		log_error("%s", segment_writer_error(w));
+	if (segment_writer_count(w) > 0 && segment_writer_commit(w, NULL) == -1)
 		goto out;
-	}
 	if (unlink(to) == -1 || rmdir(aside) == -1) {
 		log_error("%s: cannot remove it: %m", to);
 		goto out;
 	}
-	log_info("%s cut after %s", s->name, rs->until_text);
+	log_info("%s cut after %s", name, rs->until_text);
 	status = 0;
 out:
+	if (status == -1 && w != NULL && *segment_writer_error(w) != '\0')
+		log_error("%s", segment_writer_error(w));
 	segment_close(sr);
 	segment_writer_close(w);
+	return status;
+}
+
+/* The archive up to ID: the segments past it removed, the one holding it
+ * cut (segment_cut).  0 or -1. */
+static int
+archive_cut(struct restore *rs)
+{
+	const char *dir = rs->cfg->archive_dir;
+	char err[ARCHIVE_ERROR_MAX], path[PATH_MAX];
+	struct archive_list list;
+	struct stream_id prev = { 0, 0 };
+	const char *holding = NULL;
+	size_t i;
+	int status = 0;
+
+	if (archive_list(dir, &list, err, sizeof(err)) == -1) {
+		log_error("%s", err);
+		return -1;
+	}
+	for (i = 0; i < list.n && status == 0; i++) {
+		if (stream_id_cmp(&list.v[i].first, &rs->until) > 0) {
+			if ((status = path_of(path, dir, list.v[i].name)) == 0 &&
+			    (status = unlink(path)) == -1)
+				log_error("%s: cannot remove it: %m", path);
+		} else if (stream_id_cmp(&list.v[i].last, &rs->until) > 0)
+			holding = list.v[i].name;
+		else
+			prev = list.v[i].last;
+	}
+	if (status == 0 && holding != NULL)
+		status = segment_cut(rs, holding, &prev);
 	archive_list_free(&list);
 	return status;
 }
