@@ -144,7 +144,11 @@ if [ "$(printf %s "$SOCK_DIR/customers.sock-999" | wc -c)" -gt 107 ]; then
 	say "VAR_DIR is too long a path for unix sockets: lighttpd's and Redis's go in $SOCK_DIR"
 fi
 
-# Start order; stop_all goes the other way.  Each process has a pid file.
+# Start order; stop_all goes the other way.  Each process has a pid file,
+# and a session of its own (setsid): Ctrl-C and a hangup reach this
+# script alone, so that stop_all stops them in that order.  The
+# terminal's SIGINT reached all of them at once before, and the
+# archiver's last commit failed with Redis gone under it.
 order=(redis archiver worker lighttpd)
 declare -A pid_of=()
 nap=
@@ -175,7 +179,7 @@ stop_all() {
 	[ -z "$sock_mine" ] || rm -f "$VAR_DIR/redis.sock"
 }
 trap stop_all EXIT
-trap 'say "stopping"; exit 0' INT TERM
+trap 'say "stopping"; exit 0' INT TERM HUP
 
 # A pid file, made anew and never through a link left in its place.
 started() {
@@ -237,18 +241,18 @@ start_redis() {
 	if [ "$REDIS_TCP" = 1 ]; then
 		tcp=(--port "$REDIS_PORT" --bind 127.0.0.1)
 	fi
-	redis-server "${tcp[@]}" --unixsocket "$REDIS_SOCKET" --unixsocketperm 700 \
+	setsid redis-server "${tcp[@]}" --unixsocket "$REDIS_SOCKET" --unixsocketperm 700 \
 		--dir "$VAR_DIR/redis" --aclfile "$REDIS_ACL_FILE" \
 		--appendonly yes --appendfsync "$REDIS_APPENDFSYNC" --save "" \
 		--daemonize no --logfile "$VAR_DIR/redis.log" &
 	started redis $!
 }
 start_worker() {
-	"$BIN_DIR/worker" &
+	setsid "$BIN_DIR/worker" &
 	started worker $!
 }
 start_archiver() {
-	"$BIN_DIR/archiver" &
+	setsid "$BIN_DIR/archiver" &
 	started archiver $!
 }
 
@@ -281,7 +285,7 @@ if [ "${RUN_WORKER:-1}" = 1 ]; then
 	start_worker
 fi
 
-lighttpd -D -f "$ROOT/lighttpd.conf" &
+setsid lighttpd -D -f "$ROOT/lighttpd.conf" &
 started lighttpd $!
 up=0
 for _ in $(seq 200); do
