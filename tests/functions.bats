@@ -281,6 +281,19 @@ replay_refused() {
 	replay_refused CONFLICT "$last" CustomerCreated "$payload"
 	replay_refused CONFLICT "$before" CustomerCreated "$payload"
 	[ "$(rcli GET restore:applied)" = "$last" ]
+	# seq:<record> raised to a replayed id, compared as digits: past
+	# 2^53, a double takes 2^53 + 1 for 2^53.
+	seq=$(rcli GET seq:account)
+	rcli MSET restore:until 99999999999999-2 restore:applied 99999999999999-0 >/dev/null
+	for e in '1 9007199254740992' '2 9007199254740993'; do
+		set -- $e
+		[ "$(rcli --raw FCALL state_replay 1 "$STREAM" id "99999999999999-$1" \
+			type AccountCreated payload "{\"id\":\"$2\",\"name\":\"n\",\"description\":\"d\",\"owned_by\":\"user1\",\"created_date\":\"2026-01-01T00:00:00Z\"}")" = "99999999999999-$1" ]
+	done
+	[ "$(rcli GET seq:account)" = 9007199254740993 ]
+	[ "$(rcli HGET account:9007199254740992 owned_by)" = user1 ]
+	rcli DEL account:9007199254740993 account:9007199254740992 >/dev/null
+	rcli SET seq:account "$seq" >/dev/null
 	# The arguments and the bound of a clear.
 	run rcli --raw FCALL state_clear 0 cursor 0 count 1001
 	[[ $output == INVALID* ]]
