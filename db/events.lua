@@ -60,6 +60,7 @@
 --                               db/restore.lua), and the stream itself
 -- 'cents' is the running total of invoices, and a customer's 'invoices'
 -- the count of those in chunks, for the limits.
+-- The prefixes of the keys state_clear deletes: the first two lists.
 local DERIVED_PREFIXES = { 'account:', 'customer:', 'invoice:', 'gc:',
   'idem:' }
 

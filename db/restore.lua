@@ -15,6 +15,7 @@
 --                      payload <Payload>
 --     applies the event's EFFECT (db/events.lua), raises seq:<record> to
 --     its record's id, and sets restore:applied to its id; answers the id.
+--     The stream is named as the commands name it; nothing reads it.
 --
 -- Keys:
 --   restore:until     the last event id to replay.  Both Functions run
@@ -47,16 +48,21 @@ local function stream_id_parts(s)
   end
 end
 
-KIND.stream_id = function(s)
+-- The kinds of these Functions' arguments, beside the commands'.
+function KIND.stream_id(s)
   return stream_id_parts(s) ~= nil
 end
-KIND.event_type = function(s)
+
+function KIND.event_type(s)
   return CATALOGUE[s] ~= nil
 end
-KIND.payload = function(s)
+
+function KIND.payload(s)
   return #s > 0
 end
-KIND.cursor = function(s)
+
+-- SCAN's cursor: a 64-bit number.
+function KIND.cursor(s)
   return #s <= 20 and (s == '0' or s:match('^[1-9]%d*$') ~= nil)
 end
 

@@ -124,6 +124,223 @@ record_id() { sed -n 3p; }
 	refused_fcall INVALID accounts_seed accounts 'not json'
 }
 
+# Restore up to an event (db/restore.lua): the command state cleared and
+# rebuilt from the events.  These run before the tests below that write
+# state without events in this stream (the memory test's own stream, the
+# invoices kept as before): up to here, every derived key came from an
+# event of $STREAM.
+
+# state_dump: every key of the command state but the kept answers
+# (idem:*, not rebuilt), one line per value, sorted: a string as hex, a
+# hash's fields, a sorted set's members (hex) with their scores, a list
+# by index; the seq:* counters; users and config as they are.  The
+# stream, and the restore's own keys, left out.
+DUMP_LUA='
+local function hex(s)
+  return (s:gsub(".", function(c) return string.format("%02x", c:byte()) end))
+end
+local out, cursor = {}, "0"
+repeat
+  local r = redis.call("SCAN", cursor, "COUNT", 1000)
+  cursor = r[1]
+  for _, k in ipairs(r[2]) do
+    local t = redis.call("TYPE", k).ok
+    if t ~= "stream" and k:sub(1, 5) ~= "idem:" and k:sub(1, 8) ~= "restore:" then
+      if t == "string" then
+        out[#out + 1] = k .. " " .. hex(redis.call("GET", k))
+      elseif t == "hash" then
+        local h = redis.call("HGETALL", k)
+        for i = 1, #h, 2 do out[#out + 1] = k .. " " .. h[i] .. " " .. h[i + 1] end
+      elseif t == "zset" then
+        local z = redis.call("ZRANGE", k, 0, -1, "WITHSCORES")
+        for i = 1, #z, 2 do out[#out + 1] = k .. " " .. hex(z[i]) .. " " .. z[i + 1] end
+      elseif t == "list" then
+        local l = redis.call("LRANGE", k, 0, -1)
+        for i = 1, #l do out[#out + 1] = k .. " " .. i .. " " .. l[i] end
+      else
+        out[#out + 1] = k .. " " .. t
+      end
+    end
+  end
+until cursor == "0"
+return out'
+state_dump() { rcli --raw EVAL "$DUMP_LUA" 0 | LC_ALL=C sort; }
+
+# piped: the commands on stdin, one pipe; fails on any error.
+piped() {
+	rcli --pipe >"$T/pipe.out"
+	grep -q 'errors: 0,' "$T/pipe.out" || { cat "$T/pipe.out" >&2; false; }
+}
+
+# state_clear_all: state_clear from cursor 0 until it answers 0.
+state_clear_all() {
+	local cursor=0 calls=0
+	while :; do
+		cursor=$(rcli --raw FCALL state_clear 0 cursor "$cursor" count 1000)
+		[[ $cursor =~ ^[0-9]+$ ]] || { echo "state_clear: $cursor" >&2; return 1; }
+		[ $((calls += 1)) -le 1000 ] || return 1
+		[ "$cursor" != 0 ] || return 0
+	done
+}
+
+# replay_stream: state_replay of every entry of the stream, in order, in
+# one pipe: Redis's protocol, made by awk (the payloads hold spaces and
+# quotes; length() counts bytes in the C locale).
+replay_stream() {
+	rcli --raw XRANGE "$STREAM" - + | LC_ALL=C awk -v s="$STREAM" '
+		function arg(a) { printf "$%d\r\n%s\r\n", length(a), a }
+		NR % 5 == 1 { id = $0 }
+		NR % 5 == 3 { type = $0 }
+		NR % 5 == 0 { printf "*10\r\n"; arg("FCALL"); arg("state_replay")
+			arg("1"); arg(s); arg("id"); arg(id); arg("type"); arg(type)
+			arg("payload"); arg($0) }' | piped
+}
+
+# The restore's keys gone, whatever a test left.
+restore_off() { rcli DEL restore:until restore:applied >/dev/null; }
+
+@test "the command state rebuilt from the events is the commands' own, key for key" {
+	rcli HSET user:user2 password_hash x >/dev/null
+	a1=$(fcall account_create caller user1 name "Replay one" description "d é" | record_id)
+	a2=$(fcall account_create caller user2 name "Replay two" description d | record_id)
+	big=$(fcall customer_create caller user1 account_id "$a1" name 'Big "one"' | record_id)
+	gone=$(fcall customer_create caller user1 account_id "$a1" name Gone | record_id)
+	other=$(fcall customer_create caller user2 account_id "$a2" name Other | record_id)
+	# 300 invoices of one customer: chunks of 128, 128 and 44.
+	first=$(($(rcli GET seq:invoice) + 1))
+	for i in $(seq 300); do
+		echo "FCALL invoice_create 1 $STREAM caller user1 customer_id $big purchase_price_cents $i purchase_date 2019-01-0$((i % 9 + 1))"
+	done | piped
+	[ "$(rcli ZCARD "customer:$big:chunks")" = 3 ]
+	# 200 of another, whose customer is deleted: its chunks go to gc.
+	for i in $(seq 200); do
+		echo "FCALL invoice_create 1 $STREAM caller user1 customer_id $gone purchase_price_cents 3 purchase_date 2020-02-29"
+	done | piped
+	# 128 deleted from the middle: the second chunk merges with the third.
+	for id in $(seq $((first + 100)) $((first + 227))); do
+		echo "FCALL invoice_delete 1 $STREAM caller user1 id $id"
+	done | piped
+	[ "$(rcli ZCARD "customer:$big:chunks")" = 2 ]
+	[ "$(fcall customer_delete caller user1 id "$gone" | head -1)" = CustomerDeleted ]
+	# Two writes after: the gc goes on, and is not done (200 > 3 * 64).
+	fcall invoice_create caller user2 customer_id "$other" purchase_price_cents 0 \
+		purchase_date 2021-03-01 >/dev/null
+	fcall invoice_create caller user2 customer_id "$other" purchase_price_cents 9007199254740991 \
+		purchase_date 2021-03-02 key k1 key_id aaaaaaaaaaaaaaaaaaaaaa \
+		fingerprint 0123456789abcdef0123456789abcdef key_ttl 600 >/dev/null
+	[ "$(rcli EXISTS "gc:customer:$gone:chunks" idem:aaaaaaaaaaaaaaaaaaaaaa)" = 2 ]
+	state_dump >"$T/commands"
+	[ "$(grep -c "^customer:$big:c:" "$T/commands")" = 2 ]
+
+	rcli SET restore:until "$(stream_last)" >/dev/null
+	state_clear_all
+	# Only what is not derived from events is left.
+	rcli --raw KEYS '*' | grep -vE "^(user|config|seq|restore):|^$STREAM\$" >"$T/left" || true
+	[ ! -s "$T/left" ] || { cat "$T/left" >&2; false; }
+	[ "$(rcli EXISTS user:user1 config:limits seq:invoice)" = 3 ]
+	replay_stream
+	[ "$(rcli GET restore:applied)" = "$(stream_last)" ]
+	state_dump >"$T/replayed"
+	diff "$T/commands" "$T/replayed"
+	[ "$(rcli EXISTS idem:aaaaaaaaaaaaaaaaaaaaaa)" = 0 ]
+	restore_off
+	# And the commands go on from the rebuilt state.
+	[ "$(fcall invoice_delete caller user1 id $((first + 1)) | head -1)" = InvoiceDeleted ]
+}
+
+# replay_refused WORD ID TYPE PAYLOAD: state_replay answers an error
+# starting with WORD, and the state is as it was.
+replay_refused() {
+	local word=$1 out
+	shift
+	state_dump >"$T/before"
+	out=$(rcli --raw FCALL state_replay 1 "$STREAM" id "$1" type "$2" payload "$3" 2>&1)
+	state_dump >"$T/after"
+	if [[ $out != "$word "* ]] || ! cmp -s "$T/before" "$T/after"; then
+		echo "state_replay $*: got '${out:0:200}', want $word, state unchanged" >&2
+		diff "$T/before" "$T/after" | head >&2
+		return 1
+	fi
+}
+
+@test "state_replay and state_clear run only while a restore is on, each event once, up to restore:until" {
+	restore_off
+	cid=$(fcall customer_create caller user1 account_id 1 name Once | record_id)
+	last=$(stream_last)
+	payload=$(rcli --raw XRANGE "$STREAM" "$last" "$last" | sed -n 5p)
+	replay_refused CONFLICT "$last" CustomerCreated "$payload"
+	run rcli --raw FCALL state_clear 0 cursor 0 count 10
+	[[ $output == CONFLICT* ]]
+	[ "$(rcli EXISTS "customer:$cid")" = 1 ]
+	# Up to the event before it: the event is past restore:until.
+	before=$(rcli --raw XREVRANGE "$STREAM" "($last" - COUNT 1 | head -1)
+	rcli SET restore:until "$before" >/dev/null
+	replay_refused LIMIT "$last" CustomerCreated "$payload"
+	# Applied already: refused, whether it is the last applied or older.
+	rcli MSET restore:until "$last" restore:applied "$last" >/dev/null
+	replay_refused CONFLICT "$last" CustomerCreated "$payload"
+	replay_refused CONFLICT "$before" CustomerCreated "$payload"
+	[ "$(rcli GET restore:applied)" = "$last" ]
+	# seq:<record> raised to a replayed id, compared as digits: past
+	# 2^53, a double takes 2^53 + 1 for 2^53.
+	seq=$(rcli GET seq:account)
+	rcli MSET restore:until 99999999999999-2 restore:applied 99999999999999-0 >/dev/null
+	for e in '1 9007199254740992' '2 9007199254740993'; do
+		set -- $e
+		[ "$(rcli --raw FCALL state_replay 1 "$STREAM" id "99999999999999-$1" \
+			type AccountCreated payload "{\"id\":\"$2\",\"name\":\"n\",\"description\":\"d\",\"owned_by\":\"user1\",\"created_date\":\"2026-01-01T00:00:00Z\"}")" = "99999999999999-$1" ]
+	done
+	[ "$(rcli GET seq:account)" = 9007199254740993 ]
+	[ "$(rcli HGET account:9007199254740992 owned_by)" = user1 ]
+	rcli DEL account:9007199254740993 account:9007199254740992 >/dev/null
+	rcli SET seq:account "$seq" >/dev/null
+	# The arguments and the bound of a clear.
+	run rcli --raw FCALL state_clear 0 cursor 0 count 1001
+	[[ $output == INVALID* ]]
+	run rcli --raw FCALL state_clear 0 cursor x count 10
+	[[ $output == INVALID* ]]
+	restore_off
+}
+
+@test "state_replay refuses a payload that does not decode or lacks a field, nothing changed" {
+	rcli SET restore:until 99999999999999-0 >/dev/null
+	rcli DEL restore:applied >/dev/null
+	id=99999999999998-0
+	replay_refused INVALID "$id" CustomerCreated 'not json'
+	replay_refused INVALID "$id" CustomerCreated '"a string"'
+	replay_refused INVALID "$id" CustomerCreated '{"id":"9","account_id":"1","name":"x"}'
+	replay_refused INVALID "$id" CustomerCreated '{"id":"9","account_id":"1","name":"","created_date":"2026-01-01T00:00:00Z"}'
+	replay_refused INVALID "$id" CustomerCreated '{"id":9,"account_id":"1","name":"x","created_date":"2026-01-01T00:00:00Z"}'
+	replay_refused INVALID "$id" InvoiceCreated '{"id":"9","customer_id":"1","purchase_price_cents":1.5,"created_date":"2026-01-01T00:00:00Z","purchase_date":"2019-01-06"}'
+	replay_refused INVALID "$id" InvoiceCreated '{"id":"9","customer_id":"1","purchase_price_cents":"1","created_date":"2026-01-01T00:00:00Z","purchase_date":"2019-02-29"}'
+	replay_refused INVALID "$id" InvoiceDeleted '{"id":"9","customer_id":"1","purchase_price_cents":-1}'
+	replay_refused INVALID "$id" NoSuchEvent '{"id":"9"}'
+	replay_refused INVALID 1-01 AccountDeleted '{"id":"9"}'
+	# Well formed, but of records the state lacks: a gap in the events.
+	replay_refused CONFLICT "$id" CustomerCreated '{"id":"9","account_id":"424242","name":"x","created_date":"2026-01-01T00:00:00Z"}'
+	replay_refused CONFLICT "$id" InvoiceDeleted '{"id":"424242","customer_id":"1","purchase_price_cents":1}'
+	replay_refused CONFLICT "$id" InvoiceCreated '{"id":"424242","customer_id":"424242","purchase_price_cents":1,"created_date":"2026-01-01T00:00:00Z","purchase_date":"2019-01-06"}'
+	[ "$(rcli EXISTS restore:applied)" = 0 ]
+	restore_off
+}
+
+@test "no service role may replay or clear: Redis refuses the Function's read of restore:until" {
+	rcli SET restore:until 99999999999999-0 >/dev/null
+	state_dump >"$T/before"
+	payload='{"id":"1","owned_by":"user1","name":"x","description":"y","created_date":"2026-01-01T00:00:00Z"}'
+	for role in customers accounts worker archiver; do
+		run as_role "$role" FCALL state_replay 1 "$STREAM" id 99999999999998-0 \
+			type AccountCreated payload "$payload"
+		[[ $output == *"can't"* ]] || { echo "$role: $output" >&2; false; }
+		run as_role "$role" FCALL state_clear 0 cursor 0 count 1000
+		[[ $output == *"can't"* ]] || { echo "$role: $output" >&2; false; }
+	done
+	state_dump >"$T/after"
+	diff "$T/before" "$T/after"
+	[ "$(rcli EXISTS restore:applied)" = 0 ]
+	restore_off
+}
+
 # The compact invoices (db/events.lua): what one costs once its event
 # has left the stream, and the layout before it, still read and moved.
 
