@@ -79,7 +79,7 @@ path_of(char out[PATH_MAX], const char *dir, const char *name)
 	return -1;
 }
 
-/* Only the restore's own Redis: one client, ours, and no replica. */
+/* Only the restore's own Redis: one client, ours. */
 static int
 own_redis(struct restore *rs)
 {

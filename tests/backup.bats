@@ -255,6 +255,16 @@ posts_split() {
 	id_le "$(fact "$BK/plain" stream_last_id)" "$(stream_last)"
 	wait_projected
 	[ "$(revenue_api "$c2")" = 77 ]
+
+	# Pointed at a live instance by mistake, it refuses, changing nothing.
+	local len
+	len=$(stream_len)
+	run "$BIN_DIR/archiver" --restore-until "$UNTIL"
+	[ "$status" = 1 ]
+	[[ "$output" == *"runs on scripts/restore's own Redis, which has no other client"* ]]
+	[ "$(stream_len)" = "$len" ]
+	[ "$(rcli EXISTS restore:until)" = 0 ]
+	[ "$(curl -s "$C/invoices/$i2" -H "Authorization: Bearer $TOKEN" | jq -r .id)" = "$i2" ]
 }
 
 @test "restore --until an id that only the archive holds: its segment cut after it, the command state made from the archive, the stream empty" {
