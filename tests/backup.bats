@@ -199,6 +199,18 @@ same_as_rebuild() {
 	fi
 }
 
+# invoices_listed CUSTOMER: how many invoices the customers service lists
+# for it, page after page.
+invoices_listed() {
+	local url="/customers/$1/invoices?limit=1000" n=0
+	while [ -n "$url" ]; do
+		curl -s -D "$T/headers" "$C$url" -H "Authorization: Bearer $TOKEN" >"$T/page"
+		n=$((n + $(jq length "$T/page")))
+		url=$(tr -d '\r' <"$T/headers" | sed -n 's/^[Ll]ink: <\([^>]*\)>; rel="next".*/\1/p')
+	done
+	echo "$n"
+}
+
 # posts_split ID: each POST of the first stack answered as before if its
 # event is at most ID, 404 if after it; prints "before after".
 posts_split() {
@@ -242,7 +254,7 @@ posts_split() {
 	local c
 	c=$(awk '$1 == "invoices" && $2 == 201 { print $3; exit }' "$BK/posts")
 	c=$(grep "^invoices $c " "$BK/gets.a" | cut -d' ' -f3- | jq -r .customer_id)
-	[ "$(curl -s "$C/customers/$c/invoices?limit=1000" -H "Authorization: Bearer $TOKEN" | jq length)" = \
+	[ "$(invoices_listed "$c")" = \
 		"$(rcli --raw XRANGE event-stream - + | grep -c "^{\"id\":\"[0-9]*\",\"customer_id\":\"$c\"" || true)" ]
 
 	# New ids come after every id the first stack gave, the event's too.
@@ -286,7 +298,7 @@ posts_split() {
 	ARCHIVE_DIR=$VAR_DIR/archive "$BIN_DIR/archiver" --dump >"$T/dump"
 	for c in $(awk '$2 == "CustomerCreated"' "$T/dump" | grep -o '"id":"[0-9]*"' | grep -o '[0-9]*'); do
 		want=$(awk '$2 == "InvoiceCreated"' "$T/dump" | grep -c "\"customer_id\":\"$c\"" || true)
-		got=$(curl -s "$C/customers/$c/invoices?limit=1000" -H "Authorization: Bearer $TOKEN" | jq length)
+		got=$(invoices_listed "$c")
 		[ "$got" = "$want" ] || { echo "customer $c: $got invoices listed, $want in the archive" >&2; false; }
 		want=$(awk '$2 == "InvoiceCreated"' "$T/dump" | grep "\"customer_id\":\"$c\"" |
 			grep -o '"purchase_price_cents":[0-9]*' | cut -d: -f2 | awk '{ s += $1 } END { print s + 0 }')
