@@ -81,12 +81,15 @@ teardown_file() {
 
 @test "GET /accounts/{id}/is-owned-by/{user}: about oneself only, so no one learns who owns what" {
 	req GET "$A/accounts/1/is-owned-by/user1"
-	[ "$code" = 200 ] && [ "$body" = '{"ok":true}' ]
+	[ "$code" = 200 ]
+	[ "$body" = '{"ok":true}' ]
 	# user2's account is to user1 what no account is.
 	req GET "$A/accounts/2/is-owned-by/user1"
-	[ "$code" = 200 ] && [ "$body" = '{"ok":false}' ]
+	[ "$code" = 200 ]
+	[ "$body" = '{"ok":false}' ]
 	req GET "$A/accounts/999/is-owned-by/user1"
-	[ "$code" = 200 ] && [ "$body" = '{"ok":false}' ]
+	[ "$code" = 200 ]
+	[ "$body" = '{"ok":false}' ]
 	# The attacker's question: does user2 own account 2?
 	req GET "$A/accounts/2/is-owned-by/user2"
 	[ "$code" = 403 ]

@@ -170,7 +170,8 @@ same_as_rebuild() {
 		fi
 	done <"$BK/posts"
 	note "POSTs during the backup: $before in the copy, $after after it"
-	[ "$before" -gt 0 ] && [ "$after" -gt 0 ]
+	[ "$before" -gt 0 ]
+	[ "$after" -gt 0 ]
 
 	# The read model, restored and caught up, is what a rebuild of the
 	# restored stream makes.
@@ -245,7 +246,8 @@ posts_split() {
 	[ "$(curl -s "$A/status" | jq -r .lag)" = 0 ]
 	read -r before after < <(posts_split "$UNTIL")
 	note "POSTs of the copy: $before up to the id, $after after it"
-	[ "$before" -gt 0 ] && [ "$after" -gt 0 ]
+	[ "$before" -gt 0 ]
+	[ "$after" -gt 0 ]
 	same_as_rebuild
 	ARCHIVE_DIR=$VAR_DIR/archive "$BIN_DIR/archiver" --verify
 
@@ -257,13 +259,14 @@ posts_split() {
 	[ "$(invoices_listed "$c")" = \
 		"$(rcli --raw XRANGE event-stream - + | grep -c "^{\"id\":\"[0-9]*\",\"customer_id\":\"$c\"" || true)" ]
 
-	# New ids come after every id the first stack gave, the event's too.
+	# New ids come after every id the copy holds, past the event too.
 	local max_c max_i c2 i2
-	max_c=$(awk '$1 == "customers" && $2 == 201 { print $3 }' "$BK/posts" | sort -n | tail -1)
-	max_i=$(awk '$1 == "invoices" && $2 == 201 { print $3 }' "$BK/posts" | sort -n | tail -1)
+	max_c=$(while read -r kind code id ev; do [ "$kind $code" != "customers 201" ] || ! id_le "$ev" "$p" || echo "$id"; done <"$BK/posts" | sort -n | tail -1)
+	max_i=$(while read -r kind code id ev; do [ "$kind $code" != "invoices 201" ] || ! id_le "$ev" "$p" || echo "$id"; done <"$BK/posts" | sort -n | tail -1)
 	c2=$(new_customer "after restore")
 	i2=$(new_invoice "$c2" 77)
-	[ "$c2" -gt "$max_c" ] && [ "$i2" -gt "$max_i" ]
+	[ "$c2" -gt "$max_c" ]
+	[ "$i2" -gt "$max_i" ]
 	id_le "$(fact "$BK/plain" stream_last_id)" "$(stream_last)"
 	wait_projected
 	[ "$(revenue_api "$c2")" = 77 ]
@@ -361,7 +364,8 @@ refused_naming() {
 	run env VAR_DIR="$BK/full" "$ROOT/scripts/restore" "$BK/plain"
 	[ "$status" = 1 ]
 	[ "$output" = "restore: VAR_DIR $BK/full is not empty: a restore goes into an empty or absent folder only" ]
-	[ "$(ls -A "$BK/full")" = x ] && [ "$(cat "$BK/full/x")" = mine ]
+	[ "$(ls -A "$BK/full")" = x ]
+	[ "$(cat "$BK/full/x")" = mine ]
 	run env VAR_DIR="$BK/full" "$ROOT/scripts/backup" "$BK/full"
 	[ "$status" = 1 ]
 	[ "$output" = "backup: $BK/full is not empty: a backup goes into a new or empty folder" ]
@@ -376,7 +380,8 @@ refused_naming() {
 	done
 	[ ! -e "$BK/plain/keys" ]
 	grep -q '^keys no$' "$BK/plain/manifest"
-	[ -f "$BK/keys/keys/jwt.secret" ] && [ -f "$BK/keys/keys/redis-admin.pass" ]
+	[ -f "$BK/keys/keys/jwt.secret" ]
+	[ -f "$BK/keys/keys/redis-admin.pass" ]
 	[ "$(stat -c %a "$BK/keys/keys/jwt.secret")" = 600 ]
 
 	STACK_PREPARE=restore_keys stack_start_user1

@@ -62,9 +62,12 @@ teardown_file() {
 @test "every program answers --version and --help, and refuses unknown options" {
 	for p in customers.fcgi accounts.fcgi worker archiver setup; do
 		run "$BIN_DIR/$p" --version
-		[ "$status" = 0 ] && [[ $output == "$p "[0-9]* ]]
+		[ "$status" = 0 ]
+		[[ $output == "$p "[0-9]* ]]
 		run "$BIN_DIR/$p" --help
-		[ "$status" = 0 ] && [[ $output == usage:* ]] && [[ $output == *REDIS_HOST* ]]
+		[ "$status" = 0 ]
+		[[ $output == usage:* ]]
+		[[ $output == *REDIS_HOST* ]]
 		run "$BIN_DIR/$p" --bogus
 		[ "$status" = 1 ]
 	done
@@ -106,7 +109,8 @@ teardown_file() {
 	[ "$(id -u)" != 0 ] || [ "$(ps -o user= -p "$(cat "$T/spawn/customers.pid")")" = microsvc ]
 	A=http://127.0.0.1:$AP C=http://127.0.0.1:$CP
 	TOKEN=$(login user1 password1)
-	[ -n "$TOKEN" ] && [ "$TOKEN" != null ]
+	[ -n "$TOKEN" ]
+	[ "$TOKEN" != null ]
 	req POST "$C/customers" '{"name":"Spawned","account_id":"1"}'
 	[ "$code" = 201 ]
 	cid=$(jq -r .id <<<"$body")

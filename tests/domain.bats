@@ -46,7 +46,8 @@ event_at() { rcli --raw XRANGE event-stream "$1" "$1" | sed -n '3p;5p' | paste -
 	[ "$code" = 403 ]
 	cid2=$(new_customer "NoInvoices")
 	req GET "$C/customers/$cid2/invoices"
-	[ "$code" = 200 ] && [ "$body" = "[]" ]
+	[ "$code" = 200 ]
+	[ "$body" = "[]" ]
 }
 
 @test "DELETE /invoices/{id}: 204, one InvoiceDeleted, revenue goes down; a second delete 404 and no event" {

@@ -44,7 +44,9 @@ teardown_file() {
 	synced=$(awk -v from="$in_aof" -v fd="$aof" 'NR > from && $0 ~ "f(data)?sync\\(" fd "\\)" { print NR; exit }' "$T/trace")
 	replied=$(grep -nE "writev?\(([0-9]+), .*$eid" "$T/trace" | grep -vE "writev?\($aof," | head -1 | cut -d: -f1)
 	note "trace: the event in the AOF (fd $aof) at line $in_aof, fdatasync at $synced, the reply at $replied"
-	[ -n "$in_aof" ] && [ -n "$synced" ] && [ -n "$replied" ]
+	[ -n "$in_aof" ]
+	[ -n "$synced" ]
+	[ -n "$replied" ]
 	[ "$in_aof" -lt "$synced" ]
 	[ "$synced" -lt "$replied" ]
 }

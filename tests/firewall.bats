@@ -147,7 +147,8 @@ web_attacked() {
 	note "ruleset on: attacker opened $(cat "$T/opened") of 5000, web holds $held (bound $HTTP_BOUND); other host: :8080 $c_code in ${c_time}s, :8090 $a_code in ${a_time}s"
 	[ "$(cat "$T/opened")" = "$HTTP_BOUND" ]
 	[ "$held" = "$HTTP_BOUND" ]
-	[ "$c_code" = 200 ] && [ "$a_code" = 200 ]
+	[ "$c_code" = 200 ]
+	[ "$a_code" = 200 ]
 	awk -v a="$c_time" -v b="$a_time" 'BEGIN { exit !(a < 2 && b < 2) }'
 	# The refused were reset at once, not left retrying: the counter has them.
 	on_host web nft list chain inet microsvc input | grep '@http_v4' | grep -q "packets $((5000 - HTTP_BOUND)) "
@@ -161,7 +162,8 @@ web_attacked() {
 	freed web 8080
 	[ "$(cat "$T/opened")" = 5000 ]
 	[ "$held" -gt 4096 ]
-	[ "$c_code" = 000 ] && [ "$a_code" = 000 ]
+	[ "$c_code" = 000 ]
+	[ "$a_code" = 000 ]
 	# Served again once the attacker has gone.
 	[ "$(asked "$C/status" | cut -d' ' -f1)" = 200 ]
 }

@@ -75,7 +75,8 @@ record_id() { sed -n 3p; }
 	# created_date is Redis's TIME, to the second (it may have ticked).
 	stamp=$(date -u -d "$(jq -r .created_date <<<"$payload")" +%s)
 	now=$(rcli --raw TIME | head -1)
-	[ $((now - stamp)) -ge 0 ] && [ $((now - stamp)) -le 2 ]
+	[ $((now - stamp)) -ge 0 ]
+	[ $((now - stamp)) -le 2 ]
 }
 
 @test "arguments are named: unknown, repeated, missing or unpaired ones are refused, nothing appended" {
@@ -108,18 +109,21 @@ record_id() { sed -n 3p; }
 	run fcall invoice_get caller user1 id "$iid"
 	[ "$status" = 0 ]
 	[ "${lines[*]:0:6}" = "id $iid customer_id $cid purchase_price_cents 250" ]
-	[ "${lines[6]}" = created_date ] && [ "${lines[8]}" = purchase_date ]
+	[ "${lines[6]}" = created_date ]
+	[ "${lines[8]}" = purchase_date ]
 	[ "${lines[9]}" = 2019-01-06 ]
 	run fcall customer_get caller user1 id "$cid"
 	[ "${lines[*]:0:6}" = "id $cid account_id 1 name Reader" ]
 	run fcall customer_invoices caller user1 id "$cid"
-	[ "${#lines[@]}" = 10 ] && [ "${lines[1]}" = "$iid" ]
+	[ "${#lines[@]}" = 10 ]
+	[ "${lines[1]}" = "$iid" ]
 }
 
 @test "accounts_seed appends the pre-loaded accounts once in the stream's life" {
 	before=$(stream_len)
 	run fcall accounts_seed accounts '[{"owned_by":"user1","name":"again","description":"d"}]'
-	[ "$status" = 0 ] && [ -z "$output" ]
+	[ "$status" = 0 ]
+	[ -z "$output" ]
 	[ "$(stream_len)" = "$before" ]
 	refused_fcall INVALID accounts_seed accounts 'not json'
 }
@@ -536,7 +540,8 @@ report() { rcli --raw FCALL consumer_report 1 trim-test "$@"; }
 		"$BIN_DIR/setup" 2>>"$T/setup.log" 3>&-
 	[ "$(rcli --raw HMGET config:retention retain_seconds consumer_timeout archives | paste -sd,)" = '0,10,a b' ]
 	run env ARCHIVE_COPIES='a b/c' "$BIN_DIR/setup"
-	[ "$status" != 0 ] && [[ $output == *"ARCHIVE_COPIES=a b/c"* ]]
+	[ "$status" != 0 ]
+	[[ $output == *"ARCHIVE_COPIES=a b/c"* ]]
 }
 
 @test "stream_trim removes only what every archive copy and every worker heard from holds" {
@@ -551,7 +556,8 @@ report() { rcli --raw FCALL consumer_report 1 trim-test "$@"; }
 	# Both copies: up to the lower of the two.
 	report archive b 1-4 >/dev/null
 	[ "$(trim)" = '4 1-4' ]
-	[ "$(rcli XLEN trim-test)" = 6 ] && [ "$(rcli GET retention:trimmed)" = 1-4 ]
+	[ "$(rcli XLEN trim-test)" = 6 ]
+	[ "$(rcli GET retention:trimmed)" = 1-4 ]
 	[ "$(trim)" = '0 1-4' ]
 	# A worker that reports holds it back, a silent one no longer does.
 	report archive b 2-5 >/dev/null
@@ -592,11 +598,13 @@ report() { rcli --raw FCALL consumer_report 1 trim-test "$@"; }
 	[[ $output == *"can't access"* ]]
 	[ "$(rcli HEXISTS retention:archives x)" = 0 ]
 	run as_role worker FCALL consumer_report 1 event-stream worker x 1-1
-	[ "$status" = 0 ] && [[ $output =~ ^[0-9]+-[0-9]+$ ]]
+	[ "$status" = 0 ]
+	[[ $output =~ ^[0-9]+-[0-9]+$ ]]
 	run as_role customers FCALL consumer_report 1 event-stream worker y 1-1
 	[[ $output == *"can't"* ]]
 	run as_role archiver FCALL stream_trim 1 event-stream
-	[ "$status" = 0 ] && [[ $output != *ERR* ]]
+	[ "$status" = 0 ]
+	[[ $output != *ERR* ]]
 	for bad in 'a b' '' "$(printf 'n%.0s' $(seq 49))"; do
 		run report worker "$bad" 1-1
 		[[ $output == INVALID* ]]

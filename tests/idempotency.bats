@@ -66,7 +66,8 @@ new_key() { echo "key-$BATS_TEST_NUMBER-$RANDOM$RANDOM"; }
 		eid=$(grep -i '^Event-Id:' "$T/headers")
 		before=$(stream_len)
 		keyed DELETE "$url" "$k-d$url"
-		[ "$code" = 204 ] && [ "$(grep -i '^Event-Id:' "$T/headers")" = "$eid" ]
+		[ "$code" = 204 ]
+		[ "$(grep -i '^Event-Id:' "$T/headers")" = "$eid" ]
 		[ "$(stream_len)" = "$before" ]
 	done
 	# Six commands, each sent twice: six events, all applied.
@@ -131,7 +132,8 @@ new_key() { echo "key-$BATS_TEST_NUMBER-$RANDOM$RANDOM"; }
 	keyed POST "$A/accounts" "$k" '{"name":"ttl","description":"d"}'
 	first=$(jq -r .id <<<"$body")
 	ttl=$(rcli TTL "$(idem_key user1 "$k")")
-	[ "$ttl" -gt 86000 ] && [ "$ttl" -le 86400 ]
+	[ "$ttl" -gt 86000 ]
+	[ "$ttl" -le 86400 ]
 	rcli PEXPIRE "$(idem_key user1 "$k")" 1 >/dev/null
 	sleep 0.1
 	keyed POST "$A/accounts" "$k" '{"name":"ttl","description":"d"}'
@@ -178,7 +180,8 @@ new_key() { echo "key-$BATS_TEST_NUMBER-$RANDOM$RANDOM"; }
 	rcli DEL "$(idem_key user1 "$k")" >/dev/null
 	before=$(stream_len)
 	keyed POST "$C/invoices" "$k" "$data"
-	[ "$code" = 201 ] && [ "$body" = "$first" ]
+	[ "$code" = 201 ]
+	[ "$body" = "$first" ]
 	grep -qi '^Idempotent-Replayed: true' "$T/headers"
 	[ "$(stream_len)" = "$before" ]
 	keyed POST "$C/invoices" "$k" "${data/:3/:4}"

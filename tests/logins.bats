@@ -85,7 +85,8 @@ skipped() {
 	[ "$(rcli ZRANGE login:known:user1 0 -1 | paste -sd' ')" = \
 	    "127.0.10.3 127.0.10.4 127.0.10.5 127.0.10.6 127.0.10.7 127.0.10.8 127.0.10.9 127.0.10.10" ]
 	ttl=$(rcli TTL login:known:user1)
-	[ "$ttl" -gt $((30 * 86400 - 60)) ] && [ "$ttl" -le $((30 * 86400)) ]
+	[ "$ttl" -gt $((30 * 86400 - 60)) ]
+	[ "$ttl" -le $((30 * 86400)) ]
 }
 
 @test "40 addresses guessing wrong passwords: a known user's login stays fast (p90 under 1 s)" {
@@ -135,7 +136,8 @@ skipped() {
 		-X POST "$A/auth/login" -d '{"username":"user2","password":"password2"}')
 	retry=$(sed -n 's/^Retry-After: \([0-9]*\)\r$/\1/Ip' "$T/h")
 	note "after 10 x 5 wrong passwords: a fresh address $code (Retry-After: $retry s)"
-	[ "$code" = 429 ] && [ "$retry" -gt 1 ]
+	[ "$code" = 429 ]
+	[ "$retry" -gt 1 ]
 	# Where user2 has logged in before: 200.
 	[ "$(login_as "$VICTIM_ADDR" user2 password2 | cut -d' ' -f2)" = 200 ]
 	# A known address is still held to its own pair limit: 5 failures,

@@ -110,7 +110,8 @@ posts() {
 	refused=$(awk '$2 == 503 { print $1 }' "$T/posts")
 	lines=$(grep -rh 'at its maxmemory' "$T" --include='*.log' | wc -l)
 	note "$refused refused POSTs in the last round, and more since: $lines log lines"
-	[ "$lines" -ge 1 ] && [ "$lines" -lt "$refused" ]
+	[ "$lines" -ge 1 ]
+	[ "$lines" -lt "$refused" ]
 
 	# Raised: the refused command, retried with its key, is done now.
 	rcli CONFIG SET maxmemory 64mb >/dev/null

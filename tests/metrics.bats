@@ -49,7 +49,8 @@ metric() {
 	[ "$(metric "$C" "$k")" = $((before + 1)) ]
 	count=$(metric "$C" 'http_request_duration_seconds_count{service="customers",route="POST /invoices"}')
 	inf=$(metric "$C" 'http_request_duration_seconds_bucket{service="customers",route="POST /invoices",le="+Inf"}')
-	[ "$count" -ge 6 ] && [ "$count" = "$inf" ]
+	[ "$count" -ge 6 ]
+	[ "$count" = "$inf" ]
 	req GET "$C/nowhere"
 	[ "$(metric "$C" 'http_requests_total{service="customers",route="unmatched",status="404"}')" -ge 1 ]
 }

@@ -48,7 +48,8 @@ setup() {
 	# No FastCGI program or Redis on the web host: lighttpd only forwards
 	# (and a Sentinel watches).
 	run ps -o args= -p "$(ip netns pids "mh$MH_ID-web" | paste -sd,)"
-	[[ $output != *fcgi* ]] && [[ $output != *redis-server* ]]
+	[[ $output != *fcgi* ]]
+	[[ $output != *redis-server* ]]
 }
 
 @test "the seed's flow across the hosts; both replicas answer GET /accounts with the same figures" {
@@ -90,7 +91,8 @@ setup() {
 
 @test "a token from one accounts host is good on the other (one signing key)" {
 	tok=$(curl -sf -X POST "$A1/auth/login" -d '{"username":"user2","password":"password2"}' | jq -r .token)
-	[ -n "$tok" ] && [ "$tok" != null ]
+	[ -n "$tok" ]
+	[ "$tok" != null ]
 	req GET "$A2/accounts" "" "$tok"
 	[ "$code" = 200 ]
 	[ "$(jq -r '.[0].account.owned_by' <<<"$body")" = user2 ]

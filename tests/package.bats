@@ -246,7 +246,8 @@ new_customer() {
 		[ -f "$page" ]
 		run env MANWIDTH=80 LC_ALL=C.UTF-8 man --warnings -E UTF-8 -l "$page"
 		[ "$status" = 0 ]
-		[[ $output == *ENVIRONMENT* ]] && [[ $output == *"EXIT STATUS"* ]]
+		[[ $output == *ENVIRONMENT* ]]
+		[[ $output == *"EXIT STATUS"* ]]
 		errs=$(env LC_ALL=C.UTF-8 man --warnings -E UTF-8 -l -Tutf8 -Z "$page" 2>&1 >/dev/null)
 		[ -z "$errs" ] || { echo "$p: $errs" >&2; false; }
 	done
@@ -259,7 +260,9 @@ new_customer() {
 	# The service user: a system user, its own group, no home, no shell.
 	run inroot getent passwd microsvc
 	IFS=: read -r _ _ uid gid _ home shell <<<"$output"
-	[ "$uid" -lt 1000 ] && [ "$home" = /nonexistent ] && [ "$shell" = /usr/sbin/nologin ]
+	[ "$uid" -lt 1000 ]
+	[ "$home" = /nonexistent ]
+	[ "$shell" = /usr/sbin/nologin ]
 	[ "$(inroot getent group microsvc | cut -d: -f3)" = "$gid" ]
 	# The folders.
 	[ "$(inroot stat -c '%U:%G %a' /var/lib/microsvc)" = "microsvc:microsvc 700" ]
@@ -285,7 +288,8 @@ new_customer() {
 	for p in /usr/libexec/microsvc/customers.fcgi /usr/libexec/microsvc/accounts.fcgi \
 	    /usr/bin/microsvc-worker /usr/bin/microsvc-archiver /usr/bin/microsvc-setup; do
 		run inroot "$p" --version
-		[ "$status" = 0 ] && [[ $output == *" 0.1.0" ]]
+		[ "$status" = 0 ]
+		[[ $output == *" 0.1.0" ]]
 	done
 	# Run again (as an upgrade does), postinst keeps the keys.
 	sum=$(sha256sum "$R"/var/lib/microsvc/*.pass "$R/var/lib/microsvc/jwt.secret")
@@ -309,7 +313,8 @@ new_customer() {
 			microsvc-customers-read.service microsvc-accounts.service microsvc-login.service \
 			microsvc-lighttpd.service' "$W/v"
 	echo "$output"
-	[ "$status" = 0 ] && [ -z "$output" ]
+	[ "$status" = 0 ]
+	[ -z "$output" ]
 	# The hardening block is in every unit.
 	for u in redis setup worker archiver customers customers-read accounts login lighttpd; do
 		grep -q '^ProtectSystem=strict$' "$W/v/lib/systemd/system/microsvc-$u.service"
@@ -320,7 +325,8 @@ new_customer() {
 @test "the installed units' command lines serve the seed's flow: login, POST /customers, GET /accounts" {
 	stack_start
 	tok=$(login)
-	[ -n "$tok" ] && [ "$tok" != null ]
+	[ -n "$tok" ]
+	[ "$tok" != null ]
 	id=$(new_customer "$tok" "Packaged")
 	echo "$id" >"$W/customer1"
 	# Every program runs as the service user (ps by uid: the host's
@@ -397,7 +403,8 @@ new_customer() {
 			-d '{"username":"user1","password":"password1"}' >/dev/null && break
 		sleep 0.1
 	done
-	[ "$after" != "$before" ] && [ "$after" != 0 ]
+	[ "$after" != "$before" ]
+	[ "$after" != 0 ]
 	nsenter -t "$cpid" -n curl -sf -X POST "$A/auth/login" \
 		-d '{"username":"user1","password":"password1"}' | jq -e .token
 	boot_stop

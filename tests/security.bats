@@ -188,7 +188,8 @@ redis.register_function('x', function() return 1 end)"
 
 @test "scripts/redis-cli: one line as admin, from the same settings as make run" {
 	run "$ROOT/scripts/redis-cli" XLEN event-stream
-	[ "$status" = 0 ] && [ "$output" -ge 2 ]
+	[ "$status" = 0 ]
+	[ "$output" -ge 2 ]
 	run "$ROOT/scripts/redis-cli" CONFIG GET appendonly
 	[ "${lines[1]}" = yes ]
 	# From another shell, VAR_DIR alone: make run's socket, found there.
@@ -337,7 +338,8 @@ login_from() {
 	rcli SET login:pair:5:user2:127.0.0.3 5 >/dev/null
 	[ "$(login_from 127.0.0.3 user2 password2)" = 429 ]
 	ttl=$(rcli PTTL login:pair:5:user2:127.0.0.3)
-	[ "$ttl" -gt 0 ] && [ "$ttl" -le 30000 ]
+	[ "$ttl" -gt 0 ]
+	[ "$ttl" -le 30000 ]
 }
 
 @test "headers: the dashboard has a CSP, nosniff, no framing, no referrer; the API says nosniff" {
