@@ -11,9 +11,9 @@
  * wants an empty folder), and nothing here needs to resume.
  *
  * The Functions are this build's, loaded first.  Kept: the users, the
- * settings, and the id counters (seq:*), so that no id given out after
- * ID is ever given to something else; the stream's last id, for the same
- * reason.  The consumers' positions go: each reports anew, and until
+ * settings, and the id counters (seq:*), so that no id the copy had
+ * given out, past ID included, is given to something else; the stream's
+ * last id, for the same reason.  The consumers' positions go: each reports anew, and until
  * every copy has, nothing is trimmed.
  */
 #include <limits.h>
