@@ -184,7 +184,7 @@ pool_procs() {
 		curl -s -D "$T/headers" -o "$T/page" "$url" -H "Authorization: Bearer $TOKEN"
 		[ "$(stat -c %s "$T/page")" -lt $((1024 * 1024)) ]
 		jq -r '.[].id' "$T/page" >>"$T/ids"
-		url=$(sed -n 's/^Link: <\([^>]*\)>; rel="next"\r$/\1/Ip' "$T/headers")
+		url=$(next_link "$T/headers")
 		[ -z "$url" ] || url=$C$url
 		pages=$((pages + 1))
 	done
@@ -386,7 +386,7 @@ pool_procs() {
 		size=$(stat -c %s "$T/page")
 		[ "$size" -lt $((1024 * 1024)) ]
 		jq -r --arg a "$aid" '.[] | select(.account.id == ($a | tonumber)) | .customers[].customer_id' "$T/page" >>"$T/ids"
-		url=$(sed -n 's/^Link: <\([^>]*\)>; rel="next"\r$/\1/Ip' "$T/headers")
+		url=$(next_link "$T/headers")
 		[ -z "$url" ] || url=$A$url
 		pages=$((pages + 1))
 		[ "$pages" -le 5 ]

@@ -119,18 +119,6 @@ restore_plain() { "$ROOT/scripts/restore" "$BK/plain" 2>"$T/restore.log" 3>&-; }
 restore_keys() { "$ROOT/scripts/restore" "$BK/keys" 2>"$T/restore.log" 3>&-; }
 restore_until() { "$ROOT/scripts/restore" --until "$UNTIL" "$BK/$FROM" 2>"$T/restore.log" 3>&- || { cat "$T/restore.log" >&2; return 1; }; }
 
-# status_at ID: waits (10 s at most) until the accounts service has
-# applied up to ID.
-status_at() {
-	local i
-	for i in $(seq 200); do
-		[ "$(curl -s "$A/status" | jq -r .last_event_id)" = "$1" ] && return 0
-		sleep 0.05
-	done
-	echo "the worker is at $(curl -s "$A/status" | jq -r .last_event_id), not $1" >&2
-	return 1
-}
-
 # same_as_rebuild: the read model is what worker --rebuild of archive and
 # stream makes, row for row.
 same_as_rebuild() {
@@ -207,7 +195,7 @@ invoices_listed() {
 	while [ -n "$url" ]; do
 		curl -s -D "$T/headers" "$C$url" -H "Authorization: Bearer $TOKEN" >"$T/page"
 		n=$((n + $(jq length "$T/page")))
-		url=$(tr -d '\r' <"$T/headers" | sed -n 's/^[Ll]ink: <\([^>]*\)>; rel="next".*/\1/p')
+		url=$(next_link "$T/headers")
 	done
 	echo "$n"
 }
@@ -241,7 +229,7 @@ posts_split() {
 	note "restore --until: $(grep -o '[0-9.]* s;' "$T/restore.log" | tr -d ';')"
 	grep -q "restored up to $UNTIL, its last event $UNTIL" "$T/restore.log"
 	[ "$(stream_last)" = "$UNTIL" ]
-	status_at "$UNTIL"
+	wait_projected "$A" "$UNTIL"
 	# Nothing left to apply: the deleted entries do not count.
 	[ "$(curl -s "$A/status" | jq -r .lag)" = 0 ]
 	read -r before after < <(posts_split "$UNTIL")
@@ -291,7 +279,7 @@ posts_split() {
 	[ "$(rcli --raw GET retention:trimmed)" = "$UNTIL" ]
 	ARCHIVE_DIR=$VAR_DIR/archive "$BIN_DIR/archiver" --verify
 	[ "$(ARCHIVE_DIR=$VAR_DIR/archive "$BIN_DIR/archiver" --dump | tail -1 | cut -d' ' -f1)" = "$UNTIL" ]
-	status_at "$UNTIL"
+	wait_projected "$A" "$UNTIL"
 	[ "$(curl -s "$A/status" | jq -r .lag)" = 0 ]
 	same_as_rebuild
 

@@ -320,6 +320,10 @@ totals_off() {
 	    (SELECT coalesce(sum(total_revenue_cents), 0) FROM customers WHERE account_id = a.id)'
 }
 
+# next_link HEADERS: the path of a page's rel="next" Link in a file of
+# curl -D headers, or nothing on the last page.
+next_link() { sed -n 's/^Link: <\([^>]*\)>; rel="next"\r$/\1/Ip' "$1"; }
+
 stream_len() { rcli XLEN event-stream; }
 stream_last() { rcli --raw XREVRANGE event-stream + - COUNT 1 | head -1; }
 # db_last [DB]: the last id the read model file has applied.
@@ -337,12 +341,13 @@ stream_top() {
 	echo "$last"
 }
 
-# wait_projected [URL]: waits until the accounts service at URL ($A
-# unless told) has applied everything in the stream (or trimmed from it).
+# wait_projected [URL] [ID]: waits until the accounts service at URL ($A
+# unless told) has applied everything in the stream (or trimmed from it),
+# or, given ID, up to ID.
 wait_projected() {
 	local url=${1:-$A} i last
 	for i in $(seq 200); do
-		last=$(stream_top)
+		last=${2:-$(stream_top)}
 		[ "$(curl -s "$url/status" | jq -r .last_event_id)" = "$last" ] && return 0
 		sleep 0.05
 	done
